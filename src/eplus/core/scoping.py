@@ -1,0 +1,41 @@
+"""Agency scoping: an agency's staff only ever query their own agency's data.
+
+Every agency-owned queryset goes through :func:`for_agency_staff`, which filters on the path to the
+owning agency and returns nothing for a user who is not staff of any agency. Views of agency data
+get their objects from such a queryset, so another agency's object is a 404, never a 403 that
+reveals it exists.
+"""
+
+from django.db.models import Q
+
+
+def staff_agency_ids(user):
+    """Ids of the agencies the user works for (officer or administrator), cached on the user."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_eplus_agency_ids", None)
+    if cached is None:
+        from eplus.programme.models import AgencyMembership
+
+        cached = frozenset(
+            AgencyMembership.objects.filter(user=user, role__in=AgencyMembership.STAFF_ROLES, active=True)
+            .values_list("agency_id", flat=True)
+        )
+        user._eplus_agency_ids = cached
+    return cached
+
+
+def is_agency_staff(user):
+    return bool(staff_agency_ids(user))
+
+
+def for_agency_staff(queryset, user, agency_path="agency"):
+    """``queryset`` limited to rows owned by one of the user's agencies.
+
+    ``agency_path`` is the lookup path from the model to its Agency, e.g. ``"agency"`` or
+    ``"country__agencies"``.
+    """
+    ids = staff_agency_ids(user)
+    if not ids:
+        return queryset.none()
+    return queryset.filter(Q(**{f"{agency_path}__in": ids})).distinct()

@@ -1,0 +1,152 @@
+"""Browser journeys: Playwright (Python) driving Debian's Chromium against pytest-django's live server,
+with a real SMTP server (aiosmtpd) receiving the e-mails the platform sends."""
+
+import email
+import email.policy
+import re
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+class Mailbox:
+    """Messages received by the test SMTP server, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self._arrived = threading.Condition()
+
+    def add(self, raw):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+
+    def wait_for(self, to, count=1, timeout=10):
+        def matching():
+            return [m for m in self.messages if to.lower() in str(m["To"]).lower()]
+
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(matching()) >= count, timeout=timeout)
+        found = matching()
+        assert len(found) >= count, f"expected {count} e-mail(s) to {to}, got {len(found)}"
+        return found[count - 1]
+
+    @staticmethod
+    def body(message):
+        part = message.get_body(preferencelist=("plain", "html"))
+        return part.get_content()
+
+    def links(self, message):
+        return re.findall(r"https?://[^\s\"'<>]+", self.body(message))
+
+
+@pytest.fixture
+def smtp_server(settings):
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            mailbox.add(envelope.original_content or envelope.content)
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """A factory of pages, each in its own browser context (its own cookies = its own person)."""
+    contexts = []
+
+    def make(locale="en-GB", timezone_id="Europe/Riga"):
+        # bypass_csp lets the test inject axe-core; the pages themselves keep their CSP.
+        context = browser.new_context(
+            base_url=live_server.url, locale=locale, timezone_id=timezone_id, bypass_csp=True
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Run axe-core (from node_modules) in the page; return violations of the given impacts."""
+    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    def check(page, label=""):
+        violations = axe_violations(page)
+        assert violations == [], f"axe violations on {label or page.url}: {violations}"
+
+    return check
