@@ -1,6 +1,72 @@
+"""MFA is enforced for agency staff, experts and administrators (``user.must_use_mfa``).
+
+Such a user without an activated authenticator is redirected to the TOTP activation page for every
+page except the MFA set-up pages, re-authentication, e-mail confirmation, log-out, static files and
+the language switch.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+
+ALLOWED_VIEW_NAMES = {
+    "account_logout",
+    "account_reauthenticate",
+    "account_email",
+    "account_confirm_email",
+    "account_email_verification_sent",
+    "accounts:confirm_email",
+    "accounts:resend_verification",
+    "set_language",
+    "healthz",
+    "privacy",
+}
+
+
+def has_active_mfa(user):
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def is_exempt_path(path):
+    static_url = settings.STATIC_URL or "/static/"
+    if path.startswith(static_url) or path == "/favicon.ico":
+        return True
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return True  # a 404 stays a 404
+    name = match.view_name or ""
+    return name.startswith("mfa_") or name in ALLOWED_VIEW_NAMES
+
+
 class EnforceStaffMFAMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not is_exempt_path(request.path_info)
+            and getattr(user, "must_use_mfa", False)
+            and not has_active_mfa(user)
+        ):
+            target = reverse("mfa_activate_totp")
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            messages.warning(
+                request,
+                _("Agency staff, experts and administrators must use two-factor authentication. "
+                  "Set up an authenticator app to continue."),
+            )
+            return HttpResponseRedirect(target)
         return self.get_response(request)
