@@ -185,20 +185,14 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
 # OpenID Connect: an agency plugs in EU Login or its own identity provider with a JSON list of
-# {"provider_id", "name", "client_id", "secret", "server_url"} in EPLUS_OIDC_PROVIDERS.
+# {"provider_id", "name", "client_id", "secret", "server_url"} in EPLUS_OIDC_PROVIDERS
+# (docs/accounts.md; parsed and checked by eplus.accounts.oidc).
+from eplus.accounts.oidc import apps_from_json as _oidc_apps  # noqa: E402  (no Django imports)
+
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {
         "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": item["provider_id"],
-                "name": item.get("name", item["provider_id"]),
-                "client_id": item["client_id"],
-                "secret": item.get("secret", ""),
-                "settings": {"server_url": item["server_url"]},
-            }
-            for item in json.loads(env("EPLUS_OIDC_PROVIDERS", "[]"))
-        ],
+        "APPS": _oidc_apps(env("EPLUS_OIDC_PROVIDERS", "[]")),
     }
 }
 
