@@ -1,6 +1,8 @@
 """Account forms: sign-up without a password, log-in, setting the password from the e-mail link."""
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.contrib.auth import password_validation
@@ -126,3 +128,17 @@ class AccountDataForm(forms.ModelForm):
             "last_name": _("Last name"),
             "email_language": _("E-mail language"),
         }
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _plain_widget(self.fields["email"]).label = _("E-mail address")
+
+
+class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _plain_widget(self.fields["password1"]).label = _("New password")
+        _plain_widget(self.fields["password2"]).label = _("New password (again)")
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()

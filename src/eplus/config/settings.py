@@ -166,7 +166,12 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = None
 ACCOUNT_ADAPTER = "eplus.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "eplus.accounts.forms.SignupForm", "login": "eplus.accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "signup": "eplus.accounts.forms.SignupForm",
+    "login": "eplus.accounts.forms.LoginForm",
+    "reset_password": "eplus.accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "eplus.accounts.forms.ResetPasswordKeyForm",
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[eplus] "
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_LOGOUT_ON_GET = False
