@@ -46,13 +46,18 @@ def make_organisation(country, *, legal_name="Riga Technical School", member=Non
 def make_officer(agency):
     officer = make_user()
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
+    # Agency staff must use MFA (accounts middleware): give them an authenticator.
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "test"})
     return officer
 
 
 def mark_reauthenticated(client, user):
     """Make allauth consider the session recently (re-)authenticated."""
     session = client.session
-    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email}]
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email,
+                                                   "reauthenticated": True}]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
 

@@ -64,12 +64,12 @@ class IdentityForm(forms.Form):
                         "invalid_choice": _("Choose the type of organisation from the list.")},
     )
     public_private = forms.ChoiceField(
-        label=_("Public or private"), widget=forms.RadioSelect,
-        choices=[("public", _("Public body")), ("private", _("Private body"))],
+        label=_("Public or private"),
+        choices=[("", _("Choose one")), ("public", _("Public body")), ("private", _("Private body"))],
         error_messages={"required": _("Say whether the organisation is a public or a private body.")},
     )
     non_profit = forms.ChoiceField(
-        label=_("Is the organisation non-profit?"), widget=forms.RadioSelect, choices=YES_NO,
+        label=_("Is the organisation non-profit?"), choices=[("", _("Choose one"))] + YES_NO,
         error_messages={"required": _("Say whether the organisation is non-profit.")},
     )
     date_established = forms.DateField(
@@ -144,14 +144,14 @@ class ContactForm(forms.Form):
     phone = forms.CharField(label=_("Phone of the organisation"), max_length=40, validators=[validate_phone],
                             error_messages={"required": _("Enter the organisation's phone number.")})
     registrant_role = forms.ChoiceField(
-        label=_("Your role in the organisation"), widget=forms.RadioSelect,
-        choices=[(Role.LEGAL_REPRESENTATIVE.value, Role.LEGAL_REPRESENTATIVE.label),
+        label=_("Your role in the organisation"),
+        choices=[("", _("Choose one")), (Role.LEGAL_REPRESENTATIVE.value, Role.LEGAL_REPRESENTATIVE.label),
                  (Role.CONTACT_PERSON.value, Role.CONTACT_PERSON.label)],
         error_messages={"required": _("Say whether you are the legal representative or the contact person.")},
     )
     contact_is_me = forms.ChoiceField(
-        label=_("Who is the contact person?"), widget=forms.RadioSelect,
-        choices=[("me", _("I am the contact person")), ("other", _("Another person"))],
+        label=_("Who is the contact person?"),
+        choices=[("", _("Choose one")), ("me", _("I am the contact person")), ("other", _("Another person"))],
         error_messages={"required": _("Say who the contact person is.")},
     )
     contact_name = forms.CharField(label=_("Contact person's name"), max_length=200, required=False,

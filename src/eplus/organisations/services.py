@@ -187,7 +187,7 @@ def new_oid_candidate():
     return f"E{_random.randint(10_000_000, 99_999_999)}"
 
 
-def issue_oid(candidate=new_oid_candidate, attempts=OID_ATTEMPTS):
+def issue_oid(candidate=None, attempts=OID_ATTEMPTS):
     """Issue a new OID: ``E`` + 8 digits, unique, never reused.
 
     Design: a random candidate is inserted into :class:`IssuedOID`, whose primary key is the OID,
@@ -197,6 +197,7 @@ def issue_oid(candidate=new_oid_candidate, attempts=OID_ATTEMPTS):
     deleted organisation is never issued again. Random rather than sequential OIDs do not reveal how
     many organisations exist and need no global lock or sequence shared by all registrations.
     """
+    candidate = candidate or new_oid_candidate
     for _attempt in range(attempts):
         oid = candidate()
         try:
