@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from eplus.core.audit import AuditedModel
@@ -190,6 +191,13 @@ class Action(AuditedModel):
 
     def __str__(self):
         return f"{self.code} — {self.name_en}"
+
+    @property
+    def display_name(self):
+        """The name in the active language (Latvian when set and chosen, else English)."""
+        if self.name_lv and (get_language() or "").startswith("lv"):
+            return self.name_lv
+        return self.name_en
 
     @property
     def is_centralised(self):
@@ -475,6 +483,12 @@ class Priority(AuditedModel):
         return self.name_en
 
     @property
+    def display_name(self):
+        if self.name_lv and (get_language() or "").startswith("lv"):
+            return self.name_lv
+        return self.name_en
+
+    @property
     def is_horizontal(self):
         return not self.sector
 
@@ -495,4 +509,10 @@ class Topic(AuditedModel):
         verbose_name_plural = _("topics")
 
     def __str__(self):
+        return self.name_en
+
+    @property
+    def display_name(self):
+        if self.name_lv and (get_language() or "").startswith("lv"):
+            return self.name_lv
         return self.name_en
