@@ -166,3 +166,12 @@ def test_sensitive_action_decorator_on_a_plain_view(rf, user):
     request.user = user
     with pytest.raises(ReauthenticationRequired):
         withdraw(request)
+
+
+def test_expert_must_use_mfa(client, db):
+    expert = make_user(email="expert@experts.example")
+    agency = Agency.objects.create(code="XX02", name="Another Agency")
+    AgencyMembership.objects.create(user=expert, agency=agency, role=AgencyMembership.Role.EXPERT)
+    assert expert.must_use_mfa is True
+    login(client, expert.email)
+    assert client.get(reverse("accounts:account_data"))["Location"] == reverse("mfa_activate_totp")

@@ -181,3 +181,22 @@ def test_signup_with_existing_address_does_not_create_a_second_account(client, o
     response = client.post("/accounts/signup/", SIGNUP)
     assert response.status_code == 302
     assert User.objects.filter(email=SIGNUP["email"]).count() == 1
+
+
+def test_after_setting_password_the_user_can_log_out_and_in(client, outbox):
+    client.post("/accounts/signup/", SIGNUP)
+    link = path_of(link_from(outbox[0]))
+    client.post(link, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD})
+    client.post(reverse("account_logout"))
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("account_login"), {"login": SIGNUP["email"], "password": STRONG_PASSWORD})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_no_login_before_password_is_set(client, outbox):
+    client.post("/accounts/signup/", SIGNUP)
+    response = client.post(reverse("account_login"), {"login": SIGNUP["email"], "password": "Anything-2026"})
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
