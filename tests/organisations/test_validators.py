@@ -113,3 +113,20 @@ def test_valid_websites(value, expected):
 def test_invalid_websites(value):
     with pytest.raises(ValidationError):
         v.validate_website(value)
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=30), country=st.sampled_from(["LV", "LT", "EE", "DE", "NO", "RS", "GR", ""]))
+def test_validators_only_ever_raise_validation_errors(text, country):
+    for check in (v.validate_vat_number, v.validate_registration_number, v.validate_postcode):
+        try:
+            check(text, country)
+        except ValidationError as exc:
+            assert exc.messages
+    try:
+        v.validate_website(text)
+    except ValidationError as exc:
+        assert exc.messages
