@@ -5,7 +5,6 @@ Production sets ``EPLUS_ENV=production`` plus ``SECRET_KEY``, ``DATABASE_URL``, 
 and the mail settings; see docs/deployment.md.
 """
 
-import json
 import os
 from pathlib import Path
 

@@ -1,11 +1,13 @@
-from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from eplus.api.urls import api
 from eplus.core import views as core_views
+
+# The admin log-in goes through allauth, so it asks for the second factor like every other log-in.
+admin.site.login = secure_admin_login(admin.site.login)
 
 # URLs are not language-prefixed: the language comes from the user's choice (cookie / session).
 urlpatterns = [
