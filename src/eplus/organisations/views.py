@@ -1,6 +1,6 @@
 """Organisation pages. Thin: parse input, check permission (404 when refused), call a service, render."""
 
-from allauth.account.decorators import reauthentication_required
+from eplus.accounts.decorators import sensitive_action
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -219,7 +219,7 @@ def invite(request, oid):
     return render(request, "organisations/invite.html", {"organisation": organisation, "form": form})
 
 
-@reauthentication_required
+@sensitive_action
 def _member_edit(request, organisation, membership):
     form = RoleForm(request.POST or None, initial={"role": membership.role})
     error = ""
