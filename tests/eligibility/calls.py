@@ -18,10 +18,13 @@ REGIONS = {
     5: "AD MC SM VA", 13: "US CA JP", 14: "CH GB FO",
 }
 
+NAMES = {"LV": "Latvia", "LT": "Lithuania", "EE": "Estonia", "PL": "Poland", "DE": "Germany", "FI": "Finland",
+         "TR": "Türkiye", "UA": "Ukraine", "BY": "Belarus", "RU": "Russian Federation", "CH": "Switzerland"}
+
 COUNTRIES = (
-    [CountryInfo(c, EU_MEMBER) for c in EU]
-    + [CountryInfo(c, ASSOCIATED) for c in ASSOCIATED_COUNTRIES]
-    + [CountryInfo(c, NON_ASSOCIATED, region) for region, codes in REGIONS.items() for c in codes.split()]
+    [CountryInfo(c, EU_MEMBER, name=NAMES.get(c)) for c in EU]
+    + [CountryInfo(c, ASSOCIATED, name=NAMES.get(c)) for c in ASSOCIATED_COUNTRIES]
+    + [CountryInfo(c, NON_ASSOCIATED, region, NAMES.get(c)) for region, codes in REGIONS.items() for c in codes.split()]
 )
 
 HORIZONTAL = ["inclusion-diversity", "environment-climate", "digital-transformation", "common-values"]

@@ -74,10 +74,14 @@ def test_from_dict_rejects_unknown_keys_and_accepts_typed_values():
     assert CallRules.from_dict({**KA210_VET, "deadline": rules.deadline}) == rules
 
 
-def test_messages_are_translated(settings):
-    from django.utils import translation
+def test_messages_go_through_gettext_at_evaluation_time(monkeypatch):
+    from eplus.eligibility import rules
 
-    with translation.override("lv"):
-        verdict = run(ka210_application(duration_months=40), call(KA210_VET))
-    # without a Latvian catalogue entry the English sentence comes back: the call goes through gettext
-    assert check(verdict, "duration.range").message.startswith("The project must last")
+    monkeypatch.setattr(rules, "_", lambda text: "[lv] " + text)
+    message = check(run(ka210_application(duration_months=40), call(KA210_VET)), "duration.range").message
+    assert message == "[lv] The project must last between 6 and 24 months; you chose 40."
+
+
+def test_roles_and_types_are_named_in_words():
+    app = ka210_application(organisations=ka210_application().organisations + (org("C", "UA", "associated-partner"),))
+    assert "as associated partner" in check(run(app, call(KA210_VET)), "composition.third-countries").message

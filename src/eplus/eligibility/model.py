@@ -63,6 +63,7 @@ class CountryInfo:
     code: str
     status: str  # eu-member | associated | non-associated
     region: int | None = None  # 1–14 for non-associated third countries
+    name: str | None = None  # shown in messages (already translated by the caller); the code otherwise
 
     @property
     def is_programme_country(self):

@@ -61,6 +61,22 @@ def both(items):
     return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
+def role_label(role):
+    return {APPLICANT: _("applicant"), "partner": _("partner"),
+            ASSOCIATED_PARTNER: _("associated partner")}.get(role, role)
+
+
+def type_label(kind):
+    return {
+        "school": _("School"), "school-authority": _("Local or regional school authority"),
+        "school-coordinating-body": _("School coordinating body"),
+        "vet-provider": _("Vocational education and training provider"),
+        "higher-education": _("Higher education institution"), "adult-education": _("Adult education organisation"),
+        "youth-organisation": _("Youth organisation"), "ngo": _("Non-governmental organisation"),
+        "public-body": _("Public body"), "enterprise": _("Enterprise"), "other": _("Other"),
+    }.get(kind, kind)
+
+
 def refs(orgs):
     return both(sorted(f"{o.ref} ({o.country})" for o in orgs))
 
@@ -94,6 +110,10 @@ class Context:
 
     def info(self, org):
         return self.countries.get(org.country)
+
+    def name(self, code):
+        info = self.countries.get(code)
+        return info.name if info is not None and info.name else code
 
     def same_deadline(self):
         """Other submitted applications of the same action and deadline (not this one's own versions)."""
@@ -176,9 +196,9 @@ def excluded_countries(ctx):
     bad = [o for o in ctx.orgs if o.country in ctx.call.excluded_countries]
     if bad:
         return False, _("Organisations from %(countries)s cannot take part in any role; remove %(orgs)s.") % {
-            "countries": both(sorted({o.country for o in bad})), "orgs": refs(bad)}
+            "countries": both(sorted({ctx.name(o.country) for o in bad})), "orgs": refs(bad)}
     return True, _("No organisation comes from an excluded country (%(countries)s).") % {
-        "countries": both(ctx.call.excluded_countries)}
+        "countries": both(ctx.name(c) for c in ctx.call.excluded_countries)}
 
 
 @rule("composition.third-countries", source=SEED_002, field="organisations", section="partners")
@@ -194,18 +214,19 @@ def third_countries(ctx):
         if org.role not in call.third_country_roles:
             problems.append(_("%(org)s from %(country)s, a third country not associated to the programme, "
                               "cannot take part as %(role)s") % {
-                "org": org.ref, "country": org.country, "role": org.role})
+                "org": org.ref, "country": ctx.name(org.country), "role": role_label(org.role)})
         elif call.third_country_regions is not None and info.region not in call.third_country_regions:
             problems.append(_("%(org)s from %(country)s (region %(region)s) is outside the regions allowed "
                               "(%(regions)s)") % {
-                "org": org.ref, "country": org.country, "region": info.region or "?",
+                "org": org.ref, "country": ctx.name(org.country), "region": info.region or "?",
                 "regions": both(call.third_country_regions) or "—"})
     if problems:
         return False, _("%(problems)s. Replace these organisations with organisations from EU member states "
                         "or third countries associated to the programme.") % {"problems": "; ".join(problems)}
     if call.third_country_roles:
         return True, _("Organisations from third countries not associated to the programme take part only "
-                       "as %(roles)s from allowed regions.") % {"roles": either(call.third_country_roles)}
+                       "as %(roles)s from allowed regions.") % {
+            "roles": either(role_label(r) for r in call.third_country_roles)}
     return True, _("All organisations come from EU member states or third countries associated to the "
                    "programme.")
 
@@ -220,7 +241,8 @@ def minimum_composition(ctx):
                and o.country not in call.excluded_countries]
     countries = sorted({o.country for o in counted})
     values = {"action": call.action, "min_orgs": call.min_organisations, "min_countries": call.min_countries,
-              "orgs": len(counted), "countries": len(countries), "list": both(countries) or "—"}
+              "orgs": len(counted), "countries": len(countries),
+              "list": both(sorted(ctx.name(c) for c in countries)) or "—"}
     if len(counted) < call.min_organisations or len(countries) < call.min_countries:
         return False, _("A %(action)s project needs at least %(min_orgs)d organisations from %(min_countries)d "
                         "different programme countries; associated partners and organisations from third "
@@ -251,11 +273,11 @@ def applicant_type(ctx):
     applicant = ctx.applicants()[0]
     if applicant.type is None:
         return None, _("Give the applicant's organisation type to check this rule.")
-    allowed = either(ctx.call.applicant_types)
+    allowed = either(type_label(t) for t in ctx.call.applicant_types)
     if applicant.type not in ctx.call.applicant_types:
         return False, _("The applicant must be of type %(allowed)s; %(org)s is of type %(type)s. Choose an "
                         "eligible organisation as applicant.") % {
-            "allowed": allowed, "org": applicant.ref, "type": applicant.type}
+            "allowed": allowed, "org": applicant.ref, "type": type_label(applicant.type)}
     return True, _("The applicant is of an eligible type (%(allowed)s).") % {"allowed": allowed}
 
 
@@ -383,7 +405,7 @@ def deadline_on_time(ctx):
         return None, _("The deadline is checked when the application is submitted.")
     values = {"deadline": format_brussels(ctx.call.deadline), "at": format_brussels(at)}
     if not is_before_deadline(at, ctx.call.deadline):
-        return False, _("The deadline was %(deadline)s (Brussels time); submitted at %(at)s is too late. If "
+        return False, _("The deadline was %(deadline)s (Brussels time); a submission at %(at)s is too late. If "
                         "technical problems stopped you, send screenshots to your National Agency within "
                         "2 hours.") % values
     return True, _("Submitted at %(at)s, before the deadline of %(deadline)s (Brussels time).") % values
@@ -402,7 +424,9 @@ def activities_present(ctx):
         return None, _("Add the project activities to check this rule.")
     if not ctx.app.activities:
         return False, _("Add at least one activity to the project.")
-    return True, _("The project has %(count)d activities.") % {"count": len(ctx.app.activities)}
+    count = len(ctx.app.activities)
+    return True, ngettext("The project has %(count)d activity.", "The project has %(count)d activities.",
+                          count) % {"count": count}
 
 
 @rule("activities.sum", source=GUIDE, field="activities", section="activities", applies=_is_activities)
@@ -477,7 +501,8 @@ def wp_count(ctx):
     if count < low or (high is not None and count > high):
         return False, _("Besides project management, the project needs between %(min)d and %(max)d work "
                         "packages; yours has %(count)d.") % values
-    return True, _("Besides project management, the project has %(count)d work packages.") % values
+    return True, ngettext("Besides project management, the project has %(count)d work package.",
+                          "Besides project management, the project has %(count)d work packages.", count) % values
 
 
 @rule("wp.count-recommended", severity=WARNING, source=SEED_002, field="work_packages", section="work-packages",
@@ -522,7 +547,8 @@ def priorities_required(ctx):
             "Choose at least %(min)d horizontal priority or priority of your sector; you chose %(count)d.",
             "Choose at least %(min)d horizontal priorities or priorities of your sector; you chose %(count)d.",
             ctx.call.min_priorities) % values
-    return True, _("The project addresses %(count)d priorities.") % values
+    return True, ngettext("The project addresses %(count)d priority.", "The project addresses %(count)d priorities.",
+                          len(chosen)) % values
 
 
 @rule("priorities.known", source=GUIDE, field="priorities", section="relevance",
@@ -547,7 +573,8 @@ def topics_max(ctx):
     values = {"max": ctx.call.max_topics, "count": len(chosen)}
     if len(chosen) > ctx.call.max_topics:
         return False, _("Choose at most %(max)d topics; you chose %(count)d.") % values
-    return True, _("%(count)d topics chosen, at most %(max)d allowed.") % values
+    return True, ngettext("%(count)d topic chosen; at most %(max)d are allowed.",
+                          "%(count)d topics chosen; at most %(max)d are allowed.", len(chosen)) % values
 
 
 # ---------------------------------------------------------------- across applications of the same deadline
