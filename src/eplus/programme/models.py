@@ -456,10 +456,13 @@ class BudgetEnvelope(AuditedModel):
         return self.agency.code
 
     def clean(self):
+        errors = {}
         if self.amount is not None and self.amount < 0:
-            raise ValidationError({"amount": _("The amount must not be negative.")})
+            errors["amount"] = _("The amount must not be negative.")
         if self.sector and self.call_id and self.sector not in self.call.action.sectors:
-            raise ValidationError({"sector": _("This call's action has no such sector.")})
+            errors["sector"] = _("This call's action has no such sector.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Priority(AuditedModel):
