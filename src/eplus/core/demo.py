@@ -1,0 +1,187 @@
+"""Fictional demo data for `./run demo`: one person per role, their organisations, a case to validate.
+
+Every name, e-mail address and phone number here is invented (the e-mail domain is a reserved
+``.example`` one). Loading is idempotent: running it again finds what exists and adds nothing twice.
+Agency staff, experts and the administrator must use a second factor (MFA is enforced for them), so
+they get a TOTP authenticator with a published demo secret; ``./run manage demo_code`` prints the
+current codes.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+DEMO_DOMAIN = "demo.eplus.example"
+DEMO_PASSWORD = "Erasmus-Demo-2026!"
+# Base32 secret of the demo authenticators (add it to any authenticator app, or use demo_code).
+DEMO_TOTP_SECRET = "EPLUSDEMOEPLUSDEMOEPLUSDEMOEPLUS"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    first_name: str
+    last_name: str
+    role: str  # what the person does in the demo, shown in the printed log-ins
+    agency_role: str = ""  # officer / admin / expert of LV01
+    superuser: bool = False
+    language: str = "en"
+
+    @property
+    def email(self):
+        return f"{self.key}@{DEMO_DOMAIN}"
+
+
+PEOPLE = (
+    DemoPerson("applicant", "Ilze", "Paraugs", "applicant (legal representative of a Latvian VET school)", language="lv"),
+    DemoPerson("partner", "Tomas", "Pavyzdys", "partner (contact person of a Lithuanian training centre)"),
+    DemoPerson("officer", "Olga", "Pārbaude", "agency officer of LV01", agency_role="officer", language="lv"),
+    DemoPerson("expert", "Edgars", "Vērtētājs", "external expert of LV01", agency_role="expert"),
+    DemoPerson("admin", "Ada", "Administratore", "administrator (agency administrator of LV01, site admin)",
+               agency_role="admin", superuser=True),
+)
+
+# Registration numbers and VAT numbers below pass python-stdnum's checks but are made up.
+ORGANISATIONS = (
+    {
+        "owner": "applicant", "role": "legal-representative", "certified": True,
+        "fields": {
+            "legal_name": "Daugavmala Vocational School", "business_name": "Daugavmala VS",
+            "legal_form": "State educational institution", "organisation_type": "vet-provider",
+            "is_public": True, "non_profit": True, "date_established": "1998-09-01", "country": "LV",
+            "street": "Krasta iela 101", "postcode": "LV-1019", "city": "Rīga", "region": "Rīga",
+            "registration_number": "40003000002", "vat_number": "LV40003000002",
+            "website": "https://daugavmala.demo.eplus.example", "email": f"office@{DEMO_DOMAIN}",
+            "phone": "+371 60 000 001", "contact_name": "Ilze Paraugs", "contact_email": f"applicant@{DEMO_DOMAIN}",
+        },
+    },
+    {
+        "owner": "partner", "role": "contact-person", "certified": True,
+        "fields": {
+            "legal_name": "Nemunas Training Centre", "legal_form": "Public institution",
+            "organisation_type": "vet-provider", "is_public": True, "non_profit": True,
+            "date_established": "2004-02-16", "country": "LT", "street": "Upės g. 7", "postcode": "LT-44001",
+            "city": "Kaunas", "registration_number": "300000001", "vat_number": "LT100000019",
+            "website": "https://nemunas.demo.eplus.example", "email": f"info@{DEMO_DOMAIN}",
+            "phone": "+370 600 00001", "contact_name": "Tomas Pavyzdys", "contact_email": f"partner@{DEMO_DOMAIN}",
+        },
+    },
+    {
+        "owner": "partner", "role": "contact-person", "certified": True,
+        "fields": {
+            "legal_name": "Emajõe Adult Learning Society", "legal_form": "Non-profit association",
+            "organisation_type": "adult-education", "is_public": False, "non_profit": True,
+            "date_established": "2010-05-04", "country": "EE", "street": "Jõe 3", "postcode": "51003",
+            "city": "Tartu", "registration_number": "10000001", "vat_number": "EE100000007",
+            "website": "https://emajoe.demo.eplus.example", "email": f"society@{DEMO_DOMAIN}",
+            "phone": "+372 5000 0001", "contact_name": "Tomas Pavyzdys", "contact_email": f"partner@{DEMO_DOMAIN}",
+        },
+    },
+    {
+        # Left under validation so the agency officer has a case to certify or reject.
+        "owner": "applicant", "role": "contact-person", "certified": False,
+        "fields": {
+            "legal_name": "Vidzeme Youth Crafts Club", "legal_form": "Association",
+            "organisation_type": "youth-organisation", "is_public": False, "non_profit": True,
+            "date_established": "2019-03-12", "country": "LV", "street": "Meža iela 5", "postcode": "LV-4201",
+            "city": "Valmiera", "region": "Vidzeme", "registration_number": "40003000017",
+            "website": "https://crafts.demo.eplus.example", "email": f"club@{DEMO_DOMAIN}",
+            "phone": "+371 60 000 002", "contact_name": "Ilze Paraugs", "contact_email": f"applicant@{DEMO_DOMAIN}",
+        },
+    },
+)
+
+
+def _person(spec):
+    from allauth.account.models import EmailAddress
+
+    from eplus.accounts.models import User
+
+    user = User.objects.filter(email=spec.email).first()
+    if user is None:
+        user = User.objects.create_user(
+            spec.email, password=DEMO_PASSWORD, first_name=spec.first_name, last_name=spec.last_name,
+            email_language=spec.language, privacy_accepted_at=timezone.now(),
+            is_staff=spec.superuser, is_superuser=spec.superuser,
+        )
+    EmailAddress.objects.get_or_create(user=user, email=spec.email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def _agency_role(user, spec):
+    from eplus.programme.models import Agency, AgencyMembership
+
+    if not spec.agency_role:
+        return
+    agency = Agency.objects.get(code="LV01")
+    AgencyMembership.objects.get_or_create(user=user, agency=agency, role=spec.agency_role)
+
+
+def _authenticator(user):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
+def _organisation(spec, users, officer):
+    from eplus.organisations import services, workflow
+    from eplus.organisations.models import Organisation
+
+    fields = spec["fields"]
+    existing = Organisation.objects.filter(
+        country_id=fields["country"], registration_number=fields["registration_number"]
+    ).first()
+    if existing is not None:
+        return existing
+    organisation = services.complete_registration(
+        users[spec["owner"]], fields, registrant_role=spec["role"], confirm_different=True
+    )
+    if spec["certified"]:
+        if organisation.country_id == "LV":
+            workflow.certify(organisation, officer)
+        else:  # no demo officer in the other countries' agencies: recorded as the demo loader's doing
+            organisation.status = Organisation.Status.CERTIFIED
+            organisation.validated_at = timezone.now()
+            organisation.save(audit_verb="certify", audit_reason="demo data")
+    return organisation
+
+
+def load_demo():
+    """Create (or find) the demo people and organisations; returns the people in PEOPLE order."""
+    # The demo's own e-mails (certification notices) are not worth printing in the demo terminal.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
+        users = {}
+        for spec in PEOPLE:
+            user = _person(spec)
+            _agency_role(user, spec)
+            if spec.agency_role or spec.superuser:
+                _authenticator(user)
+            users[spec.key] = user
+        for spec in ORGANISATIONS:
+            _organisation(spec, users, users["officer"])
+    return [(spec, users[spec.key]) for spec in PEOPLE]
+
+
+def login_lines(people):
+    site = settings.SITE_URL
+    lines = [f"Demo log-ins at {site}/accounts/login/ (password for all: {DEMO_PASSWORD}):"]
+    for spec, user in people:
+        mfa = "  + authenticator code" if (spec.agency_role or spec.superuser) else ""
+        lines.append(f"  {user.email:<32} {spec.role}{mfa}")
+    lines.append(f"Authenticator secret of the demo staff: {DEMO_TOTP_SECRET} "
+                 "(or run `./run manage demo_code` for the current code)")
+    return lines
+
+
+def current_code():
+    """The current TOTP code of the demo authenticators."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counters = list(yield_hotp_counters_from_time())
+    now = counters[len(counters) // 2]
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, now))
