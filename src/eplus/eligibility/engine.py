@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ERROR, Check, CountryInfo, Verdict
+from .model import ERROR, Check, Verdict
 from .rules import RULES, Context
 
 
@@ -46,4 +46,4 @@ def rule_ids():
     return [r.id for r in RULES]
 
 
-__all__ = ["evaluate", "rule_ids", "CountryInfo"]
+__all__ = ["evaluate", "rule_ids"]
