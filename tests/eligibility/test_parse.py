@@ -54,6 +54,8 @@ def test_absent_fields_stay_absent():
     ({"lump_sum": "1.001"}, "lump_sum"),
     ({"lump_sum": True}, "lump_sum"),
     ({"lump_sum": "NaN"}, "lump_sum"),
+    ({"lump_sum": 1e26}, "lump_sum"),
+    ({"lump_sum": "1e-30"}, "lump_sum"),
     ({"start_date": "2026-02-30"}, "start_date"),
     ({"start_date": "01.09.2026"}, "start_date"),
     ({"submitted_at": "2026-03-05T10:59:59"}, "submitted_at"),
@@ -105,6 +107,16 @@ def test_known_actions_and_countries():
     _, errors = parse_request({**EXAMPLE, "organisations": [{"ref": "A", "country": "QQ", "role": "applicant"}]},
                               known_countries={c.code for c in COUNTRIES})
     assert list(errors) == ["organisations[0].country"]
+
+
+@pytest.mark.parametrize("written, amount", [("0.10", "0.10"), ("1E+2", "100.00"), ("-0", "0.00"), ("0.000", "0.00"),
+                                             ("250 000", None), ("250000.000", "250000.00"), (250000, "250000.00")])
+def test_amount_spellings(written, amount):
+    app, errors = parse_request({"action": "KA210-VET", "lump_sum": written})
+    if amount is None:
+        assert "lump_sum" in errors
+    else:
+        assert errors == {} and str(app.lump_sum) == amount
 
 
 def test_not_an_object():

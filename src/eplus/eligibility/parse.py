@@ -61,7 +61,12 @@ def _amount(value, path, errors):
     if amount < 0:
         errors.add(path, _("The amount cannot be negative."))
         return None
-    if amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e12"):
+    if amount >= Decimal("1e12"):
+        errors.add(path, _("The amount is too large; give it in euros, e.g. \"250000.00\"."))
+        return None
+    if amount == 0:
+        amount = Decimal(0)  # also "-0" and "0.000"
+    elif amount.as_tuple().exponent < -2 and (amount.adjusted() < -2 or amount != amount.quantize(Decimal("0.01"))):
         errors.add(path, _("Give the amount in euros with at most two decimals."))
         return None
     return amount.quantize(Decimal("0.01"))
