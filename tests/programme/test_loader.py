@@ -41,7 +41,7 @@ def test_first_load_applies_every_data_set_and_audits_each_row():
     event = history(tr).get()
     assert event.action == "create" and event.verb == "reference-data-load" and event.reason == "countries 2026.1"
     assert event.changes["name"] == [None, "Türkiye"]
-    assert ReferenceDataRelease.objects.get(name="calls-2026").version == "2026.1"
+    assert ReferenceDataRelease.objects.get(name="calls-2026").version == "2026.2"
 
 
 @pytest.mark.django_db
@@ -72,8 +72,8 @@ def test_command_prints_one_line_per_data_set(capsys):
     call_command("load_programme")
     call_command("load_programme")
     out = capsys.readouterr().out
-    assert "calls-2026 2026.1: applied" in out
-    assert "calls-2026 2026.1: unchanged" in out
+    assert "calls-2026 2026.2: applied" in out
+    assert "calls-2026 2026.2: unchanged" in out
 
 
 @pytest.mark.django_db
@@ -95,15 +95,15 @@ def test_admin_edits_survive_reloads_until_a_newer_version(data_copy):
     assert envelope.amount == Decimal("250000.00")
 
     # A newer version is applied, and the change is audited with the release as the reason.
-    rewrite(data_copy / "calls-2026.json", lambda d: d.update(version="2026.2"))
+    rewrite(data_copy / "calls-2026.json", lambda d: d.update(version="2026.99"))
     (result,) = [r for r in load_programme(data_copy) if r.name == "calls-2026"]
     assert result.outcome == "applied" and result.updated == 1
     envelope.refresh_from_db()
     assert envelope.amount == Decimal("252000.00")
     event = history(envelope).first()
     assert event.changes == {"amount": ["250000.00", "252000.00"]}
-    assert event.reason == "calls-2026 2026.2" and event.agency_code == "LV01"
-    assert ReferenceDataRelease.objects.get(name="calls-2026").version == "2026.2"
+    assert event.reason == "calls-2026 2026.99" and event.agency_code == "LV01"
+    assert ReferenceDataRelease.objects.get(name="calls-2026").version == "2026.99"
 
 
 @pytest.mark.django_db

@@ -154,3 +154,42 @@ def test_funding_model_and_amounts_must_agree(programme):
     call.grant_maximum = None
     with pytest.raises(ValidationError, match="needs a maximum grant"):
         call.full_clean()
+
+
+@pytest.mark.django_db
+def test_eligibility_rules_feed_the_eligibility_engine(programme):
+    from eplus.programme.models import Agency
+    from eplus.programme.services import eligibility_rules
+
+    flat = eligibility_rules(find_call(2026, "KA220"), "VET", Agency.objects.get(code="LV01"))
+    json.dumps(flat)
+    assert flat["action"] == "KA220" and flat["sector"] == "VET"
+    assert (flat["agency_code"], flat["agency_country"]) == ("LV01", "LV")
+    assert flat["deadline"] == "2026-03-05T12:00:00+01:00"
+    assert flat["third_country_regions"] == [1, 2, 3] and flat["excluded_countries"] == ["BY"]
+    assert flat["third_country_roles"] == ["partner", "associated-partner"]
+    assert (flat["involvement_cap"], flat["involvement_exempt_sectors"]) == (10, ["HED"])
+    assert (flat["wp_min"], flat["wp_max"], flat["wp_recommended_max"]) == (1, 10, 4)
+    assert flat["coordinator_min_years"] == 2 and flat["structure"] == "work-packages"
+    assert "HOR-INCLUSION" in flat["priorities"] and "VET-UKRAINE" in flat["priorities"]
+    assert not any(code.startswith("HED-") for code in flat["priorities"])
+
+    ka210 = eligibility_rules(find_call(2026, "KA210", 2), "YOU", Agency.objects.get(code="LV02"))
+    assert (ka210["applicant_max_per_round"], ka210["involvement_cap"]) == (1, 5)
+    assert ka210["third_country_roles"] == [] and ka210["start_from"] == "2027-01-01"
+
+    ka240 = eligibility_rules(find_call(2026, "KA240"))
+    assert ka240["sector"] == "SCH" and ka240["school_development"]["min_schools_per_authority"] == 2
+
+    forward = eligibility_rules(find_call(2022, "PI-FORWARD"))
+    assert forward["agency_code"] == "EACEA" and forward["lump_sum_max"] == "1000000.00"
+
+    with pytest.raises(UnknownActionType):
+        eligibility_rules(find_call(2026, "KA210"), "HED")
+
+    model = pytest.importorskip("eplus.eligibility.model")
+    rules = model.CallRules.from_dict(flat)
+    assert rules.action_type == "KA220-VET"
+    assert rules.deadline == datetime(2026, 3, 5, 11, 0, tzinfo=timezone.utc)
+    model.CallRules.from_dict(ka240)
+    model.CallRules.from_dict(forward)

@@ -51,6 +51,16 @@ Public functions
       ``technical_incident_report_hours``, ``one_application_per_consortium_per_deadline``...).
     - ``countries``: ``{code: {"name", "status", "region", "programme_country"}}`` for every country.
     - ``sources``: where each figure comes from.
+
+``eligibility_rules(call, sector=None, agency=None) -> dict``
+    The same rules flattened for one action type and agency, in exactly the keys of
+    ``eplus.eligibility.model.CallRules.from_dict`` (action, sector, year, round, deadline, agency_code,
+    agency_country, start_from, start_to, lump_sum_options, lump_sum_max, duration_min_months,
+    duration_max_months, min_organisations, min_countries, third_country_roles, third_country_regions,
+    excluded_countries, associated_partners_allowed, applicant_types, school_development,
+    applicant_max_per_round, involvement_cap, involvement_exempt_sectors, consortium_once_per_deadline,
+    coordinator_min_years, structure, management_max_percent, wp_min, wp_max, wp_recommended_max,
+    min_priorities, priorities, max_topics, sources).
 """
 
 from datetime import timezone as dt_timezone
@@ -60,7 +70,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core.time import to_brussels
 
-from .models import SECTOR_CODES, Action, Agency, Call, Country
+from .models import SECTOR_CODES, Action, Agency, Call, Country, Priority
 
 
 class ProgrammeLookupError(LookupError):
@@ -232,5 +242,78 @@ def call_rules(call):
         },
         "other": dict(call.other_rules),
         "countries": countries_table(),
+        "sources": dict(call.sources),
+    }
+
+
+def eligibility_rules(call, sector=None, agency=None):
+    """``call``'s rules for one sector (and receiving agency) as the eligibility engine's flat dict."""
+    action = call.action
+    if sector is None and len(action.sectors) == 1:
+        sector = action.sectors[0]
+    if sector is not None and sector not in action.sectors:
+        raise UnknownActionType(_("Action %(code)s has no sector %(sector)s.") % {"code": action.code, "sector": sector})
+    if action.is_centralised:
+        agency = action.managing_agency
+    composition = call.composition or {}
+    third = composition.get("third_countries") or {}
+    limits = call.organisation_limits or {}
+    structure = call.structure or {}
+    other = call.other_rules or {}
+    clusters = composition.get("clusters")
+    if call.grant_maximum is not None:
+        lump_sum_max = _money(call.grant_maximum)
+    elif call.funding_model != "lump-sum-options" and call.lots:
+        # Lots each have their own maximum; without knowing the lot, the largest one bounds the request.
+        lump_sum_max = max((_money(lot["grant_maximum"]) for lot in call.lots if lot.get("grant_maximum")),
+                           key=Decimal, default=None)
+    else:
+        lump_sum_max = None
+    kinds = other.get("priority_kinds", ["horizontal", "sector"])
+    priorities = [
+        p.code for p in Priority.objects.filter(active=True).order_by("sector", "position", "code")
+        if (not p.sector and "horizontal" in kinds) or (sector and p.sector == sector and "sector" in kinds)
+    ]
+    allowed_third = bool(third.get("allowed"))
+    return {
+        "action": action.code,
+        "sector": sector,
+        "year": call.year,
+        "round": call.round,
+        "deadline": to_brussels(call.deadline).isoformat(),
+        "agency_code": agency.code if agency else None,
+        "agency_country": agency.country_id if agency and not action.is_centralised else None,
+        "start_from": call.start_earliest.isoformat() if call.start_earliest else None,
+        "start_to": call.start_latest.isoformat() if call.start_latest else None,
+        "lump_sum_options": [_money(v) for v in call.lump_sum_options],
+        "lump_sum_max": lump_sum_max,
+        "duration_min_months": call.duration_min_months,
+        "duration_max_months": call.duration_max_months,
+        "min_organisations": composition.get("min_organisations", 0),
+        "min_countries": composition.get("min_countries", 0),
+        "third_country_roles": list(third.get("roles", [])) if allowed_third else [],
+        "third_country_regions": (list(third.get("regions", [])) or None) if allowed_third else [],
+        "excluded_countries": list(third.get("excluded_countries", [])),
+        "associated_partners_allowed": (composition.get("associated_partners") or {}).get("allowed", True),
+        "applicant_types": list(composition.get("applicant_types", [])),
+        "school_development": None if not clusters else {
+            "authority_types": list(clusters.get("lead_types", [])),
+            "school_types": ["school"],
+            "min_authority_countries": clusters.get("min_clusters", 2),
+            "min_schools_per_authority": clusters.get("min_schools_per_cluster", 2),
+        },
+        "applicant_max_per_round": limits.get("max_as_applicant_per_round", limits.get("max_as_coordinator_per_round")),
+        "involvement_cap": limits.get("max_involvements_per_deadline"),
+        "involvement_exempt_sectors": list(limits.get("excluded_sectors", [])),
+        "consortium_once_per_deadline": other.get("one_application_per_consortium_per_deadline", True),
+        "coordinator_min_years": call.coordinator_min_age_years,
+        "structure": structure.get("kind"),
+        "management_max_percent": structure.get("management_max_percent"),
+        "wp_min": structure.get("min_further"),
+        "wp_max": structure.get("max_further"),
+        "wp_recommended_max": structure.get("warn_above_further"),
+        "min_priorities": other.get("min_priorities", 0),
+        "priorities": priorities,
+        "max_topics": call.max_topics,
         "sources": dict(call.sources),
     }
