@@ -187,7 +187,7 @@ def test_eligibility_rules_feed_the_eligibility_engine(programme):
     with pytest.raises(UnknownActionType):
         eligibility_rules(find_call(2026, "KA210"), "HED")
 
-    model = pytest.importorskip("eplus.eligibility.model")
+    model = pytest.importorskip("eplus.programme.rules.model")
     rules = model.CallRules.from_dict(flat)
     assert rules.action_type == "KA220-VET"
     assert rules.deadline == datetime(2026, 3, 5, 11, 0, tzinfo=timezone.utc)

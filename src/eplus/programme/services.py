@@ -54,7 +54,7 @@ Public functions
 
 ``eligibility_rules(call, sector=None, agency=None) -> dict``
     The same rules flattened for one action type and agency, in exactly the keys of
-    ``eplus.eligibility.model.CallRules.from_dict`` (action, sector, year, round, deadline, agency_code,
+    ``eplus.programme.rules.model.CallRules.from_dict`` (action, sector, year, round, deadline, agency_code,
     agency_country, start_from, start_to, lump_sum_options, lump_sum_max, duration_min_months,
     duration_max_months, min_organisations, min_countries, third_country_roles, third_country_regions,
     excluded_countries, associated_partners_allowed, applicant_types, school_development,

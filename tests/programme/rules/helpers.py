@@ -1,4 +1,4 @@
-from eplus.eligibility import evaluate
+from eplus.programme.rules import evaluate
 
 from .calls import COUNTRIES
 

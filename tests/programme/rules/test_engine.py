@@ -3,8 +3,8 @@
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from eplus.eligibility import Application, CallRules, WorkPackage, evaluate, rule_ids
-from eplus.eligibility.model import CountryInfo
+from eplus.programme.rules import Application, CallRules, WorkPackage, evaluate, rule_ids
+from eplus.programme.rules.model import CountryInfo
 
 from .calls import COUNTRIES, KA210_VET, KA220_VET, call, ka210_application, ka220_application, org
 from .helpers import check, run
@@ -75,7 +75,7 @@ def test_from_dict_rejects_unknown_keys_and_accepts_typed_values():
 
 
 def test_messages_go_through_gettext_at_evaluation_time(monkeypatch):
-    from eplus.eligibility import rules
+    from eplus.programme.rules import rules
 
     monkeypatch.setattr(rules, "_", lambda text: "[lv] " + text)
     message = check(run(ka210_application(duration_months=40), call(KA210_VET)), "duration.range").message

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eplus.eligibility import evaluate, parse_request
+from eplus.programme.rules import evaluate, parse_request
 
 from .calls import COUNTRIES, KA220_VET, call
 from .helpers import check

@@ -6,10 +6,10 @@ They mirror the programme's reference data; the engine never holds these numbers
 from datetime import date
 from decimal import Decimal
 
-from eplus.eligibility import (
+from eplus.programme.rules import (
     Activity, Application, CallRules, CountryInfo, Organisation, OtherApplication, WorkPackage,
 )
-from eplus.eligibility.model import ASSOCIATED, EU_MEMBER, NON_ASSOCIATED
+from eplus.programme.rules.model import ASSOCIATED, EU_MEMBER, NON_ASSOCIATED
 
 EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
 ASSOCIATED_COUNTRIES = "IS LI NO RS TR MK".split()

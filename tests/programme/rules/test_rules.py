@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from eplus.eligibility import Activity, WorkPackage
+from eplus.programme.rules import Activity, WorkPackage
 
 from .calls import (
     KA210_VET, KA210_VET_ROUND2, KA220_HED, KA220_VET, KA240_SCH, call, ka210_application, ka220_application,

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eplus.core.time import brussels
-from eplus.eligibility import Organisation, OtherApplication, evaluate
-from eplus.eligibility.model import ORGANISATION_TYPES, ROLES
+from eplus.programme.rules import Organisation, OtherApplication, evaluate
+from eplus.programme.rules.model import ORGANISATION_TYPES, ROLES
 
 from .calls import COUNTRIES, KA210_VET, KA220_VET, KA240_SCH, call, ka210_application, ka220_application
 

@@ -2,7 +2,7 @@
 
 A plain Python package (no models, no app config):
 
-    from eplus.eligibility import CallRules, evaluate, parse_request
+    from eplus.programme.rules import CallRules, evaluate, parse_request
     application, errors = parse_request(payload)        # public API JSON -> Application, {path: message}
     verdict = evaluate(application, CallRules.from_dict(call_data), countries, other_applications)
     verdict.eligible, verdict.checks                    # Check(rule, severity, passed, message, source, …)
