@@ -13,4 +13,7 @@ api = NinjaAPI(
 # Routers are added by each app's api module.
 from eplus.programme.api import router as programme_router  # noqa: E402
 
+from eplus.programme.eligibility_api import router as eligibility_router  # noqa: E402
+
 api.add_router("/programme/", programme_router)
+api.add_router("/eligibility/", eligibility_router)
