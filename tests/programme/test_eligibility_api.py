@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from freezegun import freeze_time
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,10 +80,13 @@ def test_absent_input_is_reported_as_null_and_does_not_block(client, programme):
     assert response.json()["eligible"] is True
 
 
-def test_without_year_the_current_call_of_the_action_is_used(client, programme):
-    response = post(client, {"action": "KA240"})
+@pytest.mark.parametrize("today, year", [("2026-01-10", 2026), ("2026-11-25", 2027), ("2028-01-01", 2027)])
+def test_without_year_the_current_call_of_the_action_is_used(client, programme, today, year):
+    # The next call still open, or failing that the most recent one.
+    with freeze_time(today):
+        response = post(client, {"action": "KA240"})
     assert response.status_code == 200
-    assert response.json()["call"]["year"] == 2026
+    assert response.json()["call"]["year"] == year
 
 
 @pytest.mark.parametrize("payload, fields", [

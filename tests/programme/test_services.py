@@ -63,14 +63,16 @@ def test_agency_for_refuses_what_no_agency_handles(programme):
 @pytest.mark.django_db
 def test_upcoming_deadlines_soonest_first_and_the_deadline_instant_is_closed(programme):
     now = datetime(2026, 1, 10, tzinfo=timezone.utc)
-    calls = upcoming_deadlines(now, limit=10)
+    calls = upcoming_deadlines(now, limit=4)
     assert [(c.action.code, c.round, c.year) for c in calls] == [
         ("KA210", 1, 2026), ("KA220", 1, 2026), ("KA240", 1, 2026), ("KA210", 2, 2026)]
     assert calls[0].deadline == datetime(2026, 3, 5, 11, 0, tzinfo=timezone.utc)
     assert len(upcoming_deadlines(now, limit=2)) == 2
     at_deadline = datetime(2026, 3, 5, 11, 0, tzinfo=timezone.utc)
-    assert [c.action.code for c in open_calls(at_deadline)] == ["KA240", "KA210"]
-    assert upcoming_deadlines(datetime(2027, 1, 1, tzinfo=timezone.utc), limit=5) == []
+    assert [(c.action.code, c.year) for c in open_calls(at_deadline)][:2] == [("KA240", 2026), ("KA210", 2026)]
+    # The provisional 2027 calls follow; after the last of them nothing is open.
+    assert [c.year for c in upcoming_deadlines(datetime(2027, 1, 1, tzinfo=timezone.utc), limit=5)] == [2027] * 4
+    assert upcoming_deadlines(datetime(2028, 1, 1, tzinfo=timezone.utc), limit=5) == []
 
 
 @pytest.mark.django_db
