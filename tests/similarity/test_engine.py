@@ -4,6 +4,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from datasketch import MinHash, MinHashLSH
 
 from eplus.similarity import (
@@ -178,3 +180,16 @@ def test_lsh_params_reach_the_target_recall_at_the_threshold():
         assert band_probability(threshold, 128 // (rows + 1), rows + 1) < 0.995
     with pytest.raises(ValueError):
         lsh_params(0, 128)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+def test_vectorised_word_split_matches_the_tokeniser_on_any_text(text):
+    shingler = Shingler(1)
+    words = tokens(text)
+    hashes = shingler.word_hashes(text)
+    assert len(hashes) == len(words)
+    # the same words give the same hashes whatever surrounds them
+    assert np.array_equal(hashes, shingler.word_hashes(" ".join(words)))
+    if words:
+        assert shingler.word_hashes(words[0])[0] == hashes[0]

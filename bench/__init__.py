@@ -1,0 +1,1 @@
+"""Benchmarks and synthetic data generators (``./run bench NAME``)."""
