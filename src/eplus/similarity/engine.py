@@ -10,7 +10,7 @@ LSH only proposes candidates (tuned so a pair at the threshold is proposed with 
 shingle sets, so nothing below the threshold is reported.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Hashable
 
 import numpy as np
@@ -24,7 +24,7 @@ DEFAULT_SHINGLE_SIZE = 5
 DEFAULT_NUM_PERM = 128
 
 
-@dataclass(frozen=True, order=False)
+@dataclass(frozen=True)
 class SimilarPair:
     """Two documents whose shingle sets overlap: ``jaccard`` is exact, ``estimated`` is MinHash's.
 
@@ -42,7 +42,7 @@ class SimilarPair:
 class _Doc:
     key: Hashable
     reference: bool
-    shingles: np.ndarray  # uint64 shingle hashes; sorted unique once verified (see _set)
+    shingles: np.ndarray  # uint64 shingle hashes; sorted unique once verified
     signature: np.ndarray  # uint32[num_perm]
     unique: bool = False
 
@@ -62,7 +62,6 @@ class IndexStats:
     verified_pairs: int = 0
     bands: int = 0
     rows: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class SimilarityIndex:
