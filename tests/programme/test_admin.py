@@ -86,3 +86,45 @@ def test_releases_are_read_only_in_the_admin(admin_client, programme):
     admin_client.post(url, {"version": "9999.1"})
     release.refresh_from_db()
     assert release.version == "2026.1"
+
+
+@pytest.fixture
+def agency_admin(db, programme):
+    user = User.objects.create_user("na-admin@agency.example", password="Adm1n-Passw0rd!", first_name="Nora",
+                                    last_name="Admin")
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    AgencyMembership.objects.create(user=user, agency=Agency.objects.get(code="LV01"), role="admin")
+    user.refresh_from_db()
+    return user
+
+
+@pytest.mark.django_db
+def test_an_agency_administrator_gets_the_admin_screens_and_edits_calls(client, agency_admin):
+    from eplus.programme.access import GROUP_NAME
+
+    assert agency_admin.is_staff and not agency_admin.is_superuser
+    assert agency_admin.groups.filter(name=GROUP_NAME).exists()
+    client.force_login(agency_admin)
+    call = Call.objects.get(year=2027, action__code="KA220", round=1)
+    url = reverse("admin:programme_call_change", args=[call.pk])
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("admin:programme_call_delete", args=[call.pk])).status_code == 403
+    # Envelopes: only the administrator's own agency.
+    lt = BudgetEnvelope.objects.create(agency=Agency.objects.get(code="LT01"), call=call, sector="VET", amount="1000")
+    listed = client.get(reverse("admin:programme_budgetenvelope_changelist")).context["cl"].queryset
+    assert {e.agency.code for e in listed} == {"LV01"} and lt not in listed
+    assert client.get(reverse("admin:programme_budgetenvelope_change", args=[lt.pk])).status_code in (302, 404)
+
+
+@pytest.mark.django_db
+def test_ending_the_membership_takes_the_admin_access_away(agency_admin):
+    AgencyMembership.objects.filter(user=agency_admin).get().delete()
+    agency_admin.refresh_from_db()
+    assert not agency_admin.is_staff and not agency_admin.groups.exists()
+    officer = AgencyMembership.objects.create(user=agency_admin, agency=Agency.objects.get(code="LV01"), role="officer")
+    agency_admin.refresh_from_db()
+    assert not agency_admin.is_staff  # officers work in eplus's own screens, not the admin
+    officer.role = "admin"
+    officer.save()
+    agency_admin.refresh_from_db()
+    assert agency_admin.is_staff

@@ -10,6 +10,8 @@ written by ``load_programme`` only.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from eplus.core.scoping import for_agency_staff
+
 from .models import (
     Action, Agency, AgencyMembership, BudgetEnvelope, Call, Country, Priority, ReferenceDataRelease, Topic,
 )
@@ -57,6 +59,10 @@ class BudgetEnvelopeInline(admin.TabularInline):
     fields = ("agency", "sector", "amount", "source")
     autocomplete_fields = ("agency",)
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else for_agency_staff(queryset, request.user)
+
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
@@ -86,6 +92,11 @@ class BudgetEnvelopeAdmin(admin.ModelAdmin):
     search_fields = ("agency__code", "call__action__code")
     list_select_related = ("agency", "call", "call__action")
     autocomplete_fields = ("agency",)
+
+    def get_queryset(self, request):
+        # An agency administrator sees and edits only their own agency's envelopes.
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else for_agency_staff(queryset, request.user)
 
 
 @admin.register(Priority)

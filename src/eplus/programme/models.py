@@ -99,6 +99,20 @@ class AgencyMembership(AuditedModel):
     def __str__(self):
         return f"{self.user} — {self.agency.code} ({self.get_role_display()})"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from .access import sync_admin_access
+
+        sync_admin_access(self.user)
+
+    def delete(self, *args, **kwargs):
+        user = self.user
+        result = super().delete(*args, **kwargs)
+        from .access import sync_admin_access
+
+        sync_admin_access(user)
+        return result
+
     @property
     def audit_agency_code(self):
         return self.agency.code
