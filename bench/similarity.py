@@ -5,7 +5,7 @@
 
 Generates synthetic applications (fictional text from a seeded, vocabulary-based generator),
 plants near-duplicate pairs and clusters at several edit levels (some above and some below
-Jaccard 0.8) plus copies of earlier funded projects, runs eplus.similarity on them and
+Jaccard 0.8) plus copies of earlier funded projects, runs eplus.evaluation.similarity on them and
 measures:
 
 - ``seconds``: detection only — shingling, MinHash signatures, LSH index, queries and exact
@@ -39,7 +39,7 @@ from bench._common import (  # noqa: E402
     write_result,
     write_section,
 )
-from eplus.similarity import Shingler, build_index, exact_jaccard, side_by_side  # noqa: E402
+from eplus.evaluation.similarity import Shingler, build_index, exact_jaccard, side_by_side  # noqa: E402
 
 TARGETS = {"seconds": 60.0, "recall": 0.95, "brute_force_ratio": 50.0}
 
@@ -250,7 +250,7 @@ def signature_comparison(apps, num_perm, sample=200):
     same 32-bit shingle hashes (identical results: same "affine32" scheme and permutations)."""
     from datasketch import MinHash
 
-    from eplus.similarity.minhash import Signer, input_hash32
+    from eplus.evaluation.similarity.minhash import Signer, input_hash32
 
     shingler = Shingler(5)
     signer = Signer(num_perm=num_perm, seed=1)
@@ -402,7 +402,7 @@ def section(result):
     )
     return f"""## similarity — near-duplicate / originality check
 
-`./run bench similarity` (options: `--help`). Engine: `eplus.similarity` — 5-word shingles hashed
+`./run bench similarity` (options: `--help`). Engine: `eplus.evaluation.similarity` — 5-word shingles hashed
 with numpy, MinHash signatures ({result['num_perm']} permutations, datasketch's "affine32" scheme
 computed in bulk), datasketch `MinHashLSH` with {result['lsh_bands']} bands × {result['lsh_rows']} rows,
 every candidate verified with the exact Jaccard of the shingle sets.

@@ -17,3 +17,13 @@ from eplus.programme.eligibility_api import router as eligibility_router  # noqa
 
 api.add_router("/programme/", programme_router)
 api.add_router("/eligibility/", eligibility_router)
+
+from eplus.applications.api import router as applications_router  # noqa: E402
+from eplus.evaluation.api import router as evaluation_router  # noqa: E402
+from eplus.projects.api import router as projects_router  # noqa: E402
+from eplus.results.api import router as results_router  # noqa: E402
+
+api.add_router("/applications/", applications_router)
+api.add_router("/agency/", evaluation_router)
+api.add_router("/projects/", projects_router)
+api.add_router("/public/", results_router)

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "eplus.programme",
     "eplus.accounts",
     "eplus.organisations",
+    "eplus.applications",
+    "eplus.evaluation",
+    "eplus.projects",
+    "eplus.results",
     "eplus.notifications",
     "eplus.api",
 ]

@@ -20,6 +20,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("organisations/", include("eplus.organisations.urls")),
     path("programme/", include("eplus.programme.urls")),
+    path("applications/", include("eplus.applications.urls")),
+    path("agency/", include("eplus.evaluation.urls")),
+    path("projects/", include("eplus.projects.urls")),
+    path("results/", include("eplus.results.urls")),
+    path("", include("eplus.results.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from eplus.similarity import highlight, shared_passages, side_by_side
+from eplus.evaluation.similarity import highlight, shared_passages, side_by_side
 
 SHARED = "Projekta mērķis ir uzlabot jauniešu digitālās prasmes Latvijas lauku skolās ar ģimeņu atbalstu"
 

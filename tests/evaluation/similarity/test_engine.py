@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from datasketch import MinHash, MinHashLSH
 
-from eplus.similarity import (
+from eplus.evaluation.similarity import (
     SimilarityIndex,
     SimilarPair,
     Shingler,
@@ -17,7 +17,7 @@ from eplus.similarity import (
     find_similar_pairs,
     tokens,
 )
-from eplus.similarity.minhash import Signer, band_probability, input_hash32, lsh_params
+from eplus.evaluation.similarity.minhash import Signer, band_probability, input_hash32, lsh_params
 
 WORDS = (
     "jaunieši skolotāji partneri projekts mācības digitālās prasmes sadarbība kvalitāte vide "
