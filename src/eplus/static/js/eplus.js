@@ -12,8 +12,9 @@
       if (isNaN(when)) { return; }
       var target = document.getElementById(el.getAttribute("data-local"));
       if (!target) { return; }
+      // dateStyle/timeStyle cannot be combined with timeZoneName, so the parts are named one by one.
       var fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-        dateStyle: "medium", timeStyle: "short", timeZoneName: "short"
+        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
       });
       target.textContent = target.getAttribute("data-prefix") + " " + fmt.format(when);
       target.hidden = false;
