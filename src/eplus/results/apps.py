@@ -2,7 +2,25 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _organisation_saved(sender, instance, created, raw=False, **kwargs):
+    """Keep the cards' copies of an organisation's public fields in step with the Organisation row."""
+    if raw or created:
+        return
+    from .services import refresh_from_organisation
+
+    refresh_from_organisation(instance)
+
+
 class ResultsConfig(AppConfig):
     name = "eplus.results"
     label = "results"
     verbose_name = _("Project Results Platform")
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from eplus.organisations.models import Organisation
+
+        from . import rules  # noqa: F401  (registers the permissions)
+
+        post_save.connect(_organisation_saved, sender=Organisation, dispatch_uid="results-organisation-sync")

@@ -1,5 +1,12 @@
 """Root-level public URLs of the results platform (open data, sitemap, feeds), included at "/"."""
 
-from django.urls import path  # noqa: F401
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path
 
-urlpatterns = []
+from .feeds import NewResultsFeed
+from .sitemaps import SITEMAPS
+
+urlpatterns = [
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feeds/results.atom", NewResultsFeed(), name="results_feed"),
+]

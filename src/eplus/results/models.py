@@ -1,0 +1,274 @@
+"""Project Results Platform (DOMAIN §8): the public project card, its organisations, contacts,
+results with their files, and the review trail.
+
+What of this is public is decided in one place only: :mod:`eplus.results.public`.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from eplus.core.audit import AuditedModel, TimeStampedModel
+from eplus.core.money import MoneyField
+
+
+class ProjectStatus(models.TextChoices):
+    ONGOING = "ongoing", _("Ongoing")
+    FINALISED = "finalised", _("Finalised")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class ResultsStatus(models.TextChoices):
+    OPEN = "open", _("Open for uploading results")
+    AVAILABLE = "available", _("Available for submission")
+    UNDER_REVIEW = "under-review", _("Under review by the National Agency")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned with comments")
+
+
+class ResultType(models.TextChoices):
+    """Result types since 2024 (DOMAIN §8), as stable keys."""
+
+    PROJECT_SUMMARY = "project-summary", _("Project summary, illustration or working document")
+    HANDBOOK = "handbook", _("Handbook, guide, tutorial or compendium")
+    LEARNING_PROGRAMME = "learning-programme", _("Learning programme, curriculum or methodology")
+    E_LEARNING = "e-learning", _("E-learning module, online training or MOOC")
+    SCIENTIFIC = "scientific", _("Scientific results")
+    STATISTICAL = "statistical", _("Statistical results")
+    POLICY_RECOMMENDATION = "policy-recommendation", _("Policy recommendation")
+    PRESENTATION = "presentation", _("Presentation")
+    PRESS_ARTICLE = "press-article", _("Press article")
+    PUBLICATION = "publication", _("Publication")
+    WEBSITE = "website", _("Website or online platform")
+    MOBILE_APPLICATION = "mobile-application", _("Mobile application")
+    VIDEO = "video", _("Video")
+    PHOTO = "photo", _("Photo")
+    OTHER = "other", _("Other")
+
+
+def logo_path(instance, filename):
+    return f"results/logos/{instance.pk or 'new'}/{filename}"
+
+
+class ProjectCard(AuditedModel, TimeStampedModel):
+    """The public card of one contracted project. Made from the project's data, never retyped."""
+
+    identifier = models.CharField(_("project identifier"), max_length=64, unique=True)
+    title = models.CharField(_("project title"), max_length=500)
+    summary_en = models.TextField(_("project summary (English)"), blank=True)
+    programme = models.CharField(_("programme"), max_length=40, default="Erasmus+")
+    key_action = models.CharField(_("key action"), max_length=120, blank=True)
+    action = models.CharField(_("action"), max_length=40, blank=True, db_index=True, help_text=_("e.g. KA220"))
+    action_type = models.CharField(_("action type"), max_length=200, blank=True, help_text=_("e.g. KA220-VET"))
+    sector = models.CharField(_("sector"), max_length=3, blank=True, db_index=True)
+    call_year = models.PositiveSmallIntegerField(_("call year"), null=True, blank=True, db_index=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True, db_index=True)
+    eu_grant = MoneyField(_("EU grant"), null=True, blank=True)
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    topics_text = models.TextField(_("topics (text)"), blank=True, editable=False)
+    status = models.CharField(_("project status"), max_length=16, choices=ProjectStatus.choices,
+                              default=ProjectStatus.ONGOING, db_index=True)
+    agency = models.ForeignKey("programme.Agency", verbose_name=_("agency"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="project_cards")
+    coordinator = models.ForeignKey("organisations.Organisation", verbose_name=_("coordinating organisation"),
+                                    null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="coordinated_cards")
+    website = models.URLField(_("project website"), blank=True, max_length=500)
+    logo = models.FileField(_("logo"), upload_to=logo_path, blank=True, max_length=300)
+    logo_thumbnail = models.FileField(_("logo thumbnail"), upload_to=logo_path, blank=True, max_length=300)
+    good_practice = models.BooleanField(_("good practice"), default=False, db_index=True)
+    success_story = models.BooleanField(_("success story"), default=False, db_index=True)
+    results_status = models.CharField(_("results status"), max_length=16, choices=ResultsStatus.choices,
+                                      default=ResultsStatus.OPEN, db_index=True)
+    final_report_submitted = models.BooleanField(_("final report submitted"), default=False)
+    submission_invited_at = models.DateTimeField(_("invited to submit results at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("results submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("results approved at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("card published at"), null=True, blank=True, db_index=True)
+    # Public text only (built by eplus.results.public); search_vector is filled from it on PostgreSQL.
+    search_document = models.TextField(editable=False, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    audit_status_field = "results_status"
+    audit_exclude = ("updated_at", "version", "search_document", "search_vector", "topics_text")
+
+    class Meta:
+        ordering = ["-call_year", "identifier"]
+        verbose_name = _("project card")
+        verbose_name_plural = _("project cards")
+
+    def __str__(self):
+        return f"{self.identifier} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("results:project", args=[self.identifier])
+
+    @property
+    def audit_agency_code(self):
+        return self.agency.code if self.agency_id else ""
+
+    @property
+    def is_finalised(self):
+        return self.status == ProjectStatus.FINALISED
+
+    @property
+    def is_locked(self):
+        """Locked for the coordinator while the National Agency reviews the results."""
+        return self.results_status == ResultsStatus.UNDER_REVIEW
+
+
+class CardOrganisation(AuditedModel):
+    """A participating organisation as shown on the card: its public fields only.
+
+    Filled from the Organisation row when one is linked (and kept in sync with it); copied from the
+    source data for historical projects that have no Organisation rows.
+    """
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Coordinator")
+        PARTNER = "partner", _("Partner")
+
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="organisations")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="card_entries")
+    oid = models.CharField(_("organisation ID (OID)"), max_length=16, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=500)
+    organisation_type = models.CharField(_("organisation type"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    region = models.CharField(_("region"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, db_index=True)
+    website = models.CharField(_("website"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["card", "order"]
+        verbose_name = _("participating organisation")
+        verbose_name_plural = _("participating organisations")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()})"
+
+    @property
+    def audit_agency_code(self):
+        return self.card.audit_agency_code
+
+    @property
+    def page_key(self):
+        """What the public organisation page is addressed by: the OID when known, else the row id."""
+        return self.oid or str(self.pk)
+
+    @property
+    def type_display(self):
+        from eplus.organisations.models import OrganisationType
+
+        return dict(OrganisationType.choices).get(self.organisation_type, self.organisation_type)
+
+
+class Contact(AuditedModel, TimeStampedModel):
+    """A contact person of the project: hidden until the beneficiary publishes it."""
+
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    published = models.BooleanField(_("show publicly"), default=False)
+
+    audit_status_field = "published"
+
+    class Meta:
+        ordering = ["card", "name", "pk"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def audit_agency_code(self):
+        return self.card.audit_agency_code
+
+
+class Result(AuditedModel, TimeStampedModel):
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="results")
+    title = models.CharField(_("title"), max_length=300)
+    result_type = models.CharField(_("type of result"), max_length=32, choices=ResultType.choices)
+    description_en = models.TextField(_("description (English)"))
+    link = models.URLField(_("link"), blank=True, max_length=500)
+    public = models.BooleanField(_("publish this result"), default=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
+
+    audit_status_field = "public"
+
+    class Meta:
+        ordering = ["card", "created_at", "pk"]
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("results:result", args=[self.card.identifier, self.pk])
+
+    @property
+    def audit_agency_code(self):
+        return self.card.audit_agency_code
+
+
+def result_file_path(instance, filename):
+    return f"results/files/{instance.result.card_id}/{instance.result_id}/{filename}"
+
+
+class ResultFile(AuditedModel, TimeStampedModel):
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to=result_file_path, max_length=400)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("content type"), max_length=120)
+
+    class Meta:
+        ordering = ["result", "pk"]
+        verbose_name = _("result file")
+        verbose_name_plural = _("result files")
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def audit_agency_code(self):
+        return self.result.card.audit_agency_code
+
+
+class ReviewEvent(AuditedModel):
+    """One step of the results review: submitted, returned (with the agency's comment), approved."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted for review")
+        RETURNED = "returned", _("Returned with comments")
+        APPROVED = "approved", _("Approved")
+
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="review_events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    audit_status_field = "kind"
+
+    class Meta:
+        ordering = ["card", "created_at", "pk"]
+        verbose_name = _("review event")
+        verbose_name_plural = _("review events")
+
+    def __str__(self):
+        return f"{self.card.identifier}: {self.kind}"
+
+    @property
+    def audit_agency_code(self):
+        return self.card.audit_agency_code

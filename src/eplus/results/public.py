@@ -1,0 +1,180 @@
+"""THE public projection of the results platform: the one place that decides what is public.
+
+Pages, search, facets, the JSON API, the sitemap, the Atom feed (and the open-data exports) all take
+their data from these functions and nothing else:
+
+- a card is public once it is published (``published_at`` set when the agreement is signed);
+- its participating organisations are public (organisation data only, never people);
+- a result is public only if the beneficiary left it public, the agency approved the results and
+  the project is finalised; its files are public with it;
+- a contact person is public only once the beneficiary published it.
+"""
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from .models import CardOrganisation, Contact, ProjectCard, ProjectStatus, Result, ResultFile, ResultsStatus
+
+# The conditions, written once.
+PUBLIC_CARD_Q = Q(published_at__isnull=False)
+PUBLIC_RESULT_Q = Q(public=True, card__published_at__isnull=False, card__results_status=ResultsStatus.APPROVED,
+                    card__status=ProjectStatus.FINALISED)
+PUBLIC_CONTACT_Q = Q(published=True, card__published_at__isnull=False)
+
+
+def public_results_qs():
+    return Result.objects.filter(PUBLIC_RESULT_Q)
+
+
+def public_contacts_qs():
+    return Contact.objects.filter(PUBLIC_CONTACT_Q)
+
+
+def public_files_qs():
+    return ResultFile.objects.filter(result__in=public_results_qs())
+
+
+def public_cards(*, with_details=False):
+    """Published cards with their organisations prefetched (and public results/contacts when asked)."""
+    qs = ProjectCard.objects.filter(PUBLIC_CARD_Q).select_related("agency").prefetch_related(
+        Prefetch("organisations", queryset=CardOrganisation.objects.order_by("order", "pk"),
+                 to_attr="public_organisations"),
+    )
+    if with_details:
+        qs = qs.prefetch_related(
+            Prefetch("results", queryset=public_results_qs().prefetch_related(
+                Prefetch("files", queryset=ResultFile.objects.order_by("pk"))).order_by("created_at", "pk"),
+                to_attr="public_results_list"),
+            Prefetch("contacts", queryset=public_contacts_qs().order_by("name", "pk"), to_attr="public_contacts_list"),
+        )
+    return qs
+
+
+def is_public_card(card):
+    return card.published_at is not None
+
+
+def is_public_result(result):
+    card = result.card
+    return (result.public and is_public_card(card) and card.results_status == ResultsStatus.APPROVED
+            and card.status == ProjectStatus.FINALISED)
+
+
+def public_organisations_of(card):
+    if hasattr(card, "public_organisations"):
+        return card.public_organisations
+    return list(card.organisations.order_by("order", "pk"))
+
+
+def public_results(card):
+    if hasattr(card, "public_results_list"):
+        return card.public_results_list
+    return list(public_results_qs().filter(card=card).prefetch_related("files").order_by("created_at", "pk"))
+
+
+def public_contacts(card):
+    if hasattr(card, "public_contacts_list"):
+        return card.public_contacts_list
+    return list(public_contacts_qs().filter(card=card).order_by("name", "pk"))
+
+
+def public_organisations():
+    """Participating organisations of public cards."""
+    return CardOrganisation.objects.filter(card__published_at__isnull=False)
+
+
+def public_result_types(card):
+    return sorted({r.result_type for r in public_results(card)})
+
+
+def participating_countries(card):
+    seen = []
+    for org in public_organisations_of(card):
+        if org.country and org.country not in seen:
+            seen.append(org.country)
+    return seen
+
+
+def _org_dict(org):
+    return {
+        "role": org.role,
+        "oid": org.oid,
+        "name": org.name,
+        "type": org.organisation_type,
+        "address": org.address,
+        "region": org.region,
+        "country": org.country,
+        "website": org.website,
+        "page_key": org.page_key,
+    }
+
+
+def public_file_dict(file):
+    return {"id": file.pk, "name": file.original_name, "size": file.size, "sha256": file.sha256,
+            "content_type": file.content_type}
+
+
+def public_result_dict(result):
+    return {
+        "id": result.pk,
+        "title": result.title,
+        "type": result.result_type,
+        "description": result.description_en,
+        "link": result.link,
+        "published_at": result.published_at,
+        "files": [public_file_dict(f) for f in result.files.all()],
+    }
+
+
+def public_card_dict(card, *, detail=False):
+    """Everything public about one card, as plain data. ``detail`` adds results and contacts."""
+    organisations = public_organisations_of(card)
+    coordinator = next((o for o in organisations if o.role == CardOrganisation.Role.COORDINATOR), None)
+    data = {
+        "identifier": card.identifier,
+        "title": card.title,
+        "summary": card.summary_en,
+        "programme": card.programme,
+        "key_action": card.key_action,
+        "action": card.action,
+        "action_type": card.action_type,
+        "sector": card.sector,
+        "call_year": card.call_year,
+        "start_date": card.start_date,
+        "end_date": card.end_date,
+        "eu_grant": card.eu_grant,
+        "topics": list(card.topics or []),
+        "status": card.status,
+        "good_practice": card.good_practice,
+        "success_story": card.success_story,
+        "website": card.website,
+        "has_logo": bool(card.logo_thumbnail),
+        "agency": card.agency.code if card.agency_id else "",
+        "countries": participating_countries(card),
+        "coordinator": _org_dict(coordinator) if coordinator else None,
+        "partners": [_org_dict(o) for o in organisations if o.role == CardOrganisation.Role.PARTNER],
+        "published_at": card.published_at,
+    }
+    if detail:
+        results = public_results(card)
+        data["results"] = [public_result_dict(r) for r in results]
+        data["results_available"] = bool(results)
+        data["contacts"] = [{"name": c.name, "email": c.email, "phone": c.phone} for c in public_contacts(card)]
+    return data
+
+
+def public_search_text(card):
+    """The public text a card is found by: title, summary, identifier, topics, organisations,
+    and its public results (hidden results never)."""
+    parts = [card.identifier, card.title, card.summary_en, " ".join(card.topics or []), card.action_type]
+    for org in card.organisations.all():
+        parts += [org.name, org.address, org.region, org.country]
+    for result in public_results_qs().filter(card=card):
+        parts += [result.title, result.description_en]
+    return "\n".join(p for p in parts if p)
+
+
+def public_results_feed(limit=50):
+    """Newly published public results, newest first (the Atom feed)."""
+    return (public_results_qs().filter(published_at__isnull=False, published_at__lte=timezone.now())
+            .select_related("card").order_by("-published_at", "-pk")[:limit])

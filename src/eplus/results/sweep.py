@@ -1,0 +1,31 @@
+"""Results platform housekeeping (run by ``./run manage sweep``): on a project's end date, open
+the results for submission and invite the coordinator by e-mail. Idempotent: the invitation is
+recorded on the card, so a second run sends nothing."""
+
+from django.db import transaction
+
+from eplus.core.time import to_brussels
+
+from . import services, workflow
+from .models import ProjectCard, ResultsStatus
+
+
+def sweep(now):
+    today = to_brussels(now).date()
+    due = ProjectCard.objects.filter(
+        end_date__lte=today, submission_invited_at__isnull=True, published_at__isnull=False,
+        results_status__in=[ResultsStatus.OPEN, ResultsStatus.AVAILABLE],
+    ).values_list("pk", flat=True)
+    invited = 0
+    for pk in list(due):
+        with transaction.atomic():
+            card = ProjectCard.objects.select_for_update().select_related("coordinator").get(pk=pk)
+            if card.submission_invited_at is not None:
+                continue
+            workflow.open_for_submission(card, now)
+            card.submission_invited_at = now
+            card.save(audit_verb="invite-to-submit-results")
+            recipients = services.coordinator_recipients(card)
+        services.send_card_mail(card, "invitation", recipients)
+        invited += 1
+    return {"results_invitations": invited}
