@@ -1,5 +1,83 @@
-"""JSON API of the applications app (django-ninja), mounted by eplus.api.urls."""
+"""JSON API of the applications app (django-ninja), mounted by eplus.api.urls at /api/v1/applications/.
 
-from ninja import Router
+The autosave endpoint is what the form's JavaScript-free fallback does by POST, for scripts (and the
+deadline-day load test) with a logged-in session: send the CSRF token in ``X-CSRFToken``.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.security import django_auth
+
+from . import services
+from .forms import FORM_SECTIONS
+from .models import AccessLevel, Section
+from .rules import visible_applications
 
 router = Router(tags=["applications"])
+
+
+class SectionIn(Schema):
+    data: dict[str, Any]
+    base_version: int
+
+
+class SectionOut(Schema):
+    key: str
+    version: int
+    status: str
+    data: dict[str, Any]
+    eligible: bool | None = None
+    errors: list[dict[str, Any]] = []
+
+
+class ConflictOut(Schema):
+    detail: str
+    theirs: dict[str, Any]
+    theirs_version: int
+    yours: dict[str, Any]
+    base_version: int
+
+
+class Message(Schema):
+    detail: str
+
+
+def _application(request, pk, level=AccessLevel.VIEW):
+    application = get_object_or_404(
+        visible_applications(request.user).select_related("call", "action", "agency", "applicant"), pk=pk)
+    if not services.has_level(request.user, application, level):
+        from django.http import Http404
+
+        raise Http404
+    return application
+
+
+@router.get("/{pk}/sections/{key}", auth=django_auth, response={200: SectionOut, 404: Message})
+def get_section(request, pk: int, key: str):
+    application = _application(request, pk)
+    section = get_object_or_404(Section, application=application, key=key)
+    return 200, {"key": key, "version": section.version, "status": section.status, "data": section.data}
+
+
+@router.put("/{pk}/sections/{key}", auth=django_auth,
+            response={200: SectionOut, 404: Message, 409: ConflictOut, 422: Message})
+def save_section(request, pk: int, key: str, payload: SectionIn):
+    """Autosave one section from ``base_version``; 409 with both versions when someone saved meanwhile."""
+    application = _application(request, pk, AccessLevel.EDIT)
+    if key not in FORM_SECTIONS:
+        return 404, {"detail": "This section is not saved as a form."}
+    try:
+        result = services.save_section(application, key, payload.data, payload.base_version, request.user)
+    except (ValidationError, services.ApplicationError, PermissionDenied) as exc:
+        return 422, {"detail": " ".join(getattr(exc, "messages", [str(exc)]))}
+    if result.conflict:
+        return 409, {"detail": "Someone else saved this section; choose between both versions.",
+                     "theirs": result.theirs, "theirs_version": result.theirs_version, "yours": result.yours,
+                     "base_version": result.base_version}
+    section = result.section
+    return 200, {"key": key, "version": section.version, "status": section.status, "data": section.data,
+                 "eligible": result.verdict.eligible,
+                 "errors": [{"rule": c.rule, "message": c.message} for c in result.verdict.errors]}

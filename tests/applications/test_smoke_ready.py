@@ -1,0 +1,11 @@
+from eplus.applications import services
+
+from .conftest import make_ready
+
+
+def test_a_filled_application_has_no_blocking_problem(application, coordinator, partners):
+    make_ready(application, coordinator, partners)
+    verdict = services.evaluate(application)
+    problems = services.blocking_problems(application, verdict)
+    assert verdict.errors == ()
+    assert problems == []
