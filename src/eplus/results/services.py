@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from eplus.core.audit import acting_as
+from eplus.core.audit import acting_as, snapshot
 from eplus.core.money import eur
 
 from . import public
@@ -270,8 +270,15 @@ def locked_message():
              "agency approves them or returns them to you with comments.")
 
 
+def _current_results_status(card):
+    """The status as stored now: the instance in hand may be stale, so it is refreshed first."""
+    card.refresh_from_db()
+    card._audit_before = snapshot(card)
+    return card.results_status
+
+
 def _check_card_editable(card):
-    if card.is_locked:
+    if _current_results_status(card) == ResultsStatus.UNDER_REVIEW:
         raise Locked(locked_message())
 
 
