@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from . import services
@@ -59,7 +59,7 @@ def _application(request, pk, level=AccessLevel.VIEW):
 def get_section(request, pk: int, key: str):
     application = _application(request, pk)
     section = get_object_or_404(Section, application=application, key=key)
-    return 200, {"key": key, "version": section.version, "status": section.status, "data": section.data}
+    return Status(200, {"key": key, "version": section.version, "status": section.status, "data": section.data})
 
 
 @router.put("/{pk}/sections/{key}", auth=django_auth,
@@ -68,16 +68,16 @@ def save_section(request, pk: int, key: str, payload: SectionIn):
     """Autosave one section from ``base_version``; 409 with both versions when someone saved meanwhile."""
     application = _application(request, pk, AccessLevel.EDIT)
     if key not in FORM_SECTIONS:
-        return 404, {"detail": "This section is not saved as a form."}
+        return Status(404, {"detail": "This section is not saved as a form."})
     try:
         result = services.save_section(application, key, payload.data, payload.base_version, request.user)
     except (ValidationError, services.ApplicationError, PermissionDenied) as exc:
-        return 422, {"detail": " ".join(getattr(exc, "messages", [str(exc)]))}
+        return Status(422, {"detail": " ".join(getattr(exc, "messages", [str(exc)]))})
     if result.conflict:
-        return 409, {"detail": "Someone else saved this section; choose between both versions.",
+        return Status(409, {"detail": "Someone else saved this section; choose between both versions.",
                      "theirs": result.theirs, "theirs_version": result.theirs_version, "yours": result.yours,
-                     "base_version": result.base_version}
+                     "base_version": result.base_version})
     section = result.section
-    return 200, {"key": key, "version": section.version, "status": section.status, "data": section.data,
+    return Status(200, {"key": key, "version": section.version, "status": section.status, "data": section.data,
                  "eligible": result.verdict.eligible,
-                 "errors": [{"rule": c.rule, "message": c.message} for c in result.verdict.errors]}
+                 "errors": [{"rule": c.rule, "message": c.message} for c in result.verdict.errors]})

@@ -1,0 +1,65 @@
+"""Two people save the same section from the same base version at the same moment (real PostgreSQL
+transactions in two threads): exactly one wins, the other gets a Conflict with both versions."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from eplus.applications import services
+from eplus.applications.models import Application, Section, SectionVersion
+from eplus.organisations.models import Role
+
+from .conftest import make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def _race(application, payloads):
+    barrier = threading.Barrier(len(payloads))
+    results, errors = [None] * len(payloads), []
+
+    def run(index, user, data):
+        from django.db import connection as thread_connection
+
+        try:
+            fresh = Application.objects.select_related("call", "action", "agency", "applicant").get(pk=application.pk)
+            barrier.wait()
+            results[index] = services.save_section(fresh, "impact", data, 0, user)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, user, data)) for i, (user, data) in enumerate(payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    return results
+
+
+def test_two_concurrent_saves_one_wins_the_other_gets_both_versions(application, coordinator, applicant_org):
+    colleague = make_user()
+    applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
+    mine, theirs = {"impact": "written by the coordinator"}, {"impact": "written by the colleague"}
+    for _round in range(3):
+        Section.objects.filter(application=application, key="impact").update(data={}, version=0)
+        SectionVersion.objects.filter(section__application=application).delete()
+        results = _race(application, [(coordinator, mine), (colleague, theirs)])
+        winners = [r for r in results if not r.conflict]
+        losers = [r for r in results if r.conflict]
+        assert len(winners) == 1 and len(losers) == 1
+        section = Section.objects.get(application=application, key="impact")
+        assert section.version == 1 and section.data == winners[0].section.data
+        loser = losers[0]
+        assert loser.theirs == section.data and loser.theirs_version == 1
+        assert {loser.yours["impact"], loser.theirs["impact"]} == {mine["impact"], theirs["impact"]}
+        assert SectionVersion.objects.filter(section=section).count() == 1

@@ -1,0 +1,193 @@
+import json
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from eplus.applications import services
+from eplus.applications.models import Application, Section, Submission
+from eplus.organisations.models import Role
+
+from .conftest import context_data, make_organisation, make_ready, make_user, pdf_file, save
+
+SECTIONS = ("context", "organisations", "relevance", "partnership", "design", "impact", "summary", "annexes",
+            "checklist")
+
+
+@pytest.fixture
+def logged_in(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+def test_every_page_renders_for_the_applicant(logged_in, application):
+    urls = [reverse("applications:mine"), reverse("applications:create"),
+            reverse("applications:detail", args=[application.pk]), reverse("applications:submit", args=[application.pk]),
+            reverse("applications:share", args=[application.pk]), reverse("applications:history", args=[application.pk]),
+            reverse("applications:incident", args=[application.pk])]
+    urls += [reverse("applications:section", args=[application.pk, key]) for key in SECTIONS]
+    for url in urls:
+        response = logged_in.get(url)
+        assert response.status_code == 200, url
+
+
+def test_other_people_get_404_also_for_guessed_urls(client, application):
+    client.force_login(make_user())
+    for name, args in [("detail", [application.pk]), ("section", [application.pk, "context"]),
+                       ("submit", [application.pk]), ("share", [application.pk]), ("history", [application.pk]),
+                       ("incident", [application.pk]), ("detail", [application.pk + 1000])]:
+        assert client.get(reverse(f"applications:{name}", args=args)).status_code == 404
+    response = client.post(reverse("applications:section", args=[application.pk, "impact"]),
+                           {"base_version": "0", "impact": "hijack"})
+    assert response.status_code == 404
+    assert Section.objects.get(application=application, key="impact").data == {}
+
+
+def test_create_through_the_form(logged_in, clock, ka220, applicant_org):
+    response = logged_in.post(reverse("applications:create"),
+                              {"organisation": applicant_org.oid, "call": f"{ka220.pk}:VET"})
+    application = Application.objects.get()
+    assert response.status_code == 302 and response["Location"] == application.get_absolute_url()
+    assert application.agency.code == "LV01" and application.sector == "VET"
+    response = logged_in.post(reverse("applications:create"), {"organisation": applicant_org.oid, "call": ""})
+    assert response.status_code == 200 and b"error-summary" in response.content
+
+
+def test_save_without_javascript_then_autosave_with_htmx(logged_in, application):
+    url = reverse("applications:section", args=[application.pk, "context"])
+    response = logged_in.post(url, {"base_version": "0", "action": "save", **context_data(duration_months="99")})
+    assert response.status_code == 302
+    page = logged_in.get(url).content.decode()
+    assert 'value="99"' in page  # kept as typed
+    assert "between 12 and 36 months" in page  # the engine's message beside the field
+    response = logged_in.post(url, {"base_version": "1", **context_data()}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="base-version" value="2" hx-swap-oob="true"' in body
+    assert 'id="eligibility-panel"' in body and "Saved at" in body
+    assert Section.objects.get(application=application, key="context").version == 2
+
+
+def test_conflict_screen_shows_both_and_keep_mine_saves(logged_in, application, coordinator, applicant_org):
+    colleague = make_user()
+    applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
+    services.save_section(application, "impact", {"impact": "Theirs text", "dissemination": "", "sustainability": ""},
+                          0, colleague)
+    url = reverse("applications:section", args=[application.pk, "impact"])
+    response = logged_in.post(url, {"base_version": "0", "impact": "My text", "dissemination": "d",
+                                    "sustainability": "s"})
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Theirs text" in body and "My text" in body
+    yours = json.loads(response.context["yours_json"])
+    response = logged_in.post(url, {"base_version": "1", "action": "keep-mine", "yours_json": json.dumps(yours)})
+    assert response.status_code == 302
+    section = Section.objects.get(application=application, key="impact")
+    assert section.data["impact"] == "My text" and section.version == 2
+
+
+def test_autosave_conflict_is_announced(logged_in, application, applicant_org):
+    colleague = make_user()
+    applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
+    services.save_section(application, "summary", {"objectives": "theirs"}, 0, colleague)
+    response = logged_in.post(reverse("applications:section", args=[application.pk, "summary"]),
+                              {"base_version": "0", "objectives": "mine"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"Review both versions" in response.content
+
+
+def test_design_formset_round_trip(logged_in, application, coordinator, partners):
+    save(application, "context", context_data(), coordinator)
+    url = reverse("applications:section", args=[application.pk, "design"])
+    post = {"base_version": "0", "wp-count": "3"}
+    for index, amount in enumerate(["50000", "100000", "100000"]):
+        post.update({f"wp-{index}-title": f"WP{index + 1}", f"wp-{index}-objectives": "o",
+                     f"wp-{index}-results": "r", f"wp-{index}-indicators": "i", f"wp-{index}-amount": amount})
+    assert logged_in.post(url, post).status_code == 302
+    data = Section.objects.get(application=application, key="design").data
+    assert [item["amount"] for item in data["items"]] == ["50000", "100000", "100000"]
+    page = logged_in.get(url).content.decode()
+    assert "Work package 1: project management" in page and 'name="wp-3-title"' in page
+
+
+def test_annex_upload_refuses_executables(logged_in, application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("applications:section", args=[application.pk, "annexes"])
+    bad = SimpleUploadedFile("declaration.pdf", b"MZ\x90\x00" + b"\x00" * 50)
+    response = logged_in.post(url, {"kind": "declaration-on-honour", "file": bad})
+    assert response.status_code == 200 and b"not a PDF, PNG or JPEG" in response.content
+    response = logged_in.post(url, {"kind": "declaration-on-honour", "file": pdf_file()})
+    assert response.status_code == 302 and application.annexes.count() == 1
+
+
+def test_submit_view_enqueues_the_pdf_and_never_renders_in_the_request(
+        logged_in, application, coordinator, partners, django_capture_on_commit_callbacks):
+    make_ready(application, coordinator, partners)
+    with mock.patch("weasyprint.HTML", side_effect=AssertionError("WeasyPrint ran in the request")), \
+            mock.patch("eplus.applications.tasks.render_submission_pdf") as task, \
+            django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(reverse("applications:submit", args=[application.pk]))
+    submission = Submission.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("applications:submitted", args=[application.pk, submission.pk])
+    task.enqueue.assert_called_once_with(submission.pk)
+    page = logged_in.get(response["Location"]).content.decode()
+    assert submission.number in page and "Europe/Riga" in page
+
+
+def test_submit_after_the_deadline_is_refused_with_a_clear_message(logged_in, clock, application, coordinator,
+                                                                  partners):
+    from .test_services import _at
+
+    make_ready(application, coordinator, partners)
+    clock(_at(12, 0, 0))
+    response = logged_in.post(reverse("applications:submit", args=[application.pk]))
+    assert response.status_code == 409
+    assert b"can no longer be changed or submitted" in response.content
+    assert Submission.objects.count() == 0
+    page = logged_in.get(reverse("applications:section", args=[application.pk, "impact"])).content.decode()
+    assert "The deadline has passed." in page and "hx-post" not in page
+
+
+def test_share_page(logged_in, application, coordinator, partners, partner_user):
+    services.add_participant(application, partners[0].oid, "partner", coordinator)
+    url = reverse("applications:share", args=[application.pk])
+    response = logged_in.post(url, {"email": partner_user.email, "level": "edit"})
+    assert response.status_code == 302
+    assert application.accesses.get().user == partner_user
+    response = logged_in.post(url, {"email": "nobody@example.org", "level": "edit"})
+    assert b"Nobody has an account" in response.content
+
+
+def test_json_autosave_api(client, application, coordinator, applicant_org):
+    client.force_login(coordinator)
+    url = f"/api/v1/applications/{application.pk}/sections/impact"
+    response = client.put(url, {"data": {"impact": "API"}, "base_version": 0}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["version"] == 1
+    response = client.put(url, {"data": {"impact": "stale"}, "base_version": 0}, content_type="application/json")
+    assert response.status_code == 409
+    assert response.json()["theirs"] == {"impact": "API"} and response.json()["yours"] == {"impact": "stale"}
+    client.force_login(make_user())
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_my_applications_list_query_count_does_not_grow(client, clock, ka220, coordinator, count,
+                                                        django_assert_max_num_queries):
+    for _ in range(count):
+        org = make_organisation("LV", member=coordinator)
+        services.create_application(coordinator, org, ka220, "VET")
+    client.force_login(coordinator)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("applications:mine"))
+    assert response.content.decode().count("Untitled application") == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_history_query_count_does_not_grow(logged_in, application, coordinator, count, django_assert_max_num_queries):
+    for index in range(count):
+        save(application, "impact", {"impact": f"v{index}"}, coordinator)
+    with django_assert_max_num_queries(10):
+        response = logged_in.get(reverse("applications:history", args=[application.pk]))
+    assert response.status_code == 200
