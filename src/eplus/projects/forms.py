@@ -1,0 +1,121 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from .models import AmendmentKind, ReportKind, ReportLanguage
+
+
+def _area(rows=5):
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class ReportForm(forms.Form):
+    """A report's sections. Nothing is required to save a draft; completeness is checked on submission."""
+
+    language = forms.ChoiceField(label=_l("Language of the report"), required=False,
+                                 choices=[("", _l("Choose Latvian or English"))] + list(ReportLanguage.choices),
+                                 help_text=_l("Reports are written in Latvian or English."))
+    activities = forms.CharField(label=_l("Activities carried out (with dates and places)"), required=False,
+                                 widget=_area(6))
+    participants = forms.CharField(label=_l("Participants"), required=False, widget=_area(3),
+                                   help_text=_l("Who took part, how many, from which organisations."))
+    results = forms.CharField(label=_l("Results"), required=False, widget=_area(4))
+    impact = forms.CharField(label=_l("Impact"), required=False, widget=_area(4))
+    dissemination = forms.CharField(label=_l("Dissemination of the results"), required=False, widget=_area(4))
+    prefinancing_used = forms.DecimalField(
+        label=_l("Pre-financing used so far (EUR)"), required=False, max_digits=12, decimal_places=2,
+        min_value=Decimal("0"), help_text=_l("In euros, for example 75000.00."))
+    declaration = forms.FileField(
+        label=_l("Declaration on honour"), required=False,
+        help_text=_l("Signed by the legal representative; a PDF, PNG or JPEG file of at most 15 MB. "
+                     "Leave empty to keep the file already attached."))
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+        self.budget_names = []
+        for item in (report.sections or {}).get("budget") or []:
+            name = f"used_{item['number']}"
+            self.fields[name] = forms.DecimalField(
+                label=_("Amount used for %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
+                help_text=_("Planned: %(amount)s EUR.") % {"amount": item.get("planned")},
+                required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+            self.budget_names.append((name, item))
+        if report.kind != ReportKind.INTERIM:
+            del self.fields["prefinancing_used"]
+
+    @classmethod
+    def initial_for(cls, report):
+        sections = report.sections or {}
+        initial = {key: sections.get(key, "") for key in ("activities", "participants", "results", "impact",
+                                                          "dissemination")}
+        initial["language"] = report.language
+        initial["prefinancing_used"] = report.prefinancing_used
+        for item in sections.get("budget") or []:
+            initial[f"used_{item['number']}"] = item.get("used") or None
+        return initial
+
+    def sections(self):
+        data = self.cleaned_data
+        sections = {key: data.get(key, "") or "" for key in ("activities", "participants", "results", "impact",
+                                                           "dissemination")}
+        budget = []
+        for name, item in self.budget_names:
+            used = data.get(name)
+            budget.append({**item, "used": "" if used is None else f"{used:.2f}"})
+        sections["budget"] = budget
+        return sections
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_l("Reason (sent to the beneficiary)"), widget=_area(3))
+
+
+class AmendmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_l("What do you want to change?"),
+                             choices=[("", _l("Choose"))] + list(AmendmentKind.choices))
+    description = forms.CharField(label=_l("The change and why it is needed"), widget=_area(4))
+    start_date = forms.DateField(label=_l("New start date"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_l("Only for a change of dates. Write the date as YYYY-MM-DD."))
+    end_date = forms.DateField(label=_l("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text=_l("Only for a change of dates. Write the date as YYYY-MM-DD."))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == AmendmentKind.DATES:
+            if not data.get("start_date"):
+                self.add_error("start_date", _("Give the new start date."))
+            if not data.get("end_date"):
+                self.add_error("end_date", _("Give the new end date."))
+            if data.get("start_date") and data.get("end_date") and data["end_date"] <= data["start_date"]:
+                self.add_error("end_date", _("The end date must be after the start date."))
+        return data
+
+
+class AssessmentForm(forms.Form):
+    comments = forms.CharField(label=_l("Comments of the assessment"), required=False, widget=_area(3))
+
+    def __init__(self, *args, work_packages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wp_names = []
+        if work_packages:
+            for item in work_packages:
+                name = f"wp_{item['number']}"
+                self.fields[name] = forms.DecimalField(
+                    label=_("Score of WP%(number)s %(title)s (out of 100)") % {"number": item["number"],
+                                                                               "title": item["title"]},
+                    min_value=0, max_value=100, max_digits=5, decimal_places=2)
+                self.wp_names.append((name, item["number"]))
+        else:
+            self.fields["overall_score"] = forms.DecimalField(
+                label=_l("Score of the final report (out of 100)"), min_value=0, max_value=100, max_digits=5,
+                decimal_places=2)
+        self.order_fields([n for n, _x in self.wp_names] + ["overall_score", "comments"])
+
+    def scores(self):
+        if self.wp_names:
+            return None, {number: self.cleaned_data[name] for name, number in self.wp_names}
+        return self.cleaned_data["overall_score"], None

@@ -1,0 +1,333 @@
+"""The beneficiary module (DOMAIN §7): the project made from the grant, who may see or edit it, its
+payments, reports (every submitted version kept), amendments, the final-report assessment and the
+log of reminders already sent (so the sweep never sends one twice).
+
+Statuses are TextChoices with stable machine keys; labels are translated.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from eplus.core.audit import AuditedModel, TimeStampedModel
+from eplus.core.money import MoneyField
+
+
+class ProjectStatus(models.TextChoices):
+    ONGOING = "ongoing", _("Ongoing")
+    FINAL_REPORT_AWAITED = "final-report-awaited", _("Final report awaiting submission")
+    FINAL_REPORT_SUBMITTED = "final-report-submitted", _("Final report submitted")
+    FINALISED = "finalised", _("Finalised")
+    TERMINATED = "terminated", _("Terminated")
+
+
+CLOSED_STATUSES = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED)
+
+
+class AccessLevel(models.TextChoices):
+    VIEW = "view", _("View")
+    EDIT = "edit", _("Edit")
+
+
+class PaymentKind(models.TextChoices):
+    PREFINANCING = "prefinancing", _("Pre-financing")
+    FURTHER = "further-prefinancing", _("Further pre-financing")
+    BALANCE = "balance", _("Balance")
+    RECOVERY = "recovery", _("Recovery")
+
+
+class PaymentStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DUE = "due", _("Due")
+    PAID = "paid", _("Paid")
+    BLOCKED = "blocked", _("Blocked")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ReportKind(models.TextChoices):
+    PROGRESS = "progress", _("Progress report")
+    INTERIM = "interim", _("Interim report")
+    FINAL = "final", _("Final report")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UPDATE_REQUESTED = "update-requested", _("Update requested")
+    ACCEPTED = "accepted", _("Accepted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+EDITABLE_REPORT_STATUSES = (ReportStatus.DRAFT, ReportStatus.UPDATE_REQUESTED)
+# A report "is in" once submitted (until the agency asks for an update): no reminders then.
+REPORT_IN_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.CANCELLED)
+
+
+class ReportLanguage(models.TextChoices):
+    LV = "lv", _("Latvian")
+    EN = "en", _("English")
+
+
+class AmendmentKind(models.TextChoices):
+    DATES = "dates", _("Project dates")
+    PARTNERS = "partners", _("Partners")
+    BUDGET = "budget", _("Split of the budget")
+
+
+class AmendmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Being assessed")
+    APPROVED = "approved", _("Approved")
+
+
+def _agreement_path(instance, filename):
+    return f"projects/{instance.pk or 'new'}/agreement/{filename[-80:]}"
+
+
+class Project(AuditedModel, TimeStampedModel):
+    application = models.OneToOneField("applications.Application", verbose_name=_("application"),
+                                       on_delete=models.PROTECT, related_name="project")
+    call = models.ForeignKey("programme.Call", verbose_name=_("call"), on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("programme.Agency", verbose_name=_("agency"), on_delete=models.PROTECT,
+                               related_name="projects")
+    coordinator = models.ForeignKey("organisations.Organisation", verbose_name=_("coordinating organisation"),
+                                    on_delete=models.PROTECT, related_name="coordinated_projects")
+    number = models.CharField(_("project number"), max_length=40, unique=True)
+    title = models.CharField(_("project title"), max_length=255)
+    action_code = models.CharField(_("action"), max_length=16)
+    signed_on = models.DateField(_("grant agreement signed on"))
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    lump_sum = MoneyField(_("lump sum"))
+    status = models.CharField(_("status"), max_length=24, choices=ProjectStatus.choices,
+                              default=ProjectStatus.ONGOING, db_index=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    # [{"number": 1, "title": "...", "amount": "50000.00"}]: work packages (KA220) or activities (KA210)
+    budget_items = models.JSONField(_("work packages or activities"), default=list, blank=True)
+    budget_kind = models.CharField(max_length=16, default="work-packages")
+    agreement_pdf = models.FileField(_("grant agreement"), upload_to=_agreement_path, blank=True, max_length=255)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-start_date", "number"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self):
+        return f"{self.number} — {self.title}"
+
+    @property
+    def audit_agency_code(self):
+        return self.agency.code if self.agency_id else ""
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("projects:detail", args=[self.pk])
+
+
+class ProjectAccess(AuditedModel, TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="project_accesses")
+    organisation = models.ForeignKey("organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    level = models.CharField(_("access"), max_length=8, choices=AccessLevel.choices)
+
+    audit_status_field = "level"
+
+    class Meta:
+        ordering = ["project", "user__last_name", "user__first_name"]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="uniq_project_access")]
+
+    def __str__(self):
+        return f"{self.user} → {self.project_id} ({self.level})"
+
+
+def _letter_path(instance, filename):
+    return f"projects/{instance.project_id}/payments/{filename}"
+
+
+class Payment(AuditedModel, TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(_("kind"), max_length=24, choices=PaymentKind.choices)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = MoneyField(_("amount"))
+    at_most = models.BooleanField(_("maximum only"), default=False)
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PLANNED)
+    status_reason = models.TextField(_("reason"), blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    letter = models.FileField(_("payment letter"), upload_to=_letter_path, blank=True, max_length=255)
+
+    class Meta:
+        ordering = ["project", "sequence"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return f"{self.project.number} {self.kind} {self.amount}"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+
+def _declaration_path(instance, filename):
+    return f"projects/{instance.project_id}/reports/{instance.pk or 'new'}/{instance.declaration_sha256[:16]}-{filename[-60:]}"
+
+
+class Report(AuditedModel, TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    due = models.DateField(_("due"))
+    status = models.CharField(_("status"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.DRAFT,
+                              db_index=True)
+    language = models.CharField(_("language of the report"), max_length=2, choices=ReportLanguage.choices, blank=True)
+    sections = models.JSONField(_("sections"), default=dict, blank=True)
+    prefinancing_used = MoneyField(_("pre-financing used"), null=True, blank=True)
+    declaration = models.FileField(_("declaration on honour"), upload_to=_declaration_path, blank=True, max_length=255)
+    declaration_name = models.CharField(max_length=255, blank=True)
+    declaration_sha256 = models.CharField(max_length=64, blank=True)
+    declaration_type = models.CharField(max_length=40, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    agency_comment = models.TextField(_("agency's comment"), blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project", "due", "sequence"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    def __str__(self):
+        return f"{self.project.number} {self.get_kind_display()} ({self.period_start}–{self.period_end})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE_REPORT_STATUSES
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("projects:report", args=[self.project_id, self.pk])
+
+
+class ReportVersion(models.Model):
+    """One submitted version of a report: an immutable copy of what was submitted."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    language = models.CharField(max_length=2)
+    sections = models.JSONField()
+    prefinancing_used = MoneyField(null=True, blank=True)
+    declaration_name = models.CharField(max_length=255)
+    declaration_sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["report", "number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="uniq_report_version")]
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("A submitted report version is immutable.")
+        super().save(*args, **kwargs)
+
+
+class Amendment(AuditedModel, TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="amendments")
+    kind = models.CharField(_("what to change"), max_length=16, choices=AmendmentKind.choices)
+    description = models.TextField(_("the change and why it is needed"))
+    proposed = models.JSONField(_("proposed values"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=AmendmentStatus.choices,
+                              default=AmendmentStatus.REQUESTED)
+    reason = models.TextField(_("reason for the decision"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+
+    def __str__(self):
+        return f"{self.project.number} {self.kind} ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+
+class FinalAssessment(AuditedModel, TimeStampedModel):
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="assessment")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assessments")
+    overall_score = models.DecimalField(_("score out of 100"), max_digits=5, decimal_places=2, null=True, blank=True)
+    wp_scores = models.JSONField(_("scores per work package"), default=dict, blank=True)
+    reduction_percent = models.DecimalField(_("reduction (%)"), max_digits=5, decimal_places=2, default=0)
+    reduction = MoneyField(_("reduction"), default=0)
+    final_grant = MoneyField(_("final grant"), default=0)
+    paid = MoneyField(_("already paid"), default=0)
+    balance = MoneyField(_("balance (negative: recovery)"), default=0)
+    decision_due = models.DateField(_("decision due"))
+    status = models.CharField(_("status"), max_length=16, choices=AssessmentStatus.choices,
+                              default=AssessmentStatus.DRAFT)
+    comments = models.TextField(_("comments"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.project.number} assessment ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+    @property
+    def recovery(self):
+        return -self.balance if self.balance < 0 else 0
+
+
+class ReminderLog(models.Model):
+    """One reminder sent: (project, kind, day, recipient) is unique so the sweep never sends it twice."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=40)
+    on = models.DateField()
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "kind", "on", "recipient"], name="uniq_reminder")]
+
+
+def _new_token():
+    return secrets.token_urlsafe(24)
+
+
+class CalendarToken(models.Model):
+    """The secret in a user's iCal feed URL (deadlines of their projects)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_calendar")
+    token = models.CharField(max_length=64, unique=True, default=_new_token)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,62 @@
+"""Periodic work of the projects app, run by ``./run manage sweep`` (idempotent).
+
+- after its end date an ongoing project waits for its final report;
+- reminders by e-mail to the contacts with edit rights: on the project end date and one week before
+  each report deadline, none once that report is in. Each (project, kind, day, recipient) is logged
+  in :class:`ReminderLog` under a unique constraint, so running the sweep twice sends nothing twice.
+  A reminder missed on its day (the sweep did not run) is still sent up to the deadline it is about.
+"""
+
+from django.db import IntegrityError, transaction
+
+from eplus.core.time import to_brussels
+
+from . import finance
+from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Project, ProjectStatus, ReminderLog, ReportKind
+from .services import edit_recipients, notify
+
+REMINDER_DAYS_BEFORE = 7
+
+
+def due_reminders(project, today):
+    """[(kind, on, report, deadline)] of reminders due by ``today`` for ``project``."""
+    reports = [r for r in project.reports.all() if r.status not in REPORT_IN_STATUSES]
+    final_in = not any(r.kind == ReportKind.FINAL for r in reports)
+    found = []
+    if not final_in and project.end_date <= today:
+        final = next(r for r in reports if r.kind == ReportKind.FINAL)
+        if today <= final.due:
+            found.append(("end-date", project.end_date, final, final.due))
+    for report in reports:
+        reminder = finance.reminder_dates(project.end_date, report.due, REMINDER_DAYS_BEFORE)
+        on = next(r.on for r in reminder if r.kind == finance.BEFORE_DEADLINE)
+        if on <= today <= report.due:
+            found.append((f"before-deadline-{report.pk}", on, report, report.due))
+    return found
+
+
+def sweep(now):
+    today = to_brussels(now).date()
+    counts = {"awaiting_final_report": 0, "reminders_sent": 0}
+    for project in (Project.objects.filter(status=ProjectStatus.ONGOING, end_date__lt=today)):
+        project.status = ProjectStatus.FINAL_REPORT_AWAITED
+        project.save(audit_verb="end-date-passed")
+        counts["awaiting_final_report"] += 1
+    projects = Project.objects.exclude(status__in=CLOSED_STATUSES).prefetch_related("reports")
+    for project in projects:
+        reminders = due_reminders(project, today)
+        if not reminders:
+            continue
+        recipients = edit_recipients(project)
+        for kind, on, report, deadline in reminders:
+            for user in recipients:
+                try:
+                    with transaction.atomic():
+                        ReminderLog.objects.create(project=project, kind=kind, on=on, recipient=user.email,
+                                                   sent_at=now)
+                        template = "reminder_end_date" if kind == "end-date" else "reminder_deadline"
+                        notify([user], template, {"project": project, "report": report, "deadline": deadline})
+                except IntegrityError:
+                    continue  # already sent
+                counts["reminders_sent"] += 1
+    return counts
