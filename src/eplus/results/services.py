@@ -178,7 +178,7 @@ def publish_project_card(data):
     partners = [_organisation_row(p) for p in (data.get("partners") or [])]
 
     with transaction.atomic():
-        card = ProjectCard.objects.select_for_update().filter(identifier=identifier).first()
+        card = ProjectCard.objects.select_for_update(of=("self",)).filter(identifier=identifier).first()
         creating = card is None
         if creating:
             card = ProjectCard(identifier=identifier, published_at=data.get("published_at") or timezone.now())
@@ -232,7 +232,7 @@ def _stamp_published_results(card, now=None):
 def mark_final_report_submitted(card):
     """The final report is in: results may be submitted for review even before the end date."""
     with transaction.atomic():
-        card = ProjectCard.objects.select_for_update().get(pk=card.pk)
+        card = ProjectCard.objects.select_for_update(of=("self",)).get(pk=card.pk)
         card.final_report_submitted = True
         if card.results_status == ResultsStatus.OPEN:
             card.results_status = ResultsStatus.AVAILABLE
@@ -245,7 +245,7 @@ def set_project_status(card, status):
     if status not in ProjectStatus.values:
         raise ValidationError(_("Unknown project status: %(status)s.") % {"status": status})
     with transaction.atomic():
-        card = ProjectCard.objects.select_for_update().get(pk=card.pk)
+        card = ProjectCard.objects.select_for_update(of=("self",)).get(pk=card.pk)
         card.status = status
         card.save(audit_verb=f"project-{status}")
         if card.results_status == ResultsStatus.APPROVED and card.is_finalised:

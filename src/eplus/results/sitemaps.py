@@ -11,7 +11,8 @@ class ProjectSitemap(Sitemap):
     priority = 0.6
 
     def items(self):
-        return public.public_cards().prefetch_related(None).only("identifier", "updated_at").order_by("pk")
+        # (no .only(): audited models snapshot every field when loaded)
+        return public.public_cards().prefetch_related(None).select_related(None).order_by("pk")
 
     def location(self, item):
         return reverse("results:project", args=[item.identifier])
@@ -25,8 +26,7 @@ class ResultSitemap(Sitemap):
     priority = 0.5
 
     def items(self):
-        return public.public_results_qs().select_related("card").only(
-            "pk", "updated_at", "card__identifier").order_by("pk")
+        return public.public_results_qs().select_related("card").order_by("pk")
 
     def location(self, item):
         return reverse("results:result", args=[item.card.identifier, item.pk])

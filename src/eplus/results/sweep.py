@@ -19,7 +19,7 @@ def sweep(now):
     invited = 0
     for pk in list(due):
         with transaction.atomic():
-            card = ProjectCard.objects.select_for_update().select_related("coordinator").get(pk=pk)
+            card = ProjectCard.objects.select_for_update(of=("self",)).select_related("coordinator").get(pk=pk)
             if card.submission_invited_at is not None:
                 continue
             workflow.open_for_submission(card, now)

@@ -57,7 +57,7 @@ def submission_problems(card, now=None):
 
 
 def _locked(card):
-    return ProjectCard.objects.select_for_update().select_related("agency", "coordinator").get(pk=card.pk)
+    return ProjectCard.objects.select_for_update(of=("self",)).select_related("agency", "coordinator").get(pk=card.pk)
 
 
 def submit_for_review(card, user, now=None):
