@@ -238,7 +238,7 @@ def create_project(application, *, signed_on, start_date, end_date, lump_sum, ag
         final_due = finance.report_due_dates(end_date, final_days=call.final_report_days or 60)[-1].due
         Report.objects.create(project=project, kind=ReportKind.FINAL, sequence=len(periods) + 1,
                               period_start=start_date, period_end=end_date, due=final_due)
-        transaction.on_commit(lambda: _publish_card(project, application, participations))
+        _publish_card(project, application, participations)
     return project
 
 

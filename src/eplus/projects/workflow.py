@@ -81,7 +81,7 @@ def submit_report(report, user):
             if card is not None:
                 from eplus.results.services import mark_final_report_submitted
 
-                transaction.on_commit(lambda: mark_final_report_submitted(card))
+                mark_final_report_submitted(card)
         transaction.on_commit(lambda: notify(agency_staff(project), "report_submitted", {"report": report,
                                                                                        "project": project}))
     return report
@@ -251,7 +251,7 @@ def approve_assessment(report, user):
         if card is not None:
             from eplus.results.services import mark_project_finalised
 
-            transaction.on_commit(lambda: mark_project_finalised(card))
+            mark_project_finalised(card)
         transaction.on_commit(lambda: notify(edit_recipients(project), "final_decision",
                                              {"project": project, "assessment": assessment}))
     return assessment
@@ -271,7 +271,7 @@ def terminate_project(project, user, reason):
         if card is not None:
             from eplus.results.services import set_project_status
 
-            transaction.on_commit(lambda: set_project_status(card, "terminated"))
+            set_project_status(card, "terminated")
     return project
 
 
