@@ -1,0 +1,96 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from eplus.programme.models import Sector
+
+from .models import AssignmentRole, CaseState, FindingStatus, FormalStatus, Outcome
+
+
+class FilterForm(forms.Form):
+    call = forms.TypedChoiceField(label=_("Call"), coerce=int, required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    sector = forms.ChoiceField(label=_("Field"), required=False,
+                               choices=[("", _("All fields"))] + list(Sector.choices))
+    status = forms.ChoiceField(label=_("Assessment state"), required=False,
+                               choices=[("", _("All states"))] + list(CaseState.choices))
+    formal = forms.ChoiceField(label=_("Formal check"), required=False,
+                               choices=[("", _("All"))] + list(FormalStatus.choices))
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
+                                choices=[("", _("All outcomes"))] + [c for c in Outcome.choices if c[0]])
+
+    def __init__(self, *args, calls=(), actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["call"].choices = [("", _("All calls"))] + [(c.pk, str(c)) for c in calls]
+        self.fields["action"].choices = [("", _("All actions"))] + [(a, a) for a in actions]
+
+
+class FormalCheckForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Your conclusion"), widget=forms.RadioSelect, choices=[
+        ("eligible", _("Eligible: the assessment can start")),
+        ("ineligible", _("Ineligible"))])
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Required when the application is ineligible or when you do not follow "
+                                         "the eligibility engine."))
+
+
+class AssignForm(forms.Form):
+    expert = forms.TypedChoiceField(label=_("Expert"), coerce=int)
+    role = forms.ChoiceField(label=_("Role"), choices=AssignmentRole.choices)
+
+    def __init__(self, *args, experts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expert"].choices = [("", _("Choose an expert"))] + [
+            (p.user_id, f"{p.user.get_full_name()} ({', '.join(p.languages)}; {', '.join(p.sectors)})")
+            for p in experts]
+
+
+class ExpertForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    languages = forms.CharField(label=_("Languages"), help_text=_("Language codes separated by commas, e.g. en, lv."))
+    sectors = forms.MultipleChoiceField(label=_("Fields"), choices=Sector.choices,
+                                        widget=forms.CheckboxSelectMultiple)
+
+
+class DeclarationForm(forms.Form):
+    no_conflict = forms.ChoiceField(label=_("Your declaration"), widget=forms.RadioSelect, choices=[
+        ("yes", _("I have no conflict of interest with this application or its organisations.")),
+        ("no", _("I have a conflict of interest."))])
+    note = forms.CharField(label=_("Describe the conflict"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Only if you declare a conflict of interest."))
+
+
+class AssessmentForm(forms.Form):
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, name, maximum in criteria:
+            self.fields[f"score_{code}"] = forms.CharField(
+                label=_("%(name)s: score (0 to %(max)s points)") % {"name": name, "max": maximum.normalize()},
+                required=False, help_text=_("Whole or half points, e.g. 12.5."),
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+            self.fields[f"comment_{code}"] = forms.CharField(
+                label=_("%(name)s: comment") % {"name": name}, required=False,
+                widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FindingForm(forms.Form):
+    status = forms.ChoiceField(label=_("Your conclusion"), widget=forms.RadioSelect,
+                               choices=[(FindingStatus.CLEARED, _("Cleared: not a duplicate")),
+                                        (FindingStatus.CONFIRMED, _("Confirmed: duplicate or plagiarism"))])
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SelectionForm(forms.Form):
+    skip_to_fit = forms.BooleanField(label=_("When an application does not fit, select the next ones that still fit"),
+                                     required=False)
+
+
+class ManualChangeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("New outcome"), choices=[c for c in Outcome.choices if c[0]])
+    reason = forms.CharField(label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignedUploadForm(forms.Form):
+    file = forms.FileField(label=_("Signed grant agreement (PDF)"))

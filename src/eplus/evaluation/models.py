@@ -1,0 +1,295 @@
+"""The agency back office (DOMAIN §1, §6): one Case per submitted application, its formal check,
+the near-duplicate findings, the experts and their assessments, the selection and the decisions,
+and the grant agreement that turns a selected application into a project.
+
+Statuses are TextChoices with stable machine keys; every model is audited (field diffs).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from eplus.core.audit import AuditedModel, TimeStampedModel
+from eplus.core.money import MoneyField
+
+
+class FormalStatus(models.TextChoices):
+    PENDING = "pending", _("Not checked yet")
+    ELIGIBLE = "eligible", _("Eligible")
+    INELIGIBLE = "ineligible", _("Ineligible")
+
+
+class CaseState(models.TextChoices):
+    CHECKS = "checks", _("Formal checks")
+    ASSESSMENT = "assessment", _("Expert assessment")
+    CONSOLIDATION = "consolidation", _("Consolidation needed")
+    SCORED = "scored", _("Scored")
+    CLOSED = "closed", _("Closed (ineligible)")
+
+
+class Outcome(models.TextChoices):
+    NONE = "", _("Not decided")
+    SELECTED = "selected", _("Selected")
+    RESERVE = "reserve", _("Reserve list")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DecisionStatus(models.TextChoices):
+    NONE = "", _("No decision")
+    STAGED = "staged", _("Staged")
+    RELEASED = "released", _("Released")
+
+
+class Case(AuditedModel, TimeStampedModel):
+    """The agency's file on one application: checks, scores, outcome, decision."""
+
+    application = models.OneToOneField("applications.Application", on_delete=models.CASCADE, related_name="case")
+    agency = models.ForeignKey("programme.Agency", on_delete=models.PROTECT, related_name="+")
+    call = models.ForeignKey("programme.Call", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(_("sector"), max_length=3, blank=True)
+    submission = models.ForeignKey("applications.Submission", null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    formal_status = models.CharField(_("formal check"), max_length=12, choices=FormalStatus.choices,
+                                     default=FormalStatus.PENDING)
+    formal_reason = models.TextField(_("reason"), blank=True)
+    formal_verdict = models.JSONField(_("eligibility engine verdict"), default=dict, blank=True)
+    formal_checked_at = models.DateTimeField(null=True, blank=True)
+    formal_checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(_("assessment state"), max_length=16, choices=CaseState.choices,
+                             default=CaseState.CHECKS)
+    consolidation_reason = models.TextField(_("why consolidation is needed"), blank=True)
+    final_scores = models.JSONField(_("final scores"), default=dict, blank=True)
+    final_total = models.DecimalField(_("final score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    final_method = models.CharField(max_length=16, blank=True)
+    fundable = models.BooleanField(_("fundable"), null=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.NONE,
+                               blank=True)
+    decision_status = models.CharField(_("decision"), max_length=12, choices=DecisionStatus.choices,
+                                       default=DecisionStatus.NONE, blank=True)
+
+    audit_status_field = "state"
+
+    class Meta:
+        ordering = ["application__number", "pk"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [models.Index(fields=["agency", "call", "sector"])]
+
+    def __str__(self):
+        return self.application.number or f"{_('Case')} {self.pk}"
+
+    @property
+    def audit_agency_code(self):
+        return self.agency.code if self.agency_id else ""
+
+    def get_absolute_url(self):
+        return reverse("evaluation:case", args=[self.pk])
+
+
+class FindingStatus(models.TextChoices):
+    SUSPICIOUS = "suspicious", _("Suspicious")
+    CLEARED = "cleared", _("Cleared")
+    CONFIRMED = "confirmed", _("Confirmed duplicate or plagiarism")
+
+
+class SimilarityFinding(AuditedModel, TimeStampedModel):
+    """A pair of near-identical texts: two applications of one deadline, or one and an earlier project."""
+
+    deadline = models.DateTimeField(_("deadline"), db_index=True)
+    case_a = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings_a")
+    case_b = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="findings_b")
+    reference_id = models.CharField(_("earlier project"), max_length=64, blank=True)
+    reference_title = models.CharField(max_length=500, blank=True)
+    jaccard = models.DecimalField(_("similarity"), max_digits=5, decimal_places=4)
+    status = models.CharField(_("status"), max_length=12, choices=FindingStatus.choices,
+                              default=FindingStatus.SUSPICIOUS)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-jaccard", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case_a", "case_b", "reference_id"], name="uniq_finding")]
+
+    def __str__(self):
+        other = self.case_b or self.reference_id
+        return f"{self.case_a} ~ {other} ({self.jaccard})"
+
+    @property
+    def audit_agency_code(self):
+        return self.case_a.agency.code
+
+
+class ExpertProfile(AuditedModel, TimeStampedModel):
+    """An external expert registered by an agency: the languages and fields they assess."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profiles")
+    agency = models.ForeignKey("programme.Agency", on_delete=models.CASCADE, related_name="+")
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    sectors = models.JSONField(_("fields"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    audit_status_field = "active"
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+        constraints = [models.UniqueConstraint(fields=["user", "agency"], name="uniq_expert_profile")]
+
+    def __str__(self):
+        return str(self.user)
+
+    @property
+    def audit_agency_code(self):
+        return self.agency.code
+
+
+class AssignmentRole(models.TextChoices):
+    FIRST = "first", _("First expert")
+    SECOND = "second", _("Second expert")
+    CONSOLIDATOR = "consolidator", _("Consolidating expert")
+
+
+class Assignment(AuditedModel, TimeStampedModel):
+    """One expert on one case. The expert sees the application only after declaring no conflict."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=16, choices=AssignmentRole.choices)
+    declared_at = models.DateTimeField(_("conflict-of-interest declaration"), null=True, blank=True)
+    no_conflict = models.BooleanField(_("no conflict of interest"), default=False)
+    conflict_note = models.TextField(_("conflict declared"), blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    audit_status_field = "no_conflict"
+
+    class Meta:
+        ordering = ["case", "role"]
+        constraints = [models.UniqueConstraint(fields=["case", "expert", "role"], name="uniq_assignment")]
+
+    def __str__(self):
+        return f"{self.case} — {self.expert} ({self.role})"
+
+    @property
+    def audit_agency_code(self):
+        return self.case.agency.code
+
+    @property
+    def may_open(self):
+        return self.declared_at is not None and self.no_conflict
+
+
+class Assessment(AuditedModel, TimeStampedModel):
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="assessment")
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    comments = models.JSONField(_("comments"), default=dict, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    audit_status_field = "submitted_at"
+
+    def __str__(self):
+        return f"{self.assignment}"
+
+    @property
+    def audit_agency_code(self):
+        return self.assignment.case.agency.code
+
+
+class SelectionRun(AuditedModel, TimeStampedModel):
+    """One selection of an agency × call (action) × sector within its envelope."""
+
+    agency = models.ForeignKey("programme.Agency", on_delete=models.PROTECT, related_name="+")
+    call = models.ForeignKey("programme.Call", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(max_length=3, blank=True)
+    envelope = MoneyField(_("envelope"))
+    used = MoneyField(_("used"))
+    tie_breaks = models.JSONField(default=list, blank=True)
+    skip_to_fit = models.BooleanField(_("skip to the next application that fits"), default=False)
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def audit_agency_code(self):
+        return self.agency.code
+
+
+class ManualChange(AuditedModel, TimeStampedModel):
+    run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="changes")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="manual_changes")
+    old_outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    new_outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    @property
+    def audit_agency_code(self):
+        return self.case.agency.code
+
+
+class Decision(AuditedModel, TimeStampedModel):
+    """The decision letter of a case: rendered when staged, e-mailed when the officer releases the outbox."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    status = models.CharField(max_length=12, choices=DecisionStatus.choices, default=DecisionStatus.STAGED)
+    language = models.CharField(max_length=8, default="en")
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    comments = models.JSONField(_("consolidated comments"), default=dict, blank=True)
+    staged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["case__application__number"]
+
+    @property
+    def audit_agency_code(self):
+        return self.case.agency.code
+
+
+class AgreementStatus(models.TextChoices):
+    ISSUED = "issued", _("Waiting for the coordinator")
+    ACCEPTED = "accepted", _("Accepted by the coordinator")
+    COUNTERSIGNED = "countersigned", _("Countersigned by the agency")
+
+
+def _agreement_path(instance, filename):
+    return f"evaluation/agreements/{instance.case_id}/{filename}"
+
+
+class GrantAgreement(AuditedModel, TimeStampedModel):
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="agreement")
+    status = models.CharField(max_length=16, choices=AgreementStatus.choices, default=AgreementStatus.ISSUED)
+    start_date = models.DateField(_("project start date"))
+    end_date = models.DateField(_("project end date"))
+    lump_sum = MoneyField(_("grant (lump sum)"))
+    pdf = models.FileField(upload_to=_agreement_path, blank=True, max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True)
+    signed_pdf = models.FileField(upload_to=_agreement_path, blank=True, max_length=255)
+    signed_sha256 = models.CharField(max_length=64, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    countersigned_at = models.DateTimeField(null=True, blank=True)
+    countersigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    project_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{_('Grant agreement')} {self.case}"
+
+    @property
+    def audit_agency_code(self):
+        return self.case.agency.code

@@ -1,0 +1,94 @@
+"""Helpers for the evaluation tests: submitted applications (ORM + a Submission row), officers, experts."""
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+from eplus.accounts.models import User
+from eplus.applications.models import Application, Participation, Submission
+from eplus.applications.services import sha256_of
+from eplus.core import time as clock
+from eplus.organisations.models import Membership, Organisation
+from eplus.organisations.services import issue_oid
+from eplus.programme.models import Agency, AgencyMembership, Call
+
+_n = itertools.count(1)
+
+TEXTS = [
+    "Our vocational schools will design open training modules on solar panel installation for adult "
+    "learners in rural regions, test them with local employers and publish a shared curriculum.",
+    "The partnership builds a digital toolkit for teachers of hospitality who mentor apprentices in small "
+    "family hotels, with video case studies recorded in three countries and an online course.",
+    "Carpentry workshops across the partner colleges will exchange methods for teaching sustainable timber "
+    "construction, produce a handbook for trainers and organise joint summer schools for students.",
+    "Care workers in elderly homes receive micro-credentials on dementia communication through blended "
+    "learning developed by nursing schools, municipalities and two associations of families together.",
+]
+
+
+def user(email=None, **extra):
+    n = next(_n)
+    extra.setdefault("first_name", "Test")
+    extra.setdefault("last_name", f"Person{n}")
+    return User.objects.create_user(email or f"person{n}@example.org", password="Correct-Horse-9", **extra)
+
+
+def with_mfa(person):
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": "test"})
+    return person
+
+
+def officer(agency_code="LV01", email=None):
+    person = user(email)
+    AgencyMembership.objects.create(user=person, agency=Agency.objects.get(code=agency_code), role="officer")
+    return with_mfa(person)
+
+
+def organisation(country="LV", member=None, role="legal-representative", name=None):
+    n = next(_n)
+    org = Organisation.objects.create(
+        oid=issue_oid(), country_id=country, legal_name=name or f"Test Organisation {n}", legal_form="Association",
+        organisation_type="vet-provider", date_established=date(2010, 1, 1), street="Iela 1", postcode="LV-1010",
+        city="Riga", registration_number=f"REG{n:06d}", email=f"org{n}@example.org", phone="+371 60000000",
+        contact_name="Contact Person", contact_email=f"contact{n}@example.org")
+    if member is not None:
+        Membership.objects.create(organisation=org, user=member, role=role)
+    return org
+
+
+def call(action="KA220", year=2026):
+    return Call.objects.get(year=year, action__code=action, round=1)
+
+
+def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00", text=None, coordinator=None,
+              partners=None, language="en", title=None):
+    """A submitted application with its current submission (snapshot with prose for the similarity check)."""
+    the_call = call(action)
+    agency_obj = Agency.objects.get(code=agency)
+    n = next(_n)
+    applicant = organisation("LV", member=coordinator)
+    partners = partners if partners is not None else [organisation("EE"), organisation("LT")]
+    app = Application.objects.create(
+        call=the_call, action=the_call.action, sector=sector, agency=agency_obj, applicant=applicant,
+        number=f"2026-1-{agency}-{action}-{sector}-{n:09d}", status="submitted", language=language,
+        title=title or f"Project {n}", start_date=date(2026, 9, 1), duration_months=24 if action == "KA220" else 12,
+        lump_sum=Decimal(lump_sum), submitted_at=the_call.deadline - timedelta(days=1, minutes=n))
+    Participation.objects.create(application=app, organisation=applicant, role="applicant", order=0)
+    for i, p in enumerate(partners, 1):
+        Participation.objects.create(application=app, organisation=p, role="partner", order=i)
+    snapshot = {
+        "number": app.number, "title": app.title, "language": language, "action": action, "sector": sector,
+        "agency": agency, "submitted_at": app.submitted_at.isoformat(),
+        "organisations": [{"oid": o.oid, "role": r, "legal_name": o.legal_name, "country": o.country_id}
+                          for o, r in [(applicant, "applicant")] + [(p, "partner") for p in partners]],
+        "sections": {"relevance": {"version": 1, "data": {"needs": text or TEXTS[n % len(TEXTS)] + f" Ref {n}."}}},
+    }
+    Submission.objects.create(application=app, number=app.number, submitted_at=app.submitted_at,
+                              snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True)
+    return app
+
+
+def now():
+    return clock.now()
