@@ -355,3 +355,12 @@ def test_the_pdf_task_renders_a_pdf(clock, application, coordinator, partners, d
 def test_country_time_zone_from_zone_tab():
     assert services.country_time_zone("LV").key == "Europe/Riga"
     assert services.country_time_zone("BE").key == "Europe/Brussels"
+
+
+def test_your_own_save_in_between_is_not_a_conflict(application, coordinator, applicant_org):
+    services.save_section(application, "impact", {"impact": "autosaved half"}, 0, coordinator)
+    result = services.save_section(application, "impact", {"impact": "whole text"}, 0, coordinator)
+    assert result.conflict is False and result.section.version == 2
+    colleague = make_user()
+    applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
+    assert services.save_section(application, "impact", {"impact": "other"}, 1, colleague).conflict is True

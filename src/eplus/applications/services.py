@@ -312,7 +312,14 @@ def save_section(application, key, data, base_version, user):
         before = Section.objects.filter(application=application, key=key).values("data").first()
         updated = Section.objects.filter(application=application, key=key, version=base_version).update(
             data=data, version=F("version") + 1, updated_by=user, updated_at=now)
-        section = Section.objects.get(application=application, key=key)
+        section = Section.objects.select_for_update().get(application=application, key=key)
+        if not updated and not SectionVersion.objects.filter(section=section, version__gt=base_version) \
+                .exclude(saved_by=user).exists():
+            # Only your own saves came in between (an autosave still in flight when you pressed Save):
+            # a person does not conflict with themselves.
+            updated = Section.objects.filter(pk=section.pk, version=section.version).update(
+                data=data, version=F("version") + 1, updated_by=user, updated_at=now)
+            section.refresh_from_db()
         if not updated:
             return Conflict(section=section, theirs=section.data, theirs_version=section.version, yours=data,
                             base_version=base_version)
