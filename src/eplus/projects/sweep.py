@@ -4,8 +4,11 @@
 - reminders by e-mail to the contacts with edit rights: on the project end date and one week before
   each report deadline, none once that report is in. Each (project, kind, day, recipient) is logged
   in :class:`ReminderLog` under a unique constraint, so running the sweep twice sends nothing twice.
-  A reminder missed on its day (the sweep did not run) is still sent up to the deadline it is about.
+  A reminder missed on its day (the sweep did not run) is still sent later: up to the deadline it is
+  about, or up to two days after the end date.
 """
+
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -16,6 +19,8 @@ from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Project, ProjectStatus,
 from .services import edit_recipients, notify
 
 REMINDER_DAYS_BEFORE = 7
+# An end-date reminder missed on its day (the sweep did not run) is still sent this many days later.
+END_DATE_CATCH_UP_DAYS = 2
 
 
 def due_reminders(project, today):
@@ -23,7 +28,7 @@ def due_reminders(project, today):
     reports = [r for r in project.reports.all() if r.status not in REPORT_IN_STATUSES]
     final_in = not any(r.kind == ReportKind.FINAL for r in reports)
     found = []
-    if not final_in and project.end_date <= today:
+    if not final_in and project.end_date <= today <= project.end_date + timedelta(days=END_DATE_CATCH_UP_DAYS):
         final = next(r for r in reports if r.kind == ReportKind.FINAL)
         if today <= final.due:
             found.append(("end-date", project.end_date, final, final.due))
