@@ -168,11 +168,16 @@ def payments_export(request, pk):
 
 
 @login_required
-@sensitive_action
 def dossier(request, pk):
+    """The auditors' ZIP: for editors and the agency; asks for a recent re-authentication first."""
     project = _mine_or_agency(request, pk)
     if not (services.can_edit(request.user, project) or agency_projects(request.user).filter(pk=pk).exists()):
         raise Http404
+    return _dossier_download(request, project)
+
+
+@sensitive_action
+def _dossier_download(request, project):
     return FileResponse(services.dossier_zip(project), as_attachment=True, filename=f"{project.number}-dossier.zip",
                         content_type="application/zip")
 

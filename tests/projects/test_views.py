@@ -1,0 +1,208 @@
+"""Pages: permissions (view-only partner contacts cannot edit or submit; other organisations' users and
+other agencies' staff get 404), the report form keeps what was typed, the agency decides, N+1 guards."""
+
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+from django.urls import reverse
+
+from eplus.projects import services
+from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
+
+from .conftest import PDF, make_application, make_officer
+from .test_services import fill, mark_results_submitted
+
+
+def login(client, user):
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email,
+                                                   "reauthenticated": True}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def _report_post(report, **extra):
+    data = {"language": "en", "activities": "Courses in Riga, 1-5 October 2025.", "participants": "24 welders",
+            "results": "A curriculum.", "impact": "More green welding.", "dissemination": "Open days.",
+            "action": "save"}
+    for item in report.sections.get("budget") or services.report_sections(report)["budget"]:
+        data[f"used_{item['number']}"] = "100.00"
+    data.update(extra)
+    return data
+
+
+def test_coordinator_sees_project_and_fills_and_submits_the_report(client, ka210, people):
+    login(client, people["coordinator"])
+    assert ka210.number in client.get(reverse("projects:mine")).content.decode()
+    page = client.get(reverse("projects:detail", args=[ka210.pk])).content.decode()
+    assert "48000.00" in page and "2026-10-30" in page
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    url = reverse("projects:report", args=[ka210.pk, final.pk])
+    page = client.get(url).content.decode()
+    assert "About Job shadowing" in page  # pre-filled from the application
+    # A bad declaration: clear message, nothing typed lost.
+    response = client.post(url, _report_post(final, action="submit",
+                                             declaration=SimpleUploadedFile("d.pdf", b"not a pdf")))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "is not a PDF, PNG or JPEG file" in text and "Courses in Riga, 1-5 October 2025." in text
+    # Submitting without the declaration lists what is missing.
+    response = client.post(url, _report_post(final, action="submit"), follow=True)
+    assert "Attach the declaration on honour" in response.content.decode()
+    response = client.post(url, _report_post(final, action="submit",
+                                             declaration=SimpleUploadedFile("d.pdf", PDF)))
+    assert response.status_code == 302
+    final.refresh_from_db()
+    assert final.status == ReportStatus.SUBMITTED and final.version == 1
+    assert final.sections["activities"] == "Courses in Riga, 1-5 October 2025."
+
+
+def test_view_only_partner_cannot_edit_or_submit(client, ka210, people):
+    login(client, people["partner"])
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    url = reverse("projects:report", args=[ka210.pk, final.pk])
+    assert client.get(reverse("projects:detail", args=[ka210.pk])).status_code == 200
+    page = client.get(url).content.decode()
+    assert "Submit the report" not in page
+    assert client.post(url, _report_post(final, action="submit")).status_code == 403
+    assert client.get(reverse("projects:amendment_new", args=[ka210.pk])).status_code == 403
+    assert client.get(reverse("projects:dossier", args=[ka210.pk])).status_code == 404
+    final.refresh_from_db()
+    assert final.status == ReportStatus.DRAFT and final.sections == {}
+
+
+def test_other_organisations_users_and_other_agencies_get_404(client, ka210, people):
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    payment = ka210.payments.first()
+    urls = [reverse("projects:detail", args=[ka210.pk]), reverse("projects:report", args=[ka210.pk, final.pk]),
+            reverse("projects:payment_letter", args=[ka210.pk, payment.pk]),
+            reverse("projects:payments_export", args=[ka210.pk]), reverse("projects:dossier", args=[ka210.pk]),
+            reverse("projects:amendment_new", args=[ka210.pk]), reverse("projects:agency_project", args=[ka210.pk]),
+            reverse("projects:agency_report", args=[final.pk])]
+    login(client, people["outsider"])
+    assert ka210.number not in client.get(reverse("projects:mine")).content.decode()
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    login(client, make_officer("LT01"))
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    assert ka210.number not in client.get(reverse("projects:agency_queue")).content.decode()
+
+
+def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people):
+    services.mark_paid(ka210.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    fill(final, people["coordinator"], used="1")
+    from eplus.projects import workflow
+
+    workflow.submit_report(final, people["coordinator"])
+    login(client, people["officer"])
+    queue = client.get(reverse("projects:agency_queue")).content.decode()
+    assert ka210.number in queue
+    url = reverse("projects:agency_report", args=[final.pk])
+    response = client.post(url, {"action": "update", "reason": ""})
+    assert response.status_code == 200 and "Reason" in response.content.decode()
+    client.post(url, {"action": "update", "reason": "Add the venues."})
+    final.refresh_from_db()
+    assert final.status == ReportStatus.UPDATE_REQUESTED
+    workflow.submit_report(final, people["coordinator"])
+    response = client.post(url, {"action": "score", "overall_score": "142"})
+    assert "100" in response.content.decode() and response.status_code == 200
+    client.post(url, {"action": "score", "overall_score": "42"})
+    page = client.get(url).content.decode()
+    assert "45000.00" in page and "3000.00" in page
+    response = client.post(url, {"action": "approve"})
+    assert "results platform" in response.content.decode()
+    mark_results_submitted(ka210)
+    assert client.post(url, {"action": "approve"}).status_code == 302
+    page = client.get(reverse("projects:agency_project", args=[ka210.pk])).content.decode()
+    assert "Recovery" in page and "3000.00" in page
+    letter = ka210.payments.get(kind=PaymentKind.RECOVERY)
+    response = client.get(reverse("projects:payment_letter", args=[ka210.pk, letter.pk]))
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+
+
+def test_decision_overdue_is_highlighted(client, ka210, people, settings):
+    from freezegun import freeze_time
+
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    fill(final, people["coordinator"], used="1")
+    from eplus.projects import workflow
+
+    with freeze_time("2026-09-10 10:00:00"):
+        workflow.submit_report(final, people["coordinator"])
+    login(client, people["officer"])
+    with freeze_time("2026-11-09 10:00:00"):  # day 60: still on time
+        assert "Overdue" not in client.get(reverse("projects:agency_queue")).content.decode()
+    with freeze_time("2026-11-10 10:00:00"):
+        page = client.get(reverse("projects:agency_queue")).content.decode()
+    assert "2026-11-09" in page and "Overdue" in page
+
+
+def test_ical_feed_by_secret_token(client, ka210, people):
+    login(client, people["coordinator"])
+    client.post(reverse("projects:calendar"))
+    token = services.calendar_token(people["coordinator"]).token
+    client.logout()
+    response = client.get(reverse("projects:ical", args=[token]))
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "20261030" in response.content.decode()
+    assert client.get(reverse("projects:ical", args=["wrong-token"])).status_code == 404
+
+
+def test_dossier_zip_for_the_coordinator(client, ka210, people):
+    login(client, people["coordinator"])
+    response = client.get(reverse("projects:dossier", args=[ka210.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert b"".join(response.streaming_content)[:2] == b"PK"
+
+
+def test_amendment_request_keeps_input_on_error(client, ka210, people):
+    login(client, people["coordinator"])
+    url = reverse("projects:amendment_new", args=[ka210.pk])
+    response = client.post(url, {"kind": "dates", "description": "Extend by two months.", "start_date": "2025-09-01",
+                                 "end_date": "not a date"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "error-summary" in text and "Extend by two months." in text
+    assert client.post(url, {"kind": "dates", "description": "Extend.", "start_date": "2025-09-01",
+                             "end_date": "2026-10-31"}).status_code == 302
+
+
+# --- N+1 guards ----------------------------------------------------------------------------------
+
+def _projects(people, count):
+    from eplus.projects.services import create_project
+
+    for _ in range(count):
+        application = make_application("KA210", lump_sum="60000", applicant=people["applicant"],
+                                       partners=[people["partner_org"]], months=12)
+        project = create_project(application, signed_on=date(2025, 8, 20), start_date=date(2025, 9, 1),
+                                 end_date=date(2026, 8, 31), lump_sum=Decimal("60000"))
+        final = project.reports.get(kind=ReportKind.FINAL)
+        fill(final, people["coordinator"], used="1")
+        from eplus.projects import workflow
+
+        workflow.submit_report(final, people["coordinator"])
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("name,who", [("projects:mine", "coordinator"), ("projects:agency_queue", "officer")])
+def test_list_pages_constant_queries(client, people, name, who):
+    login(client, people[who])
+    _projects(people, 1)
+    one = _queries(client, reverse(name))
+    _projects(people, 2)
+    three = _queries(client, reverse(name))
+    assert three == one
