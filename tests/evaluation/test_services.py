@@ -300,3 +300,41 @@ def test_similarity_across_agencies_with_decision(programme):
 def test_expert_profile_languages_are_normalised(programme):
     expert = _expert(languages=["EN ", "lv"])
     assert ExpertProfile.objects.get(user=expert).languages == ["en", "lv"]
+
+
+# --- grant agreement -> project --------------------------------------------------------------------------
+
+def test_agreement_accepted_countersigned_creates_the_project(programme, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from eplus.projects.models import Project
+
+    coordinator = f.user()
+    app = f.submitted(coordinator=coordinator, lump_sum="250000.00")
+    services.open_cases()
+    case = Case.objects.get(application=app)
+    officer = f.officer()
+    services.confirm_formal_check(case, True, "", officer)
+    case = _score(case, S(20, 25, 18, 20), S(20, 25, 18, 20))
+    services.run_selection(case.agency, case.call, "VET", officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.release(services.stage_decisions(case.agency, case.call, "VET", officer), officer)
+    agreement = Case.objects.get(pk=case.pk).agreement
+    assert agreement.pdf and agreement.sha256  # rendered by the task
+    assert agreement.start_date.isoformat() == "2026-09-01" and agreement.end_date.isoformat() == "2028-08-31"
+    with pytest.raises(services.EvaluationError):  # only the coordinator's managers sign
+        services.accept_agreement(agreement, f.user())
+    with pytest.raises(ValidationError):  # a signed upload must really be a PDF
+        services.upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"not a pdf at all"), coordinator)
+    with pytest.raises(services.workflow.TransitionRefused):
+        services.countersign(agreement, officer)  # not accepted yet
+    services.upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), coordinator)
+    project = services.countersign(agreement, officer)
+    agreement.refresh_from_db()
+    assert agreement.project_id == project.pk and agreement.status == "countersigned"
+    project = Project.objects.get(application=app)
+    assert project.lump_sum == Decimal("250000.00") and project.title == app.title
+    assert project.payments.count() >= 2
+    from eplus.results.models import ProjectCard
+
+    assert ProjectCard.objects.filter(identifier=project.number).exists()

@@ -741,9 +741,14 @@ def countersign(agreement, user):
         signed_on = clock.to_brussels(clock.now()).date()
         agreement.status, agreement.countersigned_at, agreement.countersigned_by = (
             AgreementStatus.COUNTERSIGNED, clock.now(), user)
+        document = agreement.signed_pdf or agreement.pdf
+        pdf = None
+        if document:
+            with document.open("rb") as handle:
+                pdf = ContentFile(handle.read(), name=f"grant-agreement-{agreement.case.application.number}.pdf")
         project = create_project(agreement.case.application, signed_on=signed_on, start_date=agreement.start_date,
-                                 end_date=agreement.end_date, lump_sum=agreement.lump_sum,
-                                 agreement_pdf=agreement.signed_pdf or agreement.pdf or None, created_by=user)
+                                 end_date=agreement.end_date, lump_sum=agreement.lump_sum, agreement_pdf=pdf,
+                                 created_by=user)
         agreement.project_id = project.pk
         agreement.save(audit_verb="countersign-agreement")
     return project
