@@ -1,0 +1,163 @@
+"""The final report in real Chromium: the coordinator fills it (pre-filled from the application), is told
+what is missing, attaches the declaration on honour and submits; the agency officer (second factor) asks
+for an update, which reaches the coordinator by e-mail; the coordinator resubmits; the officer scores the
+work packages (a 25 % reduction), approves once the results are on the results platform, and the balance
+is computed: 250 000 scored 45 -> 187 500 final grant, 100 000 paid -> 87 500 balance."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from eplus.accounts.models import User
+from eplus.organisations.models import Membership, Organisation, Role
+from eplus.programme.models import Agency, AgencyMembership, Country
+from eplus.projects.models import PaymentKind, ProjectStatus, ReportKind, ReportVersion
+
+OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "Stronger-Pass-2026"
+COORDINATOR = "ilze.e2e@welding-school.example"
+
+
+def _totp(secret):
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+def _user(email, first, last):
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(email, password=PASSWORD, first_name=first, last_name=last)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def setting(transactional_db):
+    call_command("load_programme", verbosity=0)
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from eplus.projects.services import create_project, mark_paid
+    from tests.projects.conftest import make_application
+
+    coordinator = _user(COORDINATOR, "Ilze", "Koordinatore")
+    officer = _user("olga.e2e@agency.example", "Olga", "Officer")
+    AgencyMembership.objects.create(user=officer, agency=Agency.objects.get(code="LV01"), role="officer")
+    TOTP.activate(officer, OFFICER_SECRET)
+    applicant = Organisation.objects.create(
+        oid="E10000001", country=Country.objects.get(code="LV"), legal_name="Daugava Welding School",
+        legal_form="Public institution", organisation_type="vet-provider", date_established=date(2001, 9, 1),
+        street="Krasta iela 1", postcode="LV-1019", city="Riga", registration_number="90000000001",
+        email="office@welding-school.example", phone="+371 60 000 001", contact_name="Ilze Koordinatore",
+        contact_email=COORDINATOR, status=Organisation.Status.CERTIFIED)
+    Membership.objects.create(organisation=applicant, user=coordinator, role=Role.LEGAL_REPRESENTATIVE)
+    application = make_application("KA220", lump_sum="250000", applicant=applicant, title="Green welding")
+    project = create_project(application, signed_on=date(2024, 8, 20), start_date=date(2024, 9, 1),
+                             end_date=date(2026, 8, 31), lump_sum=Decimal("250000"), created_by=officer)
+    mark_paid(project.payments.get(kind=PaymentKind.PREFINANCING), officer)
+    return {"project": project, "officer": officer}
+
+
+def _click(page, name):
+    page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_load_state()
+
+
+def _log_in(page, email, secret=None):
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    _click(page, "Log in")
+    if secret:
+        page.locator("input[name=code]").fill(_totp(secret))
+        page.locator("main button[type=submit]").first.click()
+        page.wait_for_load_state()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, assert_accessible, setting, tmp_path,
+                                                        settings, live_server):
+    settings.SITE_URL = live_server.url
+    project = setting["project"]
+    declaration = tmp_path / "declaration.pdf"
+    declaration.write_bytes(b"%PDF-1.4\n% signed declaration on honour\n%%EOF\n")
+
+    coordinator = new_page()
+    coordinator.on("dialog", lambda dialog: dialog.accept())
+    _log_in(coordinator, COORDINATOR)
+    coordinator.goto("/projects/")
+    assert_accessible(coordinator, "my projects")
+    coordinator.get_by_role("link", name=project.number).click()
+    coordinator.wait_for_load_state()
+    assert "100000.00" in coordinator.locator("main").inner_text()
+    coordinator.get_by_role("link", name="Final report").click()
+    coordinator.wait_for_load_state()
+    assert_accessible(coordinator, "final report form")
+    # Pre-filled from the application.
+    assert "Activities of Training programme" in coordinator.get_by_label(
+        "Activities carried out (with dates and places)").input_value()
+    coordinator.get_by_label("Participants").fill("36 welders from Latvia and Lithuania.")
+    for title in ("Project management", "Training programme", "Pilot courses"):
+        coordinator.get_by_label(f"Amount used for {title} (EUR)").fill("80000.00")
+    _click(coordinator, "Submit the report")
+    problems = coordinator.locator("main").inner_text()
+    assert "Choose the language of the report" in problems and "Attach the declaration on honour" in problems
+    assert coordinator.get_by_label("Participants").input_value() == "36 welders from Latvia and Lithuania."
+    coordinator.get_by_label("Language of the report").select_option("en")
+    coordinator.get_by_label("Declaration on honour").set_input_files(str(declaration))
+    _click(coordinator, "Submit the report")
+    assert "has been submitted" in coordinator.locator("main").inner_text()
+    assert "Final report submitted" in coordinator.locator("main").inner_text()
+
+    officer = new_page()
+    _log_in(officer, setting["officer"].email, OFFICER_SECRET)
+    officer.goto("/projects/agency/")
+    assert_accessible(officer, "agency projects")
+    officer.get_by_role("link", name="Final report").click()
+    officer.wait_for_load_state()
+    assert "36 welders" in officer.locator("main").inner_text()
+    officer.get_by_label("Reason (sent to the beneficiary)").fill("Add the dates and places of the pilot courses.")
+    _click(officer, "Ask for an update")
+
+    notice = smtp_server.wait_for(COORDINATOR)
+    assert "update" in str(notice["Subject"]).lower()
+    assert "Add the dates and places of the pilot courses." in smtp_server.body(notice)
+    link = next(url for url in smtp_server.links(notice) if "/reports/" in url)
+    coordinator.goto(link)
+    assert "Add the dates and places" in coordinator.locator("main").inner_text()
+    activities = coordinator.get_by_label("Activities carried out (with dates and places)")
+    activities.fill(activities.input_value() + "\n\nPilot courses: Riga, 3-7 March 2026; Kaunas, 4-8 May 2026.")
+    _click(coordinator, "Submit the report")
+    assert "has been submitted" in coordinator.locator("main").inner_text()
+    final = project.reports.get(kind=ReportKind.FINAL)
+    assert ReportVersion.objects.filter(report=final).count() == 2
+
+    # The results are on the results platform (the results app's own journey submits them).
+    from eplus.projects.services import project_card
+
+    card = project_card(project)
+    card.results_status = "under-review"
+    card.save()
+
+    officer.goto(f"/projects/agency/reports/{final.pk}/")
+    assert "Kaunas, 4-8 May 2026" in officer.locator("main").inner_text()
+    assert_accessible(officer, "final report assessment")
+    officer.get_by_label(re.compile(r"Score of WP2")).fill("45")
+    officer.get_by_label(re.compile(r"Score of WP3")).fill("45")
+    _click(officer, "Save the scores and compute the final grant")
+    figures = officer.locator("#assessment-figures").inner_text()
+    assert "25.00 %" in figures and "187500.00" in figures and "87500.00" in figures
+    _click(officer, "Approve the final report")
+    text = officer.locator("main").inner_text()
+    assert "Finalised" in text and "87500.00" in text
+
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.FINALISED
+    balance = project.payments.get(kind=PaymentKind.BALANCE)
+    assert (balance.amount, balance.status) == (Decimal("87500.00"), "due")
+    decision = smtp_server.wait_for(COORDINATOR, count=2)
+    assert "187500.00" in smtp_server.body(decision)
