@@ -127,9 +127,9 @@ def test_review_pages_scoped_to_the_agency(client, card, coordinator_user, offic
     assert client.get(reverse("results:review_queue")).status_code == 404
     client.force_login(officer)
     assert card.identifier in client.get(reverse("results:review_queue")).content.decode()
-    response = client.post(reverse("results:review_decide", args=[card.identifier, "return"]), {"comment": ""})
+    response = client.post(reverse("results:review_decide", args=[card.identifier, "return"]), {"return-comment": ""})
     assert response.status_code == 400
-    client.post(reverse("results:review_decide", args=[card.identifier, "return"]), {"comment": "Add a video."})
+    client.post(reverse("results:review_decide", args=[card.identifier, "return"]), {"return-comment": "Add a video."})
     card.refresh_from_db()
     assert card.results_status == ResultsStatus.RETURNED
     client.force_login(coordinator_user)

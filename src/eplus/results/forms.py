@@ -63,11 +63,13 @@ class FileForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
+    prefix = "return"  # the review page has two comment fields: their ids must differ
     comment = forms.CharField(label=_("Comment for the beneficiary"), widget=forms.Textarea(attrs={"rows": 5}),
                               help_text=_("Say what should be changed or added."))
 
 
 class ApproveForm(forms.Form):
+    prefix = "approve"
     comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
