@@ -165,6 +165,9 @@ def test_json_autosave_api(client, application, coordinator, applicant_org):
     response = client.put(url, {"data": {"impact": "API"}, "base_version": 0}, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["version"] == 1
+    colleague = make_user()
+    applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
+    client.force_login(colleague)
     response = client.put(url, {"data": {"impact": "stale"}, "base_version": 0}, content_type="application/json")
     assert response.status_code == 409
     assert response.json()["theirs"] == {"impact": "API"} and response.json()["yours"] == {"impact": "stale"}

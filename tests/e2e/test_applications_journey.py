@@ -68,7 +68,14 @@ def _log_in(page, email):
     page.wait_for_load_state()
 
 
+def _settle(page):
+    """Let the autosave (1.5 s after the last keystroke) finish before the next request."""
+    page.wait_for_timeout(1700)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def _save(page):
+    _settle(page)
     page.locator("main").get_by_role("button", name="Save", exact=True).click()
     page.wait_for_load_state()
     assert "The section was saved." in page.locator(".messages").inner_text()
