@@ -206,3 +206,15 @@ def test_list_pages_constant_queries(client, people, name, who):
     _projects(people, 2)
     three = _queries(client, reverse(name))
     assert three == one
+
+
+def test_api_lists_only_the_users_projects(client, ka210, people):
+    login(client, people["partner"])
+    rows = client.get("/api/v1/projects/").json()
+    assert [(r["number"], r["access"]) for r in rows] == [(ka210.number, "view")]
+    detail = client.get(f"/api/v1/projects/{ka210.pk}").json()
+    assert [(p["kind"], p["amount"]) for p in detail["payments"]] == [("prefinancing", "48000.00"),
+                                                                     ("balance", "12000.00")]
+    login(client, people["outsider"])
+    assert client.get("/api/v1/projects/").json() == []
+    assert client.get(f"/api/v1/projects/{ka210.pk}").status_code == 404
