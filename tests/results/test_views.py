@@ -1,6 +1,5 @@
 from datetime import datetime, timezone as dt_timezone
 
-import pytest
 from django.urls import reverse
 from freezegun import freeze_time
 
@@ -186,3 +185,19 @@ def test_sweep_moves_clock(card, coordinator_user):
     sweep(datetime(2026, 9, 1, tzinfo=dt_timezone.utc))
     sweep(datetime(2026, 9, 2, tzinfo=dt_timezone.utc))
     assert len(mail.outbox) == 1
+
+
+def test_odd_search_input_never_fails(client, lv01, coordinator):
+    from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+    services.publish_project_card(card_data(lv01, coordinator, title="Robust search project"))
+
+    @hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(q=st.text(max_size=60), year=st.text(max_size=6), page=st.text(max_size=4))
+    def check(q, year, page):
+        q = q.replace("\x00", "")
+        for response in (client.get(reverse("results:search"), {"q": q, "call_year": year, "page": page}),
+                         client.get("/api/v1/public/projects", {"q": q})):
+            assert response.status_code in (200, 422)
+
+    check()

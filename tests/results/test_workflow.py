@@ -173,3 +173,24 @@ def test_sweep_command_runs(card, capsys):
         call_command("sweep")
     assert "results_invitations: 1" in capsys.readouterr().out
     assert date(2026, 8, 31) == card.end_date
+
+
+def test_submission_is_a_hashed_snapshot(card, coordinator_user, officer):
+    import hashlib
+    import json
+
+    result = _ready(card, coordinator_user)
+    assert workflow.results_entered(card) is False
+    card = workflow.submit_for_review(card, coordinator_user, now=AFTER_END)
+    assert workflow.results_entered(card) is True
+    event = ReviewEvent.objects.get(card=card, kind="submitted")
+    assert event.snapshot["results"][0]["title"] == result.title
+    assert event.snapshot["results"][0]["files"][0]["sha256"] == result.files.get().sha256
+    canonical = json.dumps(event.snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert event.snapshot_sha256 == hashlib.sha256(canonical).hexdigest()
+    # Later edits (after a return) do not change what was submitted.
+    workflow.return_with_comments(card, officer, "More please.")
+    services.save_result(card, coordinator_user, result=result, title="Changed", result_type="video",
+                         description_en="Changed.")
+    event.refresh_from_db()
+    assert event.snapshot["results"][0]["title"] == "Welding handbook"

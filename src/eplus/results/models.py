@@ -255,6 +255,9 @@ class ReviewEvent(AuditedModel):
     card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="review_events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     comment = models.TextField(_("comment"), blank=True)
+    # On submission: the submitted results as JSON and the SHA-256 of its canonical form (immutable).
+    snapshot = models.JSONField(_("submitted results"), default=dict, blank=True)
+    snapshot_sha256 = models.CharField(_("SHA-256 of the submitted results"), max_length=64, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     created_at = models.DateTimeField(_("at"), auto_now_add=True)

@@ -7,6 +7,9 @@ Flags on finalised projects only: good practice (staff of the card's agency), su
 (users with the Commission role).
 """
 
+import hashlib
+import json
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -56,6 +59,30 @@ def submission_problems(card, now=None):
     return problems
 
 
+def submission_snapshot(card):
+    """The submitted results as plain JSON and its SHA-256 (sorted keys, no spaces, UTF-8)."""
+    data = {
+        "identifier": card.identifier,
+        "website": card.website,
+        "logo_sha256": "",
+        "results": [
+            {"id": r.pk, "title": r.title, "type": r.result_type, "description_en": r.description_en,
+             "link": r.link, "public": r.public,
+             "files": [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in r.files.all()]}
+            for r in card.results.prefetch_related("files").order_by("pk")
+        ],
+        "contacts": [{"name": c.name, "published": c.published} for c in card.contacts.order_by("pk")],
+    }
+    if card.logo:
+        digest = hashlib.sha256()
+        with card.logo.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        data["logo_sha256"] = digest.hexdigest()
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return data, hashlib.sha256(canonical).hexdigest()
+
+
 def _locked(card):
     return ProjectCard.objects.select_for_update(of=("self",)).select_related("agency", "coordinator").get(pk=card.pk)
 
@@ -71,7 +98,9 @@ def submit_for_review(card, user, now=None):
         card.results_status = S.UNDER_REVIEW
         card.submitted_at = now or timezone.now()
         card.save(audit_verb="submit-results")
-        ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.SUBMITTED, actor=user)
+        snapshot, digest = submission_snapshot(card)
+        ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.SUBMITTED, actor=user, snapshot=snapshot,
+                                   snapshot_sha256=digest)
     services.send_card_mail(card, "submitted", services.agency_recipients(card))
     services.bump_public_cache()
     return card
@@ -135,6 +164,12 @@ def flag_good_practice(card, user, value=True):
 
 def flag_success_story(card, user, value=True):
     return _flag(card, user, "success_story", value, lambda u, c: is_commission(u), "flag-success-story")
+
+
+def results_entered(card):
+    """For the projects app: the results are in the platform (submitted or approved), a precondition
+    for approving the final report (DOMAIN §7)."""
+    return card.results_status in (S.UNDER_REVIEW, S.APPROVED)
 
 
 def open_for_submission(card, now=None):
