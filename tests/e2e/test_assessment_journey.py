@@ -93,6 +93,11 @@ def world(transactional_db, settings, live_server):
             "rival": rival}
 
 
+def _scores(relevance, design, partnership, impact):
+    return {"Relevance of the project": relevance, "Quality of project design and implementation": design,
+            "Quality of partnership and cooperation arrangements": partnership, "Impact": impact}
+
+
 def _expert_scores(page, assignment_number, scores, comment):
     page.goto("/agency/expert/")
     page.get_by_role("link", name=assignment_number).click()
@@ -142,14 +147,10 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     # 2. Two experts score independently: 95 and 65 points differ by 30 → consolidation.
     anna_page = new_page()
     _log_in(anna_page, anna, mfa=True)
-    _expert_scores(anna_page, number, {"Relevance of the project": "24", "Quality of project design and implementation": "28",
-                                       "Quality of partnership and cooperation arrangements": "19", "Impact": "24"},
-                   "Excellent")
+    _expert_scores(anna_page, number, _scores("24", "28", "19", "24"), "Excellent")
     boris_page = new_page()
     _log_in(boris_page, boris, mfa=True)
-    _expert_scores(boris_page, number, {"Relevance of the project": "15", "Quality of project design and implementation": "20",
-                                        "Quality of partnership and cooperation arrangements": "15", "Impact": "15"},
-                   "Adequate")
+    _expert_scores(boris_page, number, _scores("15", "20", "15", "15"), "Adequate")
     case = Case.objects.get(application=application)
     assert case.state == "consolidation"
 
@@ -164,8 +165,7 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     anna_page.wait_for_load_state()
     assert "The two assessments to consolidate" in anna_page.locator("main").inner_text()
     assert_accessible(anna_page, "consolidation form")
-    for label, value in {"Relevance of the project": "21", "Quality of project design and implementation": "26",
-                         "Quality of partnership and cooperation arrangements": "18", "Impact": "21"}.items():
+    for label, value in _scores("21", "26", "18", "21").items():
         anna_page.get_by_label(re.compile(rf"^{label}: score")).fill(value)
         anna_page.get_by_label(re.compile(rf"^{label}: comment")).fill(f"Consolidated view on {label.lower()}.")
     _click(anna_page, "Submit the assessment")

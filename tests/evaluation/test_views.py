@@ -209,3 +209,16 @@ def test_expert_list_does_not_grow_with_items(client, programme):
     for case in cases[1:]:
         services.assign(case, expert, AssignmentRole.FIRST, officer)
     assert _queries(client, url) == first
+
+
+def test_api_lists_are_scoped(client, programme):
+    case = _cases(1)[0]
+    client.force_login(f.officer("LV02"))
+    assert client.get("/api/v1/agency/cases").json() == []
+    client.force_login(f.officer("LV01"))
+    rows = client.get("/api/v1/agency/cases").json()
+    assert [r["number"] for r in rows] == [case.application.number]
+    expert = _expert()
+    client.force_login(expert)
+    assert client.get("/api/v1/agency/cases").json() == []
+    assert client.get("/api/v1/agency/assignments").json() == []

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from eplus.applications.models import Application, Participation, Status, Submission
+from eplus.applications.models import Application, Participation, Status
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.money import eur

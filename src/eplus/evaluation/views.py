@@ -6,7 +6,6 @@ Officers reach cases only through ``rules.officer_cases`` (their agency), expert
 
 import csv
 import io
-from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
@@ -25,8 +24,7 @@ from eplus.programme.models import Agency, Call
 from . import forms as F
 from . import services
 from .models import (
-    AgreementStatus, Assignment, AssignmentRole, Case, CaseState, Decision, DecisionStatus, ExpertProfile,
-    GrantAgreement, Outcome,
+    AgreementStatus, AssignmentRole, CaseState, Decision, DecisionStatus, ExpertProfile, GrantAgreement,
 )
 from .rules import expert_assignments, officer_cases, released_decisions
 from .workflow import TransitionRefused

@@ -3,7 +3,7 @@
 Services call :func:`require` before changing a state; the message says what to do instead.
 """
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from .models import AgreementStatus, CaseState, DecisionStatus
 
