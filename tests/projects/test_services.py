@@ -10,11 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from eplus.core.audit import history
 from eplus.projects import services, workflow
 from eplus.projects.models import (
-    AccessLevel, FinalAssessment, Payment, PaymentKind, PaymentStatus, ProjectStatus, Report, ReportKind,
-    ReportStatus, ReportVersion,
+    AccessLevel, Payment, PaymentKind, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
 )
 
-from .conftest import PDF, make_application
+from .conftest import PDF
 
 D = Decimal
 
@@ -243,6 +242,10 @@ def test_payment_letter_pdf_and_dossier_zip(ka210, people):
     payment.refresh_from_db()
     assert payment.letter.name.endswith(".pdf")
     final = _final_submitted(ka210, people)
+    from eplus.results.models import Result
+
+    Result.objects.create(card=services.project_card(ka210), title="Welding curriculum", result_type="handbook",
+                          description_en="A curriculum for green welding.")
     archive = zipfile.ZipFile(io.BytesIO(services.dossier_zip(ka210).read()))
     names = archive.namelist()
     assert "application/snapshot.json" in names and "audit/audit-trail.csv" in names
@@ -251,6 +254,9 @@ def test_payment_letter_pdf_and_dossier_zip(ka210, people):
     trail = json.loads(archive.read("audit/audit-trail.json"))
     assert any(row["verb"] == "submit-report" for row in trail)
     assert "48000.00" in archive.read("payments/payments.csv").decode()
+    results = json.loads(archive.read("results/results.json"))
+    assert [r["title"] for r in results["results"]] == ["Welding curriculum"]
+    assert json.loads(archive.read("application/snapshot.json"))["number"] == ka210.number
 
 
 def test_ical_feed_lists_the_users_deadlines(ka210, people):

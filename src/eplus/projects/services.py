@@ -40,7 +40,7 @@ from eplus.organisations.models import MANAGER_ROLES, Membership
 
 from . import finance
 from .models import (
-    AccessLevel, Amendment, FinalAssessment, Payment, PaymentKind, PaymentStatus, Project, ProjectAccess,
+    AccessLevel, Payment, PaymentKind, PaymentStatus, Project, ProjectAccess,
     Report, ReportKind, ReportStatus, ReportVersion,
 )
 
@@ -594,10 +594,16 @@ def dossier_zip(project):
                                   for a in amendments])
         card = project_card(project)
         if card is not None:
+            results = list(card.results.prefetch_related("files"))
             dump("results/results.json", {
                 "card": card.identifier, "results_status": card.results_status,
                 "results": [{"title": r.title, "type": r.result_type, "description_en": r.description_en,
-                             "public": r.public} for r in card.results.all()]})
+                             "link": r.link, "public": r.public,
+                             "files": [{"name": f.original_name, "size": f.size, "sha256": f.sha256}
+                                       for f in r.files.all()]} for r in results]})
+            for result in results:
+                for stored in result.files.all():
+                    _add_file(archive, f"results/{result.pk}-{Path(stored.original_name).name}", stored.file)
         trail = _audit_rows([project, application, *project.accesses.all(), *payments, *reports, *assessments,
                              *amendments])
         dump("audit/audit-trail.json", trail)

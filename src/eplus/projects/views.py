@@ -7,15 +7,14 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from eplus.accounts.decorators import sensitive_action
 from eplus.core.scoping import is_agency_staff
 
 from . import finance, forms, services, workflow
 from .models import (
-    AccessLevel, Amendment, AmendmentStatus, CalendarToken, FinalAssessment, Payment, PaymentStatus, Project,
-    ProjectAccess, Report, ReportKind, ReportStatus,
+    Amendment, AmendmentStatus, CalendarToken, FinalAssessment, Payment, PaymentStatus, ProjectAccess, ReportKind,
+    ReportStatus,
 )
 from .rules import agency_projects, agency_reports, visible_projects
 

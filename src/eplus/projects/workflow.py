@@ -23,7 +23,7 @@ from .models import (
     PaymentStatus, Project, ProjectStatus, Report, ReportKind, ReportStatus,
 )
 from .services import (
-    ProjectError, agency_staff, compute_assessment, edit_recipients, new_version, notify, paid_total,
+    ProjectError, agency_staff, compute_assessment, edit_recipients, new_version, notify,
     project_card, project_locked, require_edit, results_submitted, submission_problems, today,
 )
 
