@@ -73,3 +73,17 @@ def test_request_user_is_the_actor(client):
         agency = Agency.objects.create(code="LV01", name="Agency", country=lv)
         AgencyMembership.objects.create(user=user, agency=agency, role="officer")
     assert AuditEvent.objects.filter(actor=user, object_type="programme.agencymembership").exists()
+
+
+@pytest.mark.django_db
+def test_deferred_loads_and_bulk_deletes_do_not_recurse():
+    lv = Country.objects.create(code="LV", name="Latvia", status="eu-member")
+    Agency.objects.create(code="LV01", name="Agency", country=lv)
+    agency = Agency.objects.only("code").get(code="LV01")
+    assert agency.name == "Agency"  # loading the deferred field works
+    agency = Agency.objects.only("code", "name").get(code="LV01")
+    agency.name = "Renamed"
+    agency.save()
+    assert history(agency).first().changes == {"name": ["Agency", "Renamed"]}
+    Agency.objects.filter(code="LV01").delete()
+    assert not Agency.objects.exists()

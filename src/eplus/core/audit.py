@@ -44,10 +44,15 @@ def _plain(value):
 
 
 def snapshot(instance, fields=None):
-    """Plain, JSON-friendly values of an instance's concrete fields."""
+    """Plain, JSON-friendly values of an instance's loaded concrete fields.
+
+    Deferred fields (``.only()``/``.defer()``) are left out: reading one would load it from the
+    database, and that load would snapshot the instance again, without end.
+    """
     data = {}
+    deferred = instance.get_deferred_fields()
     for field in instance._meta.concrete_fields:
-        if fields is not None and field.name not in fields:
+        if (fields is not None and field.name not in fields) or field.attname in deferred:
             continue
         data[field.name] = _plain(getattr(instance, field.attname))
     return data
