@@ -1,4 +1,3 @@
-import io
 import itertools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -161,3 +160,15 @@ def make_ready(application, user, partners):
                            organisation=organisation)
     application.refresh_from_db()
     return application
+
+
+def make_officer(agency):
+    """An agency officer with an authenticator (agency staff must use MFA)."""
+    from allauth.mfa.models import Authenticator
+
+    from eplus.programme.models import AgencyMembership
+
+    officer = make_user()
+    AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
+    Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "test"})
+    return officer

@@ -1,5 +1,4 @@
 import hashlib
-import json
 import re
 from datetime import datetime, timedelta
 
@@ -16,7 +15,7 @@ from eplus.core.models import AuditEvent
 from eplus.organisations.models import Role
 from eplus.programme.models import Agency, Call
 
-from .conftest import BRUSSELS, context_data, make_organisation, make_ready, make_user, pdf_file, save, wp_data
+from .conftest import BRUSSELS, context_data, make_organisation, make_ready, make_user, save, wp_data
 
 NUMBER = re.compile(r"^2027-1-LV01-KA220-VET-\d{9}$")
 

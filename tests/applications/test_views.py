@@ -194,3 +194,41 @@ def test_history_query_count_does_not_grow(logged_in, application, coordinator, 
     with django_assert_max_num_queries(10):
         response = logged_in.get(reverse("applications:history", args=[application.pk]))
     assert response.status_code == 200
+
+
+def test_incident_report_reaches_the_agency_only(logged_in, clock, application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from eplus.programme.models import Agency
+    from .conftest import make_officer
+
+    response = logged_in.post(reverse("applications:incident", args=[application.pk]), {
+        "description": "The page froze at 11:55.",
+        "screenshots": [SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"1" * 20)]})
+    assert response.status_code == 302
+    report = application.incidents.get()
+    assert report.reported_at == clock.state["now"] and report.screenshots.count() == 1
+    officer, other = make_officer(application.agency), make_officer(Agency.objects.get(code="LT01"))
+    logged_in.force_login(officer)
+    page = logged_in.get(reverse("applications:agency_incidents"))
+    assert page.status_code == 200 and b"The page froze" in page.content
+    shot = report.screenshots.get()
+    assert logged_in.get(reverse("applications:incident_file", args=[report.pk, shot.pk])).status_code == 200
+    logged_in.force_login(other)
+    assert b"The page froze" not in logged_in.get(reverse("applications:agency_incidents")).content
+    assert logged_in.get(reverse("applications:incident_file", args=[report.pk, shot.pk])).status_code == 404
+    logged_in.force_login(make_user())
+    assert logged_in.get(reverse("applications:agency_incidents")).status_code == 404
+
+
+def test_withdraw_view(logged_in, clock, application, coordinator, partners, django_capture_on_commit_callbacks):
+    from tests.organisations.conftest import mark_reauthenticated
+
+    make_ready(application, coordinator, partners)
+    services.submit(application, coordinator)
+    mark_reauthenticated(logged_in, coordinator)
+    response = logged_in.post(reverse("applications:withdraw", args=[application.pk]), {"reason": "Plans changed"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "withdrawn"
+    assert not Submission.objects.filter(application=application, is_current=True).exists()

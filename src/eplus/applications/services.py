@@ -7,7 +7,7 @@ through ``eplus.core.time.now()`` so tests can move it.
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
