@@ -26,6 +26,7 @@ from tempfile import SpooledTemporaryFile
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -197,7 +198,12 @@ def create_project(application, *, signed_on, start_date, end_date, lump_sum, ag
             return Project.objects.get(application=application)
         if agreement_pdf is not None:
             name = getattr(agreement_pdf, "name", None) or f"{project.number}-agreement.pdf"
-            content = agreement_pdf if hasattr(agreement_pdf, "read") else ContentFile(agreement_pdf)
+            if isinstance(agreement_pdf, (bytes, bytearray)):
+                content = ContentFile(bytes(agreement_pdf))
+            elif isinstance(agreement_pdf, File):
+                content = agreement_pdf
+            else:  # an open binary file
+                content = File(agreement_pdf)
             project.agreement_pdf.save(Path(name).name, content, save=False)
             project.save(audit_verb="attach-agreement")
 
