@@ -200,7 +200,11 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     # 6. The applicant sees the decision and accepts the grant agreement.
     applicant = new_page()
     _log_in(applicant, world["coordinator"])
-    applicant.goto(link)
+    # The application's own page leads to the released decision too (the same page as the e-mail's link).
+    applicant.goto(f"/applications/{case.application_id}/")
+    applicant.get_by_role("link", name="See the agency's decision").click()
+    applicant.wait_for_load_state()
+    assert applicant.url.split("?")[0].rstrip("/").endswith(link.split("?")[0].rstrip("/").split("/", 3)[-1].rstrip("/"))
     text = applicant.locator("main").inner_text()
     assert "Selected" in text and "Consolidated view on relevance of the project." in text
     assert_accessible(applicant, "decision")

@@ -779,3 +779,10 @@ def store_pdf(submission, pdf_bytes):
     Submission.objects.filter(pk=submission.pk, pdf="").update(pdf=stored)
     submission.refresh_from_db()
     return submission
+
+
+def decision_released(application):
+    """Whether the agency has released its decision on the application (kept by the evaluation app)."""
+    from eplus.evaluation.models import Case
+
+    return Case.objects.filter(application=application, decision_status="released").exists()

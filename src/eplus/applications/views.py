@@ -110,7 +110,8 @@ def detail(request, pk):
     for key, section in services.sections(application).items():
         status, problems = services.section_state(application, section, verdict, partners)
         rows.append((key, F.SECTION_TITLES[key], status, problems))
-    context.update(rows=rows, submission=services.current_submission(application))
+    context.update(rows=rows, submission=services.current_submission(application),
+                   decision_released=services.decision_released(application))
     return render(request, "applications/detail.html", context)
 
 
