@@ -1,9 +1,8 @@
 """THE leak test: a project with hidden results and unpublished contacts (and another whose results
 are approved-to-be but not yet public). Every public channel is checked: the project page, search
-results, facet counts, the JSON API, the sitemap and the Atom feed — none reveals any of them,
+results, facet counts, the JSON API, the sitemap, the Atom feed and the open-data CSV and XLSX
+exports — none reveals any of them,
 while each does show the public data (so a broken channel cannot pass by showing nothing).
-
-The open-data exports plug into CHANNELS below (see "EXPORTS").
 """
 
 import json
@@ -107,6 +106,40 @@ def channel_feed(client, leaky):
     return response.content.decode()
 
 
+def _export_rows(leaky, table):
+    """Checks on the exported table (header + rows) that prove the export is not simply empty."""
+    head, body = table[0], table[1:]
+    assert "Project Identifier" in head and "Results Available" in head
+    by_id = {row[head.index("Project Identifier")]: row for row in body}
+    available = head.index("Results Available")
+    assert by_id[leaky["card"].identifier][available] == "Yes"
+    assert by_id[leaky["other"].identifier][available] == "No"  # approved but not finalised yet
+    return "\n".join("\t".join(str(v) for v in row) for row in table)
+
+
+def channel_csv(client, leaky):
+    import csv
+    import io
+
+    response = client.get(reverse("opendata_csv"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    return _export_rows(leaky, table) + "\n" + text + "\n" + PUBLIC_MARK
+
+
+def channel_xlsx(client, leaky):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(reverse("opendata_xlsx"))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    table = [["" if v is None else str(v) for v in row] for row in workbook.active.iter_rows(values_only=True)]
+    return _export_rows(leaky, table) + "\n" + PUBLIC_MARK
+
+
 CHANNELS = {
     "page": channel_page,
     "search": channel_search,
@@ -114,10 +147,9 @@ CHANNELS = {
     "api": channel_api,
     "sitemap": channel_sitemap,
     "feed": channel_feed,
-    # EXPORTS: the open-data helper adds its channels here, e.g.
-    #   "csv": channel_csv,    (GET the CSV export, return its text)
-    #   "xlsx": channel_xlsx,  (GET the XLSX export, return the text of every cell)
-    # Each returns text that must contain PUBLIC_MARK and none of SECRETS.
+    # EXPORTS: the open-data files (every cell of the CSV and of the XLSX workbook).
+    "csv": channel_csv,
+    "xlsx": channel_xlsx,
 }
 
 

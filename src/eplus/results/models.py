@@ -88,12 +88,11 @@ class ProjectCard(AuditedModel, TimeStampedModel):
     submitted_at = models.DateTimeField(_("results submitted at"), null=True, blank=True)
     approved_at = models.DateTimeField(_("results approved at"), null=True, blank=True)
     published_at = models.DateTimeField(_("card published at"), null=True, blank=True, db_index=True)
-    # Public text only (built by eplus.results.public); search_vector is filled from it on PostgreSQL.
+    # Public text only (built by eplus.results.public). The search index itself is SearchRow.
     search_document = models.TextField(editable=False, blank=True)
-    search_vector = SearchVectorField(null=True, editable=False)
 
     audit_status_field = "results_status"
-    audit_exclude = ("updated_at", "version", "search_document", "search_vector", "topics_text")
+    audit_exclude = ("updated_at", "version", "search_document", "topics_text")
 
     class Meta:
         ordering = ["-call_year", "identifier"]
@@ -275,3 +274,56 @@ class ReviewEvent(AuditedModel):
     @property
     def audit_agency_code(self):
         return self.card.audit_agency_code
+
+
+class SearchRow(models.Model):
+    """The search index of ONE public card (denormalised, public data only; eplus.results.search).
+
+    A row exists only while the card is public; it is rewritten on every publish event
+    (services.reindex). ``countries`` and ``result_types`` are the card's distinct participating
+    countries and the types of its PUBLIC results; ``vector`` is built from the public search text.
+    """
+
+    card = models.OneToOneField(ProjectCard, primary_key=True, on_delete=models.CASCADE, related_name="search_row")
+    identifier = models.CharField(max_length=64)
+    call_year = models.PositiveSmallIntegerField(null=True)
+    action = models.CharField(max_length=40, blank=True)
+    sector = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=16)
+    good_practice = models.BooleanField(default=False)
+    success_story = models.BooleanField(default=False)
+    countries = models.JSONField(default=list)
+    result_types = models.JSONField(default=list)
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        indexes = [models.Index(models.F("call_year").desc(nulls_last=True), "identifier", name="results_searchrow_order")]
+
+    def __str__(self):
+        return self.identifier
+
+
+class FrequentTerm(models.Model):
+    """A search lexeme found in a large share of public cards: its facet counts are kept up to date in
+    FacetCount (so broad searches need not count hundreds of thousands of rows)."""
+
+    term = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self):
+        return self.term
+
+
+class FacetCount(models.Model):
+    """Exact facet counts of the public cards matching ``term`` ("" = every public card), maintained on
+    every publish event together with SearchRow. facet "_total" holds the number of cards."""
+
+    term = models.CharField(max_length=100)
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=40)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "facet", "value"], name="results_facetcount_unique")]
+
+    def __str__(self):
+        return f"{self.term}:{self.facet}={self.value}:{self.n}"

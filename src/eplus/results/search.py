@@ -1,15 +1,27 @@
 """Public search over project cards, behind one function: :func:`search`.
 
-PostgreSQL: full-text search on a stored tsvector (GIN index) with ``websearch`` syntax, ranked.
+PostgreSQL (built for 300 000 cards, see bench/search.py and BENCHMARKS.md): the search runs on the
+denormalised public index SearchRow (eplus.results.index: one row per public card with its tsvector,
+facet values and country / result-type lists; GIN indexes), in at most four queries:
+
+1. the facet counts and the total, in ONE query — read from FacetCount (kept exact on every publish
+   event) when there are no filters and the query is empty or one frequent term; otherwise counted
+   over the matching rows (one scan, every facet in a UNION ALL over a materialised CTE);
+2. the ids of the page: ranked by ts_rank when the query matches at most RANK_LIMIT cards, else
+   (broad terms) in the static order — newest call year first, then identifier — read through the
+   ordering index, so a broad term never ranks hundreds of thousands of rows;
+3. and 4. the cards of the page with their organisations (the public projection).
+
 SQLite (the demo): every word must occur in the public search text (``-word`` excludes it).
-Only public data is searched and counted: the vector is built from the public projection.
+Only public data is searched and counted: the index is built from the public projection.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import public
@@ -60,11 +72,6 @@ def _apply_text(qs, query_text):
     query_text = (query_text or "").strip()
     if not query_text:
         return qs, False
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-
-        query = SearchQuery(query_text, search_type="websearch", config="english")
-        return qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query)), True
     for word in query_text.replace('"', " ").split():
         if word.lower() == "or":
             continue
@@ -145,9 +152,174 @@ def search(query_text="", filters=None, page=1, per_page=PER_PAGE):
     """
     filters = _clean_filters(filters)
     per_page = max(1, min(int(per_page or PER_PAGE), MAX_PER_PAGE))
+    query_text = (query_text or "").strip()
+    if connection.vendor == "postgresql":
+        return _search_pg(query_text, filters, page, per_page)
     qs, ranked = _apply_text(public.public_cards(), query_text)
     qs = _apply_filters(qs, filters)
     facets = facet_counts(qs, filters)
     ordering = (["-rank"] if ranked else []) + ["-call_year", "identifier"]
     paginator = Paginator(qs.order_by(*ordering), per_page)
     return paginator.get_page(page), facets
+
+
+# --- PostgreSQL: the search index ----------------------------------------------------------------
+
+# Queries matching more cards than this are shown in the static order instead of ranked.
+RANK_LIMIT = 5000
+_TSQUERY = "websearch_to_tsquery('english', %s)"
+
+LIVE_COUNTS_SQL = """
+WITH m AS MATERIALIZED (
+    SELECT call_year, action, sector, status, good_practice, success_story, countries, result_types
+    FROM results_searchrow WHERE {where}
+)
+SELECT '_total', '', count(*), NULL FROM m
+UNION ALL SELECT 'call_year', call_year::text, count(*), NULL FROM m WHERE call_year IS NOT NULL GROUP BY call_year
+UNION ALL SELECT 'action', action, count(*), NULL FROM m WHERE action <> '' GROUP BY action
+UNION ALL SELECT 'sector', sector, count(*), NULL FROM m WHERE sector <> '' GROUP BY sector
+UNION ALL SELECT 'status', status, count(*), NULL FROM m WHERE status <> '' GROUP BY status
+UNION ALL SELECT 'good_practice', 'yes', count(*), NULL FROM m WHERE good_practice HAVING count(*) > 0
+UNION ALL SELECT 'success_story', 'yes', count(*), NULL FROM m WHERE success_story HAVING count(*) > 0
+UNION ALL SELECT 'country', c, count(*), NULL FROM m, jsonb_array_elements_text(m.countries) c GROUP BY c
+UNION ALL SELECT 'result_type', t, count(*), NULL FROM m, jsonb_array_elements_text(m.result_types) t GROUP BY t
+"""
+
+# The stored counts of the frequent term the query IS (or of everything for the empty query);
+# no rows when the query is not a single frequent lexeme.
+STORED_COUNTS_SQL = """
+WITH q AS (SELECT CASE WHEN %s = '' THEN '' ELSE (
+        SELECT substring(x FROM '^''([^'']+)''$') FROM (SELECT {tsq}::text AS x) s) END AS term)
+SELECT fc.facet, fc.value, fc.n, q.term FROM q JOIN results_facetcount fc ON fc.term = q.term
+WHERE q.term IS NOT NULL AND fc.n > 0
+"""
+
+
+def _where(query_text, filters):
+    where, params = ["TRUE"], []
+    if query_text:
+        where.append(f"vector @@ {_TSQUERY}")
+        params.append(query_text)
+    if "country" in filters:
+        where.append("countries @> %s::jsonb")
+        params.append(json.dumps([filters["country"].upper()]))
+    if "result_type" in filters:
+        where.append("result_types @> %s::jsonb")
+        params.append(json.dumps([filters["result_type"]]))
+    for key in ("action", "sector", "status"):
+        if key in filters:
+            where.append(f"{key} = %s")
+            params.append(filters[key])
+    if "call_year" in filters:
+        where.append("call_year = %s")
+        params.append(int(filters["call_year"]))
+    for key in ("good_practice", "success_story"):
+        if key in filters:
+            where.append(key)
+    return " AND ".join(where), params
+
+
+def _counts_pg(query_text, filters):
+    """{facet: {value: n}} and the total, in one query."""
+    rows = []
+    with connection.cursor() as cur:
+        if not filters:
+            cur.execute(STORED_COUNTS_SQL.format(tsq=_TSQUERY), [query_text, query_text])
+            rows = cur.fetchall()
+            if rows and not any(r[0] == "_total" for r in rows):
+                rows = []  # a frequent term that no longer matches anything: count live
+        if not rows:
+            where, params = _where(query_text, filters)
+            cur.execute(LIVE_COUNTS_SQL.format(where=where), params)
+            rows = cur.fetchall()
+    counts = {}
+    total = 0
+    for facet, value, n, _extra in rows:
+        if facet == "_total":
+            total = n
+        else:
+            counts.setdefault(facet, {})[value] = n
+    return counts, total
+
+
+def _facet_values(counts, filters):
+    facets = {}
+    country_rows = sorted(counts.get("country", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    names = _country_names([c for c, _n in country_rows]) if country_rows else {}
+    facets["country"] = [FacetValue(c, names.get(c, c), n, filters.get("country", "").upper() == c)
+                         for c, n in country_rows]
+    status_labels = dict(ProjectStatus.choices)
+    for field in ("action", "sector", "call_year", "status"):
+        items = list(counts.get(field, {}).items())
+        if field == "call_year":
+            items.sort(key=lambda kv: -int(kv[0]))
+        else:
+            items.sort(key=lambda kv: (-kv[1], kv[0]))
+        facets[field] = [FacetValue(v, str(status_labels.get(v, v)) if field == "status" else v, n,
+                                    filters.get(field) == v) for v, n in items]
+    type_labels = dict(ResultType.choices)
+    items = sorted(counts.get("result_type", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    facets["result_type"] = [FacetValue(t, str(type_labels.get(t, t)), n, filters.get("result_type") == t)
+                             for t, n in items]
+    for flag in ("good_practice", "success_story"):
+        n = counts.get(flag, {}).get("yes", 0)
+        facets[flag] = [FacetValue("yes", str(_("Yes")), n, flag in filters)] if n else []
+    return facets
+
+
+class _Hits:
+    """The matching cards as a sequence of known length for the Paginator: slicing fetches one page
+    of ids (ranked or in the static order) and then those cards from the public projection."""
+
+    def __init__(self, query_text, filters, total):
+        self.query_text, self.filters, self.total = query_text, filters, total
+
+    def count(self):
+        return self.total
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item:item + 1][0]
+        start, stop = item.start or 0, item.stop if item.stop is not None else self.total
+        if stop <= start:
+            return []
+        where, params = _where(self.query_text, self.filters)
+        ranked = bool(self.query_text) and self.total <= RANK_LIMIT
+        order = "call_year DESC NULLS LAST, identifier"
+        if ranked:
+            order = f"ts_rank(vector, {_TSQUERY}) DESC, " + order
+            params = params + [self.query_text]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT card_id FROM results_searchrow WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                        params + [stop - start, start])
+            ids = [r[0] for r in cur.fetchall()]
+        cards = {c.pk: c for c in public.public_cards().filter(pk__in=ids)} if ids else {}
+        return [cards[i] for i in ids if i in cards]
+
+
+def _search_pg(query_text, filters, page, per_page):
+    counts, total = _counts_pg(query_text, filters)
+    facets = _facet_values(counts, filters)
+    paginator = Paginator(_Hits(query_text, filters, total), per_page)
+    return paginator.get_page(page), facets
+
+
+def matching_cards(query_text="", filters=None):
+    """Every public card the search matches (same query and filters as :func:`search`), in the static
+    order, as a queryset of ProjectCard with the organisations prefetched — for the open-data exports
+    (iterate it with ``.iterator(chunk_size=…)``)."""
+    filters = _clean_filters(filters)
+    query_text = (query_text or "").strip()
+    if connection.vendor == "postgresql":
+        from django.db.models.expressions import RawSQL
+
+        where, params = _where(query_text, filters)
+        qs = public.public_cards().filter(pk__in=RawSQL(f"SELECT card_id FROM results_searchrow WHERE {where}",
+                                                        params))
+    else:
+        qs, _ranked = _apply_text(public.public_cards(), query_text)
+        qs = _apply_filters(qs, filters)
+    return qs.order_by("-call_year", "identifier", "pk")

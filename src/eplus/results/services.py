@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,17 +49,10 @@ def bump_public_cache():
 
 
 def reindex(card):
-    """Rebuild the card's public search text (and its tsvector on PostgreSQL)."""
-    text = public.public_search_text(card)
-    ProjectCard.objects.filter(pk=card.pk).update(search_document=text)
-    card.search_document = text
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchVector
+    """Rebuild the card's public search text, its search row and the facet counts (eplus.results.index)."""
+    from .index import index_card
 
-        ProjectCard.objects.filter(pk=card.pk).update(
-            search_vector=SearchVector("title", weight="A", config="english")
-            + SearchVector("search_document", weight="B", config="english")
-        )
+    index_card(card)
 
 
 def public_changed(card):

@@ -1,0 +1,230 @@
+"""The public search index: one SearchRow per PUBLIC card, plus exact facet counts for the whole set
+and for the frequent terms (FacetCount), all kept up to date on every publish event.
+
+- :func:`index_card` — rewrite one card's row (and adjust the counts by the difference); called by
+  ``services.reindex`` on every publish / refresh / approve / finalise / flag / organisation change;
+- :func:`rebuild_all` — rebuild every row in SQL (after a bulk load or an import; PostgreSQL) or
+  card by card (SQLite);
+- :func:`refresh_frequent_terms` — choose the frequent terms again (ts_stat) and recount FacetCount.
+
+Only public data goes in: the text is :func:`eplus.results.public.public_search_text`, the
+countries are those of the card's organisations, the result types those of its PUBLIC results.
+"""
+
+from collections import Counter
+
+from django.db import connection, transaction
+
+from . import public
+from .models import FacetCount, FrequentTerm, ProjectCard, SearchRow
+
+CONFIG = "english"
+# A term is "frequent" when it occurs in at least this share of the public cards (at most MAX_TERMS).
+FREQUENT_SHARE = 0.05
+MAX_TERMS = 200
+
+
+def _pg():
+    return connection.vendor == "postgresql"
+
+
+def facet_pairs(row):
+    """(facet, value) pairs one search row contributes to the counts ("" values are not counted)."""
+    pairs = [("_total", "")]
+    if row["call_year"] is not None:
+        pairs.append(("call_year", str(row["call_year"])))
+    for facet in ("action", "sector", "status"):
+        if row[facet]:
+            pairs.append((facet, row[facet]))
+    if row["good_practice"]:
+        pairs.append(("good_practice", "yes"))
+    if row["success_story"]:
+        pairs.append(("success_story", "yes"))
+    pairs += [("country", c) for c in row["countries"]]
+    pairs += [("result_type", t) for t in row["result_types"]]
+    return pairs
+
+
+ROW_FIELDS = ("call_year", "action", "sector", "status", "good_practice", "success_story", "countries",
+              "result_types")
+
+
+def _old_state(card_id):
+    """(row values, lexemes) of the card's current row, or (None, [])."""
+    if not _pg():
+        row = SearchRow.objects.filter(pk=card_id).values(*ROW_FIELDS).first()
+        return row, []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT call_year, action, sector, status, good_practice, success_story, countries::text, "
+            "result_types::text, tsvector_to_array(vector) FROM results_searchrow WHERE card_id = %s", [card_id])
+        found = cur.fetchone()
+    if not found:
+        return None, []
+    import json
+
+    row = dict(zip(ROW_FIELDS, found[:8]))
+    row["countries"], row["result_types"] = json.loads(row["countries"]), json.loads(row["result_types"])
+    return row, list(found[8] or [])
+
+
+def _count_changes(old_row, old_lexemes, new_row, new_lexemes):
+    frequent = set(FrequentTerm.objects.values_list("term", flat=True))
+    delta = Counter()
+    for row, lexemes, sign in ((old_row, old_lexemes, -1), (new_row, new_lexemes, +1)):
+        if row is None:
+            continue
+        terms = [""] + sorted(frequent.intersection(lexemes))
+        for term in terms:
+            for facet, value in facet_pairs(row):
+                delta[(term, facet, value)] += sign
+    changes = [(t, f, v, n) for (t, f, v), n in delta.items() if n]
+    if not changes:
+        return
+    if _pg():
+        with connection.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO results_facetcount (term, facet, value, n) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (term, facet, value) DO UPDATE SET n = results_facetcount.n + EXCLUDED.n", changes)
+    else:
+        for term, facet, value, n in changes:
+            entry, _created = FacetCount.objects.get_or_create(term=term, facet=facet, value=value)
+            FacetCount.objects.filter(pk=entry.pk).update(n=entry.n + n)
+
+
+def index_card(card):
+    """Rewrite the search row of ``card`` from the public projection (delete it when not public)."""
+    text = public.public_search_text(card)
+    with transaction.atomic():
+        # The card row lock serialises concurrent reindexing of one card (the counts stay exact).
+        current = ProjectCard.objects.select_for_update(of=("self",)).filter(pk=card.pk).values(
+            "published_at", "identifier", "title", "call_year", "action", "sector", "status", "good_practice",
+            "success_story").first()
+        ProjectCard.objects.filter(pk=card.pk).update(search_document=text)
+        card.search_document = text
+        old_row, old_lexemes = _old_state(card.pk)
+        if current is None or current["published_at"] is None:
+            SearchRow.objects.filter(pk=card.pk).delete()
+            _count_changes(old_row, old_lexemes, None, [])
+            return None
+        countries = list(dict.fromkeys(
+            c for c in card.organisations.order_by("order", "pk").values_list("country", flat=True) if c))
+        types = sorted(set(public.public_results_qs().filter(card_id=card.pk).values_list("result_type", flat=True)))
+        new_row = {key: current[key] for key in ROW_FIELDS if key in current}
+        new_row.update(countries=countries, result_types=types)
+        SearchRow.objects.update_or_create(card_id=card.pk, defaults={"identifier": current["identifier"], **new_row})
+        new_lexemes = []
+        if _pg():
+            with connection.cursor() as cur:
+                cur.execute(
+                    "UPDATE results_searchrow SET vector = setweight(to_tsvector(%s, %s), 'A') || "
+                    "setweight(to_tsvector(%s, %s), 'B') WHERE card_id = %s RETURNING tsvector_to_array(vector)",
+                    [CONFIG, current["title"], CONFIG, text, card.pk])
+                new_lexemes = list(cur.fetchone()[0] or [])
+        _count_changes(old_row, old_lexemes, new_row, new_lexemes)
+    return card
+
+
+# --- bulk (PostgreSQL) --------------------------------------------------------------------------
+
+REBUILD_SQL = f"""
+WITH orgs AS (
+    SELECT o.card_id,
+           string_agg(concat_ws(E'\\n', nullif(o.name, ''), nullif(o.address, ''), nullif(o.region, ''),
+                                nullif(o.country, '')), E'\\n' ORDER BY o."order", o.id) AS text,
+           (SELECT coalesce(jsonb_agg(c ORDER BY first_pos), '[]'::jsonb) FROM (
+                SELECT o2.country AS c, min(o2."order" * 100000 + o2.id) AS first_pos
+                FROM results_cardorganisation o2 WHERE o2.card_id = o.card_id AND o2.country <> ''
+                GROUP BY o2.country) cc) AS countries
+    FROM results_cardorganisation o GROUP BY o.card_id
+), res AS (
+    SELECT r.card_id,
+           string_agg(concat_ws(E'\\n', nullif(r.title, ''), nullif(r.description_en, '')), E'\\n'
+                      ORDER BY r.created_at, r.id) AS text,
+           jsonb_agg(DISTINCT r.result_type) AS types
+    FROM results_result r JOIN results_projectcard c ON c.id = r.card_id
+    WHERE r.public AND c.published_at IS NOT NULL AND c.results_status = 'approved' AND c.status = 'finalised'
+    GROUP BY r.card_id
+), docs AS (
+    SELECT c.id, c.identifier, c.title, c.call_year, c.action, c.sector, c.status, c.good_practice,
+           c.success_story, c.published_at,
+           concat_ws(E'\\n', nullif(c.identifier, ''), nullif(c.title, ''), nullif(c.summary_en, ''),
+                     nullif((SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(c.topics) t), ''),
+                     nullif(c.action_type, ''), nullif(orgs.text, ''), nullif(res.text, '')) AS doc,
+           coalesce(orgs.countries, '[]'::jsonb) AS countries,
+           coalesce((SELECT jsonb_agg(x ORDER BY x) FROM jsonb_array_elements_text(res.types) x), '[]'::jsonb)
+               AS types
+    FROM results_projectcard c LEFT JOIN orgs ON orgs.card_id = c.id LEFT JOIN res ON res.card_id = c.id
+), upd AS (
+    UPDATE results_projectcard p SET search_document = d.doc FROM docs d WHERE d.id = p.id
+)
+INSERT INTO results_searchrow (card_id, identifier, call_year, action, sector, status, good_practice,
+                               success_story, countries, result_types, vector)
+SELECT id, identifier, call_year, action, sector, status, good_practice, success_story, countries, types,
+       setweight(to_tsvector('{CONFIG}', title), 'A') || setweight(to_tsvector('{CONFIG}', doc), 'B')
+FROM docs WHERE published_at IS NOT NULL
+"""
+
+RECOUNT_SQL = """
+WITH rows AS (
+    SELECT card_id, call_year, action, sector, status, good_practice, success_story, countries, result_types
+    FROM results_searchrow
+), pairs AS (
+    SELECT card_id, '_total' AS facet, '' AS value FROM rows
+    UNION ALL SELECT card_id, 'call_year', call_year::text FROM rows WHERE call_year IS NOT NULL
+    UNION ALL SELECT card_id, 'action', action FROM rows WHERE action <> ''
+    UNION ALL SELECT card_id, 'sector', sector FROM rows WHERE sector <> ''
+    UNION ALL SELECT card_id, 'status', status FROM rows WHERE status <> ''
+    UNION ALL SELECT card_id, 'good_practice', 'yes' FROM rows WHERE good_practice
+    UNION ALL SELECT card_id, 'success_story', 'yes' FROM rows WHERE success_story
+    UNION ALL SELECT card_id, 'country', c FROM rows, jsonb_array_elements_text(rows.countries) c
+    UNION ALL SELECT card_id, 'result_type', t FROM rows, jsonb_array_elements_text(rows.result_types) t
+), terms AS (
+    SELECT card_id, '' AS term FROM rows
+    UNION ALL
+    SELECT s.card_id, l.lexeme FROM results_searchrow s, unnest(tsvector_to_array(s.vector)) AS l(lexeme)
+    WHERE l.lexeme IN (SELECT term FROM results_frequentterm)
+)
+INSERT INTO results_facetcount (term, facet, value, n)
+SELECT t.term, p.facet, p.value, count(*) FROM terms t JOIN pairs p ON p.card_id = t.card_id
+GROUP BY t.term, p.facet, p.value
+"""
+
+
+def rebuild_all():
+    """Rebuild every search row and all the counts from the tables (one SQL pass on PostgreSQL)."""
+    if not _pg():
+        SearchRow.objects.all().delete()
+        FacetCount.objects.all().delete()
+        FrequentTerm.objects.all().delete()
+        for card in ProjectCard.objects.all().iterator():
+            index_card(card)
+        return SearchRow.objects.count()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("LOCK TABLE results_searchrow IN EXCLUSIVE MODE")
+        cur.execute("DELETE FROM results_searchrow")
+        cur.execute(REBUILD_SQL)
+        count = cur.rowcount
+    refresh_frequent_terms()
+    return count
+
+
+def refresh_frequent_terms(share=FREQUENT_SHARE, max_terms=MAX_TERMS):
+    """Choose the frequent terms (ts_stat over the public rows) and recount FacetCount exactly."""
+    if not _pg():
+        return []
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("LOCK TABLE results_searchrow IN SHARE MODE")
+        cur.execute("SELECT count(*) FROM results_searchrow")
+        total = cur.fetchone()[0]
+        cur.execute("DELETE FROM results_frequentterm")
+        cur.execute("DELETE FROM results_facetcount")
+        terms = []
+        if total:
+            cur.execute("SELECT word FROM ts_stat('SELECT vector FROM results_searchrow') WHERE ndoc >= %s "
+                        "AND length(word) <= 100 ORDER BY ndoc DESC, word LIMIT %s",
+                        [max(1, int(total * share)), max_terms])
+            terms = [r[0] for r in cur.fetchall()]
+            cur.executemany("INSERT INTO results_frequentterm (term) VALUES (%s)", [(t,) for t in terms])
+        cur.execute(RECOUNT_SQL)
+    return terms

@@ -1,0 +1,287 @@
+"""Open data in the Commission's project-list format (DOMAIN §8): CSV and XLSX exports, and the
+column mapping the import command reads back.
+
+The columns are data (:data:`BASE_COLUMNS`, then ``Partner n …`` groups). The exported set has as many
+partner groups as the card with the most partners in it (at least one group), so no partner is cut
+off and no file carries hundreds of empty columns. Rows are built ONLY from the public projection
+(:func:`eplus.results.public.public_card_dict`); there is no column for people (no contact names,
+e-mails or phones). Flags are ``Yes`` / ``No``; participating countries are ISO codes joined by ","
+without spaces; dates are ISO 8601; the grant is a plain number with a decimal point.
+
+Both exports stream: the cards are read with ``.iterator(chunk_size=…)`` (the organisations are
+prefetched chunk by chunk), CSV rows go straight to the response and the XLSX workbook is written
+by openpyxl's write-only mode to a temporary file that is then sent — constant memory either way.
+"""
+
+import csv
+import re
+import tempfile
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
+
+from . import public
+from .models import CardOrganisation, ProjectStatus
+
+EU_GRANT_COLUMN = (
+    "EU Grant award in euros (This amount represents the grant awarded after the selection stage and is "
+    "indicative. Please note that any changes made during or after the project's lifetime will not be "
+    "reflected here.)"
+)
+
+# (header, key) in the Commission's order; "Start date" / "End date" are the newer files' additions.
+BASE_COLUMNS = [
+    ("Programme", "programme"),
+    ("Key Action", "key_action"),
+    ("Action Type", "action_type"),
+    ("Call year", "call_year"),
+    ("Project Identifier", "identifier"),
+    ("Project Title", "title"),
+    ("Topics", "topics"),
+    ("Project Summary", "summary"),
+    ("Project Status", "status"),
+    (EU_GRANT_COLUMN, "eu_grant"),
+    ("Is Good Practice", "good_practice"),
+    ("Is Success Story", "success_story"),
+    ("Project Website", "website"),
+    ("Results Available", "results_available"),
+    ("Results Platform Project Card", "card_url"),
+    ("Participating countries", "countries"),
+    ("Coordinating organisation name", "coordinator.name"),
+    ("Coordinating organisation type", "coordinator.type"),
+    ("Coordinator's address", "coordinator.address"),
+    ("Coordinator's region", "coordinator.region"),
+    ("Coordinator's country", "coordinator.country"),
+    ("Coordinator's website", "coordinator.website"),
+    ("Start date", "start_date"),
+    ("End date", "end_date"),
+]
+# Partner n …: (header pattern, organisation key)
+PARTNER_COLUMNS = [
+    ("Partner {n} name", "name"),
+    ("Partner {n} organisation type", "type"),
+    ("Partner {n} address", "address"),
+    ("Partner {n} region", "region"),
+    ("Partner {n} country", "country"),
+    ("Partner {n} website", "website"),
+]
+TOPIC_SEPARATOR = "; "
+# The status labels of the files (English, whatever the page language).
+STATUS_LABELS = {ProjectStatus.ONGOING: "Ongoing", ProjectStatus.FINALISED: "Finalised",
+                 ProjectStatus.TERMINATED: "Terminated"}
+CHUNK_SIZE = 2000
+
+
+def yes_no(value):
+    return "Yes" if value else "No"
+
+
+def organisation_type_label(value):
+    """The English label of a known organisation type key (the value itself otherwise)."""
+    from django.utils import translation
+
+    from eplus.organisations.models import OrganisationType
+
+    labels = dict(OrganisationType.choices)
+    if value in labels:
+        with translation.override("en"):
+            return str(labels[value])
+    return value or ""
+
+
+def header(partner_groups):
+    columns = [h for h, _k in BASE_COLUMNS]
+    for n in range(1, partner_groups + 1):
+        columns += [pattern.format(n=n) for pattern, _k in PARTNER_COLUMNS]
+    return columns
+
+
+def _money(value):
+    if value is None:
+        return ""
+    return f"{value:.2f}"
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else ""
+
+
+def _org_values(org):
+    if not org:
+        return {"name": "", "type": "", "address": "", "region": "", "country": "", "website": ""}
+    return {"name": org["name"], "type": organisation_type_label(org["type"]), "address": org["address"],
+            "region": org["region"], "country": org["country"], "website": org["website"]}
+
+
+def card_row(card, partner_groups, site=None):
+    """One row of the file for a card, from the public projection only."""
+    data = public.public_card_dict(card)
+    site = (site if site is not None else settings.SITE_URL).rstrip("/")
+    coordinator = _org_values(data["coordinator"])
+    values = {
+        "programme": data["programme"],
+        "key_action": data["key_action"],
+        "action_type": data["action_type"],
+        "call_year": str(data["call_year"]) if data["call_year"] else "",
+        "identifier": data["identifier"],
+        "title": data["title"],
+        "topics": TOPIC_SEPARATOR.join(data["topics"]),
+        "summary": data["summary"],
+        "status": STATUS_LABELS.get(data["status"], data["status"]),
+        "eu_grant": _money(data["eu_grant"]),
+        "good_practice": yes_no(data["good_practice"]),
+        "success_story": yes_no(data["success_story"]),
+        "website": data["website"],
+        "results_available": yes_no(card.results_available if hasattr(card, "results_available")
+                                    else public.public_results(card)),
+        "card_url": site + reverse("results:project", args=[data["identifier"]]),
+        "countries": ",".join(data["countries"]),
+        "start_date": _iso(data["start_date"]),
+        "end_date": _iso(data["end_date"]),
+    }
+    for key, value in coordinator.items():
+        values[f"coordinator.{key}"] = value
+    row = [values[key] for _h, key in BASE_COLUMNS]
+    partners = data["partners"]
+    for n in range(partner_groups):
+        org = _org_values(partners[n] if n < len(partners) else None)
+        row += [org[key] for _p, key in PARTNER_COLUMNS]
+    return row
+
+
+def export_queryset(query_text="", filters=None):
+    """The cards to export: the search's matches, with "results available" computed in SQL."""
+    from .search import matching_cards
+
+    return matching_cards(query_text, filters).annotate(
+        results_available=Exists(public.public_results_qs().filter(card=OuterRef("pk"))))
+
+
+def partner_groups_for(qs):
+    """How many ``Partner n`` groups the exported set needs (the most partners of one card; at least 1)."""
+    most = (CardOrganisation.objects.filter(card__in=qs.order_by().values("pk"), role=CardOrganisation.Role.PARTNER)
+            .values("card").annotate(n=Count("pk")).order_by("-n").values_list("n", flat=True).first())
+    return max(1, most or 0)
+
+
+def rows(query_text="", filters=None, site=None):
+    """The header, then one row per exported card; streams (chunked iteration)."""
+    qs = export_queryset(query_text, filters)
+    groups = partner_groups_for(qs)
+    yield header(groups)
+    for card in qs.iterator(chunk_size=CHUNK_SIZE):
+        yield card_row(card, groups, site)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_chunks(query_text="", filters=None, site=None, rows_per_chunk=500):
+    """The CSV file as a stream of text pieces (UTF-8 with a BOM so spreadsheets read the accents)."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield "\ufeff"
+    buffer = []
+    for row in rows(query_text, filters, site):
+        buffer.append(writer.writerow(row))
+        if len(buffer) >= rows_per_chunk:
+            yield "".join(buffer)
+            buffer = []
+    if buffer:
+        yield "".join(buffer)
+
+
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def write_xlsx(fileobj, query_text="", filters=None, site=None):
+    """Write the XLSX file to ``fileobj`` (write-only workbook: constant memory)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Projects")
+    for row in rows(query_text, filters, site):
+        sheet.append([_ILLEGAL_XLSX.sub("", value) if isinstance(value, str) else value for value in row])
+    workbook.save(fileobj)
+
+
+def xlsx_tempfile(query_text="", filters=None, site=None):
+    """A temporary file (deleted when closed) holding the XLSX export, positioned at the start."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    write_xlsx(handle, query_text, filters, site)
+    handle.seek(0)
+    return handle
+
+
+# --- DCAT-AP catalogue ------------------------------------------------------------------------------
+
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+
+
+def catalogue(site, modified):
+    """The DCAT-AP catalogue (JSON-LD) describing the project list in CSV, XLSX and the JSON API."""
+    site = site.rstrip("/")
+    modified_text = modified.date().isoformat() if isinstance(modified, datetime) else str(modified or "")
+    publisher = {"@type": "foaf:Agent", "foaf:name": "eplus — Erasmus+ National Agency platform"}
+    distributions = [
+        ("csv", reverse("opendata_csv"), "text/csv", "CSV"),
+        ("xlsx", reverse("opendata_xlsx"),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
+        ("api", "/api/v1/public/projects", "application/json", "JSON"),
+    ]
+    dataset_id = f"{site}{reverse('opendata')}#projects"
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": f"{site}{reverse('opendata_catalogue')}",
+        "@type": "dcat:Catalog",
+        "dct:title": {"@language": "en", "@value": "Erasmus+ projects and results"},
+        "dct:description": {"@language": "en", "@value": (
+            "Public project cards of Erasmus+ projects managed on this platform, in the European "
+            "Commission's project-list format.")},
+        "dct:publisher": publisher,
+        "dct:license": {"@id": LICENSE_URL},
+        "dct:modified": {"@type": "xsd:date", "@value": modified_text},
+        "foaf:homepage": {"@id": f"{site}{reverse('opendata')}"},
+        "dcat:dataset": [{
+            "@id": dataset_id,
+            "@type": "dcat:Dataset",
+            "dct:title": {"@language": "en", "@value": "Erasmus+ project list"},
+            "dct:description": {"@language": "en", "@value": (
+                "One row per public project: programme, action, call year, identifier, title, topics, "
+                "summary, status, EU grant, flags, participating organisations and countries. No personal "
+                "data.")},
+            "dct:publisher": publisher,
+            "dct:license": {"@id": LICENSE_URL},
+            "dct:modified": {"@type": "xsd:date", "@value": modified_text},
+            "dcat:keyword": ["Erasmus+", "projects", "results", "education", "training", "youth"],
+            "dcat:landingPage": {"@id": f"{site}{reverse('opendata')}"},
+            "dcat:distribution": [{
+                "@id": f"{dataset_id}-{key}",
+                "@type": "dcat:Distribution",
+                "dct:title": {"@language": "en", "@value": f"Erasmus+ project list ({fmt})"},
+                "dcat:accessURL": {"@id": f"{site}{path}"},
+                "dcat:downloadURL": {"@id": f"{site}{path}"},
+                "dcat:mediaType": media_type,
+                "dct:format": fmt,
+                "dct:license": {"@id": LICENSE_URL},
+            } for key, path, media_type, fmt in distributions],
+        }],
+    }
+
+
+def last_modified():
+    """When the public data last changed (the newest card change), for the catalogue."""
+    from django.db.models import Max
+
+    from .models import ProjectCard
+
+    return ProjectCard.objects.filter(public.PUBLIC_CARD_Q).aggregate(m=Max("updated_at"))["m"]
+
