@@ -52,3 +52,18 @@ def test_load_demo_command_prints_the_log_ins(programme, capsys):
     for spec in PEOPLE:
         assert spec.email in out
     assert DEMO_PASSWORD in out
+
+
+@pytest.mark.django_db
+def test_demo_has_a_draft_application_and_a_public_project_with_a_hidden_result(programme, client):
+    from eplus.applications.models import Application
+    from eplus.core.demo import DEMO_APPLICATION_TITLE, DEMO_PROJECT
+
+    load_demo()
+    load_demo()
+    application = Application.objects.get(title=DEMO_APPLICATION_TITLE)
+    assert application.status == "draft" and application.participations.count() == 3
+    page = client.get(f"/results/p/{DEMO_PROJECT['identifier']}/").content.decode()
+    assert DEMO_PROJECT["title"] in page
+    assert "Open course: digital tools for apprentices" in page
+    assert "Internal evaluation notes" not in page

@@ -151,6 +151,69 @@ def _organisation(spec, users, officer):
     return organisation
 
 
+DEMO_APPLICATION_TITLE = "Green skills for river-side workshops"
+DEMO_PROJECT = {
+    "identifier": "2024-1-LV01-KA220-VET-000012345",
+    "title": "Digital apprenticeships along the Baltic coast",
+    "summary_en": "Three vocational schools build an open online course on digital tools for apprentices "
+                  "and their in-company trainers, tested with 120 learners in Latvia, Lithuania and Estonia.",
+    "action_type": "KA220-VET", "key_action": "KA2", "action": "KA220", "sector": "VET", "call_year": 2024,
+    "start_date": "2024-09-01", "end_date": "2026-08-31", "eu_grant": "250000.00",
+    "topics": ["Digital skills and competences", "Work-based learning"],
+}
+
+
+def _application(users, organisations):
+    """A KA220 draft of the demo applicant for the (provisional) 2027 call, with its partners added."""
+    from eplus.applications import services as applications
+    from eplus.applications.models import Application
+    from eplus.programme.models import Call
+
+    existing = Application.objects.filter(title=DEMO_APPLICATION_TITLE).first()
+    call = Call.objects.filter(action__code="KA220", deadline__gt=timezone.now()).order_by("deadline").first()
+    if existing is not None or call is None:
+        return existing
+    applicant = users["applicant"]
+    application = applications.create_application(applicant, organisations[0], call, "VET")
+    for organisation in organisations[1:3]:
+        applications.add_participant(application, organisation.oid, "partner", applicant)
+    applications.save_section(application, "context", {
+        "language": "en", "title": DEMO_APPLICATION_TITLE, "start_date": call.start_earliest.isoformat(),
+        "duration_months": 24, "lump_sum": "250000.00",
+    }, 0, applicant)
+    applications.share(application, users["partner"], "edit", applicant)
+    return application
+
+
+def _project_card(users, organisations):
+    """A finished 2024 project on the results platform, with one public and one hidden result, approved."""
+    from eplus.results import services as results
+    from eplus.results import workflow
+    from eplus.results.models import ProjectCard
+
+    card = ProjectCard.objects.filter(identifier=DEMO_PROJECT["identifier"]).first()
+    if card is not None:
+        return card
+    card = results.publish_project_card({
+        **DEMO_PROJECT, "agency": "LV01", "coordinator": organisations[0], "partners": organisations[1:3],
+        "website": "https://coast-apprentices.demo.eplus.example",
+    })
+    applicant = users["applicant"]
+    results.save_contact(card, applicant, name="Ilze Paraugs", email=f"applicant@{DEMO_DOMAIN}", published=True)
+    results.save_result(card, applicant, title="Open course: digital tools for apprentices",
+                        result_type="e-learning", description_en="Six modules with videos, exercises and a "
+                        "trainer's guide, free to reuse under CC BY 4.0.",
+                        link="https://coast-apprentices.demo.eplus.example/course")
+    results.save_result(card, applicant, title="Internal evaluation notes", result_type="other",
+                        description_en="Working notes of the partners, not for publication.",
+                        link="https://coast-apprentices.demo.eplus.example/notes", public_flag=False)
+    results.mark_final_report_submitted(card)
+    workflow.submit_for_review(card, applicant)
+    workflow.approve(card, users["officer"], "Clear descriptions; thank you.")
+    results.mark_project_finalised(card)
+    return card
+
+
 def load_demo():
     """Create (or find) the demo people and organisations; returns the people in PEOPLE order."""
     # The demo's own e-mails (certification notices) are not worth printing in the demo terminal.
@@ -162,8 +225,9 @@ def load_demo():
             if spec.agency_role or spec.superuser:
                 _authenticator(user)
             users[spec.key] = user
-        for spec in ORGANISATIONS:
-            _organisation(spec, users, users["officer"])
+        organisations = [_organisation(spec, users, users["officer"]) for spec in ORGANISATIONS]
+        _application(users, organisations)
+        _project_card(users, organisations)
     return [(spec, users[spec.key]) for spec in PEOPLE]
 
 
