@@ -68,15 +68,26 @@ def _old_state(card_id):
     return row, list(found[8] or [])
 
 
+def filter_key(facet, value):
+    """The FacetCount term under which the counts of the empty query with ONE filter are kept."""
+    return f"f:{facet}={value}"
+
+
+def count_keys(row, lexemes, frequent):
+    """Every FacetCount term a row counts under: all, its frequent lexemes, each single filter it passes."""
+    return ([""] + sorted(frequent.intersection(lexemes))
+            + [filter_key(f, v) for f, v in facet_pairs(row) if f != "_total"])
+
+
 def _count_changes(old_row, old_lexemes, new_row, new_lexemes):
     frequent = set(FrequentTerm.objects.values_list("term", flat=True))
     delta = Counter()
     for row, lexemes, sign in ((old_row, old_lexemes, -1), (new_row, new_lexemes, +1)):
         if row is None:
             continue
-        terms = [""] + sorted(frequent.intersection(lexemes))
-        for term in terms:
-            for facet, value in facet_pairs(row):
+        pairs = facet_pairs(row)
+        for term in count_keys(row, lexemes, frequent):
+            for facet, value in pairs:
                 delta[(term, facet, value)] += sign
     changes = [(t, f, v, n) for (t, f, v), n in delta.items() if n]
     if not changes:
@@ -184,6 +195,8 @@ WITH rows AS (
     UNION ALL
     SELECT s.card_id, l.lexeme FROM results_searchrow s, unnest(tsvector_to_array(s.vector)) AS l(lexeme)
     WHERE l.lexeme IN (SELECT term FROM results_frequentterm)
+    UNION ALL
+    SELECT card_id, 'f:' || facet || '=' || value FROM pairs WHERE facet <> '_total'
 )
 INSERT INTO results_facetcount (term, facet, value, n)
 SELECT t.term, p.facet, p.value, count(*) FROM terms t JOIN pairs p ON p.card_id = t.card_id

@@ -5,8 +5,9 @@ denormalised public index SearchRow (eplus.results.index: one row per public car
 facet values and country / result-type lists; GIN indexes), in at most four queries:
 
 1. the facet counts and the total, in ONE query — read from FacetCount (kept exact on every publish
-   event) when there are no filters and the query is empty or one frequent term; otherwise counted
-   over the matching rows (one scan, every facet in a UNION ALL over a materialised CTE);
+   event) for the empty query, the empty query with one filter, and one frequent term without
+   filters; otherwise counted over the matching rows (one scan, every facet in a UNION ALL over a
+   materialised CTE);
 2. the ids of the page: ranked by ts_rank when the query matches at most RANK_LIMIT cards, else
    (broad terms) in the static order — newest call year first, then identifier — read through the
    ordering index, so a broad term never ranks hundreds of thousands of rows;
@@ -185,14 +186,31 @@ UNION ALL SELECT 'country', c, count(*), NULL FROM m, jsonb_array_elements_text(
 UNION ALL SELECT 'result_type', t, count(*), NULL FROM m, jsonb_array_elements_text(m.result_types) t GROUP BY t
 """
 
-# The stored counts of the frequent term the query IS (or of everything for the empty query);
-# no rows when the query is not a single frequent lexeme.
+# The stored counts (FacetCount) under one term: %(key)s when given ("" = everything, "f:facet=value" =
+# the empty query with one filter), else the single frequent lexeme the query IS; no rows otherwise.
 STORED_COUNTS_SQL = """
-WITH q AS (SELECT CASE WHEN %s = '' THEN '' ELSE (
-        SELECT substring(x FROM '^''([^'']+)''$') FROM (SELECT {tsq}::text AS x) s) END AS term)
+WITH q AS (SELECT CASE WHEN %(text)s = '' THEN %(key)s ELSE (
+        SELECT substring(x FROM '^''([^'']+)''$') FROM (SELECT websearch_to_tsquery('english', %(text)s)::text AS x) s)
+        END AS term)
 SELECT fc.facet, fc.value, fc.n, q.term FROM q JOIN results_facetcount fc ON fc.term = q.term
 WHERE q.term IS NOT NULL AND fc.n > 0
 """
+
+
+def _stored_key(query_text, filters):
+    """The FacetCount term for an empty query ("" or one filter); None when counts must be live."""
+    if query_text:
+        return "" if not filters else None
+    if not filters:
+        return ""
+    if len(filters) > 1:
+        return None
+    (facet, value), = filters.items()
+    if facet == "country":
+        value = value.upper()
+    elif facet == "call_year":
+        value = str(int(value))
+    return f"f:{facet}={value}"
 
 
 def _where(query_text, filters):
@@ -223,11 +241,12 @@ def _counts_pg(query_text, filters):
     """{facet: {value: n}} and the total, in one query."""
     rows = []
     with connection.cursor() as cur:
-        if not filters:
-            cur.execute(STORED_COUNTS_SQL.format(tsq=_TSQUERY), [query_text, query_text])
+        key = _stored_key(query_text, filters)
+        if key is not None:
+            cur.execute(STORED_COUNTS_SQL, {"text": query_text, "key": key})
             rows = cur.fetchall()
             if rows and not any(r[0] == "_total" for r in rows):
-                rows = []  # a frequent term that no longer matches anything: count live
+                rows = []  # nothing matches any more: count live (an empty answer)
         if not rows:
             where, params = _where(query_text, filters)
             cur.execute(LIVE_COUNTS_SQL.format(where=where), params)
