@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from eplus.core.audit import AuditedModel, TimeStampedModel
 from eplus.core.money import MoneyField
@@ -32,7 +33,7 @@ class Outcome(models.TextChoices):
     NONE = "", _("Not decided")
     SELECTED = "selected", _("Selected")
     RESERVE = "reserve", _("Reserve list")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("application outcome", "Rejected")
 
 
 class DecisionStatus(models.TextChoices):

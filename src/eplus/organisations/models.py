@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from eplus.core.audit import AuditedModel, TimeStampedModel
 
@@ -56,7 +57,7 @@ class Organisation(AuditedModel, TimeStampedModel):
     class Status(models.TextChoices):
         UNDER_VALIDATION = "under-validation", _("Under validation")
         CERTIFIED = "certified", _("Certified")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("organisation status", "Rejected")
 
     oid = models.CharField(_("organisation ID (OID)"), max_length=9, unique=True)
     legal_name = models.CharField(_("legal name"), max_length=255)

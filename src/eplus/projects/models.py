@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from eplus.core.audit import AuditedModel, TimeStampedModel
 from eplus.core.money import MoneyField
@@ -79,7 +80,7 @@ class AmendmentKind(models.TextChoices):
 class AmendmentStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("amendment status", "Rejected")
 
 
 class AssessmentStatus(models.TextChoices):
