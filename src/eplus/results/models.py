@@ -296,8 +296,7 @@ class SearchRow(models.Model):
     result_types = models.JSONField(default=list)
     vector = SearchVectorField(null=True)
 
-    class Meta:
-        indexes = [models.Index(models.F("call_year").desc(nulls_last=True), "identifier", name="results_searchrow_order")]
+    # PostgreSQL also has the ordering index (call_year DESC NULLS LAST, identifier): migration 0006.
 
     def __str__(self):
         return self.identifier

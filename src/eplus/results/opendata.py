@@ -71,7 +71,7 @@ TOPIC_SEPARATOR = "; "
 # The status labels of the files (English, whatever the page language).
 STATUS_LABELS = {ProjectStatus.ONGOING: "Ongoing", ProjectStatus.FINALISED: "Finalised",
                  ProjectStatus.TERMINATED: "Terminated"}
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 500
 
 
 def yes_no(value):
@@ -155,7 +155,7 @@ def export_queryset(query_text="", filters=None):
     """The cards to export: the search's matches, with "results available" computed in SQL."""
     from .search import matching_cards
 
-    return matching_cards(query_text, filters).annotate(
+    return matching_cards(query_text, filters).defer("search_document", "topics_text").annotate(
         results_available=Exists(public.public_results_qs().filter(card=OuterRef("pk"))))
 
 

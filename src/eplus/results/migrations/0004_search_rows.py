@@ -51,7 +51,6 @@ class Migration(migrations.Migration):
                 ('vector', django.contrib.postgres.search.SearchVectorField(null=True)),
             ],
             options={
-                'indexes': [models.Index(models.OrderBy(models.F('call_year'), descending=True, nulls_last=True), models.F('identifier'), name='results_searchrow_order')],
             },
         ),
     ]
