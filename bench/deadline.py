@@ -195,6 +195,7 @@ class Event:
     submission: int | None = None
     note: str = ""
     before_deadline: bool = True
+    planned_late: bool = False  # the applicant meant to act after the deadline
 
 
 @dataclass
@@ -437,20 +438,61 @@ def cpu_times():
     return sum(fields) - idle, sum(fields)
 
 
-def process_group_cpu_seconds(pgid):
-    """CPU seconds (user + system) used so far by the live processes of process group ``pgid``."""
-    total, tick = 0, os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid:  # fields[2] is the process group (5th field of stat)
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+class CpuSampler(threading.Thread):
+    """Samples /proc every ``interval`` s: CPU seconds used during the load by the gunicorn processes (its
+    process group), by the PostgreSQL backends serving the bench database, and by the whole machine
+    (so the CPU taken by unrelated processes is known). Processes that exit keep their last sample."""
+
+    def __init__(self, pgid, database, interval=0.5):
+        super().__init__(daemon=True)
+        self.pgid, self.database, self.interval = pgid, database, interval
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.first, self.last = {}, {}
+        self.stop_event = threading.Event()
+        self.machine0 = self.machine1 = None
+
+    def sample(self):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.pgid:  # the process group (5th field of stat)
+                    group = "server"
+                elif stat.split("(", 1)[1].startswith("postgres") and self.database in \
+                        (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    group = "postgres"
+                else:
+                    continue
+            except (OSError, IndexError, ValueError):
+                continue
+            key = (group, int(entry.name), fields[19])  # pid and start time: a reused pid is another process
+            used = (int(fields[11]) + int(fields[12])) / self.tick
+            self.first.setdefault(key, used)
+            self.last[key] = used
+
+    def run(self):
+        self.machine0 = cpu_times()
+        while not self.stop_event.is_set():
+            self.sample()
+            self.stop_event.wait(self.interval)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(5)
+        self.sample()
+        self.machine1 = cpu_times()
+        used = Counter()
+        for key, value in self.last.items():
+            used[key[0]] += value - self.first[key]
+        busy = None
+        if self.machine0 and self.machine1:
+            jiffies = self.machine1[1] - self.machine0[1]
+            busy = (self.machine1[0] - self.machine0[0]) / max(1, jiffies)
+            # /proc/stat counts every core: busy share × elapsed × cores = busy CPU seconds.
+            used["machine"] = (self.machine1[0] - self.machine0[0]) / self.tick
+        return busy, dict(used)
 
 
 def free_port():
@@ -459,10 +501,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(url, media_root, port, workers, threads, log_path):
+def start_gunicorn(url, media_root, port, workers, threads, log_path, src=None):
     env = dict(os.environ)
     env.update({
-        "PYTHONPATH": str(ROOT / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+        "PYTHONPATH": (src or str(ROOT / "src")) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
         "DJANGO_SETTINGS_MODULE": "eplus.config.settings", "DATABASE_URL": url, "DJANGO_DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1", "MEDIA_ROOT": str(media_root), "SITE_URL": f"http://127.0.0.1:{port}",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -516,9 +558,10 @@ def stop_gunicorn(process):
 # --- the simulated applicants --------------------------------------------------------------------------
 
 class Client:
-    def __init__(self, base, applicant, deadline, events, lock, rng, timeout):
+    def __init__(self, base, applicant, deadline, events, lock, rng, timeout, planned_late=False):
         import requests
 
+        self.planned_late = planned_late
         self.base, self.a, self.deadline, self.events, self.lock = base, applicant, deadline, events, lock
         self.rng, self.timeout = rng, timeout
         self.http = requests.Session()
@@ -528,6 +571,7 @@ class Client:
 
     def _record(self, event):
         event.before_deadline = event.sent < self.deadline
+        event.planned_late = self.planned_late
         with self.lock:
             self.events.append(event)
 
@@ -648,7 +692,7 @@ def run_load(port, applicants, plans, deadline, timeout, seed):
     def target(applicant, plan):
         try:
             run_applicant(Client(base, applicant, deadline, events, lock, random.Random(seed * 100003 + plan.index),
-                                 timeout), plan, deadline)
+                                 timeout, planned_late=plan.late), plan, deadline)
         except Exception as exc:  # noqa: BLE001 - counted and reported
             errors.append(f"applicant {applicant.index}: {type(exc).__name__}: {exc}")
 
@@ -686,6 +730,23 @@ def outcomes(events, deadline):
     return dict(sorted(out.items()))
 
 
+def applicant_outcomes(events):
+    """How the applicants who meant to submit on time fared, and requests sent in time but refused."""
+    apps = {e.app for e in events if not e.planned_late}
+    submitted = {e.app for e in events if e.kind == "submit" and e.status == 302 and not e.planned_late}
+    refused_in_time = Counter(e.kind for e in events if e.before_deadline and (
+        (e.kind == "save" and e.status == 422) or (e.kind == "submit" and e.note == "closed")))
+    late_submit_sent = {e.app for e in events if e.kind == "submit" and not e.planned_late and not e.before_deadline}
+    return {
+        "on_time_applicants": len(apps),
+        "on_time_applicants_submitted": len(submitted),
+        "on_time_applicants_not_submitted": len(apps - submitted),
+        "on_time_applicants_whose_submit_left_late": len(late_submit_sent),
+        "sent_before_deadline_refused_saves": refused_in_time["save"],
+        "sent_before_deadline_refused_submits": refused_in_time["submit"],
+    }
+
+
 def busiest_second(events, deadline):
     per_second = Counter(int(math.floor(e.sent - deadline)) for e in events if e.kind in ("save", "submit"))
     if not per_second:
@@ -721,7 +782,7 @@ def run(args, log=print):
         log(f"starting gunicorn on 127.0.0.1:{port} ({args.workers} workers × {args.threads} threads, gthread)")
         log_path = ROOT / "var" / "bench-deadline-gunicorn.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        process = start_gunicorn(url, media_root, port, args.workers, args.threads, log_path)
+        process = start_gunicorn(url, media_root, port, args.workers, args.threads, log_path, args.src)
         wait_healthy(port, process)
         warm_requests = warm_up(port, applicants, args.workers * args.threads)
 
@@ -735,11 +796,15 @@ def run(args, log=print):
         connection.close()
         log(f"deadline at {deadline_dt.isoformat(timespec='milliseconds')} — the last {args.window:.0f} s start now")
         t0 = time.perf_counter()
-        cpu0, server0, client0 = cpu_times(), process_group_cpu_seconds(process.pid), time.process_time()
+        sampler, client0 = CpuSampler(process.pid, urlsplit(url).path.lstrip("/")), time.process_time()
+        sampler.start()
         events, client_errors, unfinished = run_load(port, applicants, plans, deadline, args.timeout, args.seed)
         load_seconds = time.perf_counter() - t0
-        cpu1, server1, client1 = cpu_times(), process_group_cpu_seconds(process.pid), time.process_time()
-        machine_busy = (cpu1[0] - cpu0[0]) / max(1, cpu1[1] - cpu0[1]) if cpu0 and cpu1 else None
+        machine_busy, cpu_used = sampler.stop()
+        cpu_used["client"] = time.process_time() - client0
+        if "machine" in cpu_used:
+            cpu_used["other_processes"] = max(0.0, cpu_used["machine"] - cpu_used.get("server", 0)
+                                              - cpu_used.get("postgres", 0) - cpu_used["client"])
         stop_gunicorn(process)
         gunicorn_errors = [line for line in log_path.read_text(errors="replace").splitlines()
                            if "Traceback" in line or "ERROR" in line or "CRITICAL" in line]
@@ -776,6 +841,7 @@ def run(args, log=print):
         "saves_last_5s": latency([e for e in events if -5 <= e.sent - deadline < 0], "save"),
         "submits_last_5s": latency([e for e in events if -5 <= e.sent - deadline < 0], "submit"),
         "requests": len(events),
+        **applicant_outcomes(events),
         "outcomes": outcomes(events, deadline),
         "unexpected_responses": len(non_ok),
         "unexpected_examples": [f"{e.kind} {e.status} {e.sent - deadline:+.2f}s: {e.note[:160]}" for e in non_ok[:8]],
@@ -787,9 +853,9 @@ def run(args, log=print):
         "server_log_errors": len(gunicorn_errors),
         "pending_pdf_tasks": pending_tasks,
         "cpu_busy_share": None if machine_busy is None else round(machine_busy, 3),
-        "server_cpu_seconds": round(server1 - server0, 1),
-        "server_cpu_ms_per_request": round((server1 - server0) * 1000 / max(1, len(events)), 1),
-        "client_cpu_seconds": round(client1 - client0, 1),
+        "cpu_seconds": {k: round(v, 1) for k, v in sorted(cpu_used.items())},
+        "server_cpu_ms_per_request": round(cpu_used.get("server", 0) * 1000 / max(1, len(events)), 1),
+        "postgres_cpu_ms_per_request": round(cpu_used.get("postgres", 0) * 1000 / max(1, len(events)), 1),
         "warm_up_requests": warm_requests,
         "workers": args.workers,
         "threads": args.threads,
@@ -804,7 +870,36 @@ def run(args, log=print):
         "client_peak_rss_mb": peak_rss_mb(),
         "seed": args.seed,
     }
+    if args.src:
+        result["src"] = args.src
     return result
+
+
+DIAGNOSIS = """
+**Why the latency targets are missed** (profiled on 2026-11-25, in-process with Django's test client
+on the bench database after a run, about 170 current submissions). The server is CPU-bound: the
+offered load is about 30 requests a second and each costs about 55 ms of CPU (gunicorn plus
+PostgreSQL, figures above), more than two cores give, so requests queue for seconds. Python CPU per
+request: save 38 ms, submit page 36 ms, submit POST 77 ms; 29, 20 and 47 queries. The largest single
+cost, and the one that grows during the rush, is `applications.services.other_applications`: every
+`evaluate()` — once per save (`refresh_statuses`), once per submit page, twice per submit POST (the
+view's `_common` and then `services.submit`) — loads and JSON-decodes the full snapshot (about 18 KB)
+of every current submission of the call: 42 ms of a 138 ms save at 170 submissions, growing
+linearly with the number submitted. Reading only the keys the engine needs
+(`values_list("application_id", "snapshot__action", "snapshot__sector", "snapshot__agency",
+"snapshot__organisations")`) brought the Python CPU to 31 / 27 / 57 ms; it does not by itself meet
+the target (a full run with it: p99 save 10.9 s, submit 11.7 s, on the same busy machine).
+
+Proposed fixes, largest first: (1) keep each submission's consortium OIDs in an indexed column
+(`Submission.oids`, an ArrayField with a GIN index, written at submit from the snapshot) and let
+`other_applications` select only submissions sharing an OID with this application (`oids__overlap`),
+reading only the small keys — the involvement and consortium rules can count no others; (2) cache the
+reference data per process (`country_infos()`, `eligibility_rules(call, sector, agency)`, the
+priority and topic choices of the relevance form: a save instantiates 263 model rows, of them 135
+countries, 41 priorities and 36 topics);
+(3) on a submit POST, call `services.submit` first and evaluate for the page only when it is
+re-rendered with an error; (4) then re-run this bench.
+"""
 
 
 def section(result):
@@ -829,6 +924,9 @@ def section(result):
     o = result["outcomes"]
     s5, u5 = result["saves_last_5s"], result["submits_last_5s"]
     busiest = result["busiest_second"]
+    cpu = result.get("cpu_seconds") or {}
+    missed = result["p99_save_ms"] > TARGETS["p99_save_ms"] or result["p99_submit_ms"] > TARGETS["p99_submit_ms"]
+    diagnosis = DIAGNOSIS if missed else ""
     return f"""
 ## deadline — saving and submitting in the last minute
 
@@ -876,6 +974,20 @@ numbers shared ({v.get('duplicated_numbers', 0)}), applications with more submis
 requests ({v.get('duplicated_rows', 0)}). Latencies are client-side, request sent → response read,
 over every save and every submit POST (on time or late).
 
+**Applicants.** Of the {result['on_time_applicants']} applicants who meant to submit before the
+deadline, {result['on_time_applicants_submitted']} got their submission acknowledged and
+{result['on_time_applicants_not_submitted']} did not: {result['on_time_applicants_whose_submit_left_late']}
+of them sent their submit only after the deadline because their earlier requests had been slow, and
+{result['sent_before_deadline_refused_submits']} submits and {result['sent_before_deadline_refused_saves']}
+saves sent before the deadline reached the application only after it and were refused (the server's clock
+decides, as it must).
+
+**CPU during the load** ({result['load_seconds']:.0f} s, {result['machine']['cores']} cores, machine busy
+{(result['cpu_busy_share'] or 0) * 100:.0f} %): gunicorn {cpu.get('server', 0):.0f} s
+({result['server_cpu_ms_per_request']:.0f} ms per request), PostgreSQL backends of the bench database
+{cpu.get('postgres', 0):.0f} s ({result['postgres_cpu_ms_per_request']:.0f} ms per request), the load
+client {cpu.get('client', 0):.0f} s, unrelated processes on the machine {cpu.get('other_processes', 0):.0f} s.
+{diagnosis}
 Set-up of the data took {result['setup_seconds']:.0f} s; the whole run {result['total_seconds']:.0f} s. The
 bench uses its own database (`eplus_bench_deadline`, dropped and recreated on every run).
 """
@@ -897,13 +1009,17 @@ def main(argv=None):
     parser.add_argument("--database-url", help="server to use (default: DATABASE_URL); its database name is replaced")
     parser.add_argument("--database-name", default=DEFAULT_DB_NAME)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--src", help="run a modified copy of src/ (experiments only; default: this checkout's src)")
     parser.add_argument("--no-write", action="store_true", help="print the figures; write neither JSON nor BENCHMARKS.md")
     args = parser.parse_args(argv)
+    if args.src:
+        args.src = str(Path(args.src).resolve())
+        sys.path.insert(0, args.src)
     result = run(args, log=lambda message: print(message, flush=True))
     summary = {k: result[k] for k in ("applicants", "p50_save_ms", "p99_save_ms", "p50_submit_ms", "p99_submit_ms",
                                       "lost", "late_accepted", "duplicated")}
     print(json.dumps(summary, indent=2))
-    print(json.dumps({k: result[k] for k in ("verification", "outcomes", "unexpected_examples", "client_errors",
+    print(json.dumps({k: result[k] for k in ("verification", "outcomes", "unexpected_examples", "client_errors", "cpu_seconds", "cpu_busy_share",
                                              "busiest_second", "saves_last_5s", "submits_last_5s", "submit_pages")},
                      indent=2))
     if not args.no_write:

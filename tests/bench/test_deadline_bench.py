@@ -191,3 +191,21 @@ def test_fictional_text_has_about_the_requested_words():
 
     text = bench.fictional_text(random.Random(1), 120)
     assert 100 <= len(text.split()) <= 140 and text.endswith(".")
+
+
+def test_applicant_outcomes_count_on_time_applicants_refused_by_the_clock():
+    events = [
+        bench.Event("submit", 1, DEADLINE - 5, 80, 302, submission=11),
+        bench.Event("save", 2, DEADLINE - 1, 900, 422, key="impact"),  # sent in time, reached the server late
+        bench.Event("submit", 2, DEADLINE - 0.5, 900, 409, note="closed"),
+        bench.Event("submit", 3, DEADLINE + 1, 80, 409, note="closed"),  # its earlier requests were slow
+        bench.Event("submit", 4, DEADLINE + 2, 40, 409, note="closed", planned_late=True),
+    ]
+    for event in events:
+        event.before_deadline = event.sent < DEADLINE
+    out = bench.applicant_outcomes(events)
+    assert out == {
+        "on_time_applicants": 3, "on_time_applicants_submitted": 1, "on_time_applicants_not_submitted": 2,
+        "on_time_applicants_whose_submit_left_late": 1, "sent_before_deadline_refused_saves": 1,
+        "sent_before_deadline_refused_submits": 1,
+    }
