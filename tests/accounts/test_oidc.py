@@ -105,3 +105,25 @@ def test_env_parsing_reports_mistakes():
                 ' {"provider_id": "x", "client_id": "c", "server_url": "u"}]']:
         with pytest.raises(OIDCConfigurationError):
             apps_from_json(bad)
+
+
+def test_a_new_provider_user_accepts_the_privacy_notice_before_anything_else(client, provider):
+    run_flow(client, provider)
+    user = User.objects.get(email="marta.liepa@agency.example")
+    assert user.privacy_accepted_at is None
+    response = client.get("/organisations/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(reverse("accounts:accept_privacy"))
+    # Refusing keeps the person on the page with the reason; accepting goes on to where they were heading.
+    page = client.post(reverse("accounts:accept_privacy"), {"next": "/organisations/"})
+    assert page.status_code == 200 and "You must accept the privacy notice" in page.content.decode()
+    done = client.post(reverse("accounts:accept_privacy"), {"next": "/organisations/", "accept_privacy": "on"})
+    assert done.headers["Location"] == "/organisations/"
+    user.refresh_from_db()
+    assert user.privacy_accepted_at is not None
+    assert client.get("/organisations/").status_code == 200
+    # An outside address is never followed.
+    user.privacy_accepted_at = None
+    user.save()
+    away = client.post(reverse("accounts:accept_privacy"), {"next": "https://evil.example/", "accept_privacy": "on"})
+    assert away.headers["Location"] == reverse("dashboard")

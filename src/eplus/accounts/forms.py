@@ -142,3 +142,10 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
         _plain_widget(self.fields["password1"]).label = _("New password")
         _plain_widget(self.fields["password2"]).label = _("New password (again)")
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+
+
+class PrivacyAcceptanceForm(forms.Form):
+    accept_privacy = forms.BooleanField(
+        label=_("I have read and accept the privacy notice"), help_text=lazy(_privacy_help, str)(),
+        error_messages={"required": _("You must accept the privacy notice to use eplus.")},
+    )

@@ -1,4 +1,6 @@
-"""MFA is enforced for agency staff, experts and administrators (``user.must_use_mfa``).
+"""Gates every page for signed-in users: MFA for staff and experts, and the accepted privacy notice.
+
+MFA is enforced for agency staff, experts and administrators (``user.must_use_mfa``).
 
 Such a user without an activated authenticator is redirected to the TOTP activation page for every
 page except the MFA set-up pages, re-authentication, e-mail confirmation, log-out, static files and
@@ -10,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
+from urllib.parse import urlencode
 
 ALLOWED_VIEW_NAMES = {
     "account_logout",
@@ -22,6 +25,7 @@ ALLOWED_VIEW_NAMES = {
     "set_language",
     "healthz",
     "privacy",
+    "accounts:accept_privacy",
 }
 
 
@@ -68,5 +72,31 @@ class EnforceStaffMFAMiddleware:
                 _("Agency staff, experts and administrators must use two-factor authentication. "
                   "Set up an authenticator app to continue."),
             )
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+
+class RequirePrivacyAcceptanceMiddleware:
+    """People who signed in through an identity provider (OpenID Connect) never saw the sign-up form's
+    privacy-notice checkbox; they accept the notice before anything else (the same pages stay open as
+    for MFA). Accounts made on the sign-up form accepted it there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "privacy_accepted_at", True) is None
+            and not is_exempt_path(request.path_info)
+            and user.socialaccount_set.exists()
+        ):
+            target = f"{reverse('accounts:accept_privacy')}?{urlencode({'next': request.get_full_path()})}"
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
             return HttpResponseRedirect(target)
         return self.get_response(request)

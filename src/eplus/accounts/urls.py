@@ -13,4 +13,5 @@ urlpatterns = [
     path("confirm-email/<str:key>/", views.confirm_email, name="confirm_email"),
     path("verification/new-link/", views.resend_verification, name="resend_verification"),
     path("profile/", views.account_data, name="account_data"),
+    path("privacy/accept/", views.accept_privacy, name="accept_privacy"),
 ]

@@ -12,11 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from eplus.accounts.decorators import sensitive_action
-from eplus.accounts.forms import AccountDataForm, ResendVerificationForm, SetPasswordForm
+from eplus.accounts.forms import AccountDataForm, PrivacyAcceptanceForm, ResendVerificationForm, SetPasswordForm
 
 INVALID, EXPIRED, USED, VALID = "invalid", "expired", "used", "valid"
 
@@ -95,3 +98,19 @@ def account_data(request):
         messages.success(request, _("Your account data has been saved."))
         return redirect("accounts:account_data")
     return render(request, "account/account_data.html", {"form": form})
+
+
+@login_required
+def accept_privacy(request):
+    """Asks a signed-in person who has not yet accepted the privacy notice (e.g. after an OpenID
+    Connect log-in, which has no sign-up form) to accept it; then goes on to where they were heading."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("dashboard")
+    form = PrivacyAcceptanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        request.user.privacy_accepted_at = timezone.now()
+        request.user.save(update_fields=["privacy_accepted_at"], audit_verb="accept-privacy")
+        return redirect(target)
+    return render(request, "account/accept_privacy.html", {"form": form, "next": target})

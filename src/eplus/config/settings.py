@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "eplus.core.middleware.AuditActorMiddleware",
     "eplus.accounts.middleware.EnforceStaffMFAMiddleware",
+    "eplus.accounts.middleware.RequirePrivacyAcceptanceMiddleware",
 ]
 
 ROOT_URLCONF = "eplus.config.urls"
