@@ -83,8 +83,53 @@ class AmendmentForm(forms.Form):
     end_date = forms.DateField(label=_l("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                help_text=_l("Only for a change of dates. Write the date as YYYY-MM-DD."))
 
+    partner_action = forms.ChoiceField(
+        label=_l("Change of partners"), required=False,
+        choices=[("", _l("Choose")), ("add", _l("Add an organisation as partner")),
+                 ("remove", _l("Remove a partner"))],
+        help_text=_l("Only for a change of partners."))
+    partner_oid = forms.CharField(
+        label=_l("OID of the organisation"), required=False, max_length=20,
+        help_text=_l("Only for a change of partners: the organisation ID, for example E10000001."))
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.amount_names = []
+        for item in (project.budget_items if project is not None else []):
+            name = f"amount_{item['number']}"
+            self.fields[name] = forms.DecimalField(
+                label=_("New amount of %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
+                help_text=_("Only for a change of the split of the budget. Now: %(amount)s EUR.") % {
+                    "amount": item.get("amount")},
+                required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+            self.amount_names.append(name)
+
+    def proposed(self):
+        data = self.cleaned_data
+        kind = data.get("kind")
+        if kind == AmendmentKind.DATES:
+            return {k: data[k] for k in ("start_date", "end_date") if data.get(k)}
+        if kind == AmendmentKind.PARTNERS:
+            return {"partner_action": data.get("partner_action", ""), "partner_oid": data.get("partner_oid", "")}
+        if kind == AmendmentKind.BUDGET:
+            return {name: data[name] for name in self.amount_names if data.get(name) is not None}
+        return {}
+
     def clean(self):
         data = super().clean()
+        if data.get("kind") == AmendmentKind.PARTNERS:
+            if not data.get("partner_action"):
+                self.add_error("partner_action", _("Choose whether a partner is added or removed."))
+            if not (data.get("partner_oid") or "").strip():
+                self.add_error("partner_oid", _("Give the OID of the organisation."))
+        if data.get("kind") == AmendmentKind.BUDGET:
+            if not self.amount_names:
+                self.add_error("kind", _("The project has no work packages or activities whose budget could be "
+                                         "split."))
+            for name in self.amount_names:
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("Give the new amount in euros, for example 50000.00."))
         if data.get("kind") == AmendmentKind.DATES:
             if not data.get("start_date"):
                 self.add_error("start_date", _("Give the new start date."))
@@ -119,3 +164,27 @@ class AssessmentForm(forms.Form):
         if self.wp_names:
             return None, {number: self.cleaned_data[name] for name, number in self.wp_names}
         return self.cleaned_data["overall_score"], None
+
+
+class PeopleForm(forms.Form):
+    """One choice of rights per person who acts for a participating organisation."""
+
+    LEVELS = [("none", _l("No access")), ("view", _l("View")), ("edit", _l("Edit"))]
+
+    def __init__(self, *args, rows=(), me=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for row in rows:
+            user = row["user"]
+            if me is not None and user.pk == me.pk:
+                continue
+            name = f"level_{user.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=_("Rights of %(person)s") % {"person": user.get_full_name() or user.email},
+                choices=self.LEVELS, initial=row["level"] or "none")
+            self.rows.append((name, row))
+
+    def changes(self):
+        """[(user, new level)] of the people whose rights change."""
+        return [(row["user"], self.cleaned_data[name]) for name, row in self.rows
+                if self.cleaned_data[name] != (row["level"] or "none")]

@@ -153,6 +153,32 @@ class ProjectAccess(AuditedModel, TimeStampedModel):
         return f"{self.user} → {self.project_id} ({self.level})"
 
 
+class ProjectPartner(AuditedModel, TimeStampedModel):
+    """A partner organisation of the project (the coordinator is ``Project.coordinator``). Made from the
+    application's participations; changed only by an approved amendment (a removed partner is kept,
+    inactive, so the history stays readable)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="partners")
+    organisation = models.ForeignKey("organisations.Organisation", verbose_name=_("organisation"),
+                                     on_delete=models.PROTECT, related_name="project_partnerships")
+    role = models.CharField(_("role"), max_length=24, default="partner")
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(_("partner of the project"), default=True)
+
+    audit_status_field = "active"
+
+    class Meta:
+        ordering = ["project", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["project", "organisation"], name="uniq_project_partner")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.organisation_id} ({'active' if self.active else 'removed'})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+
 def _letter_path(instance, filename):
     return f"projects/{instance.project_id}/payments/{filename}"
 

@@ -25,7 +25,13 @@ def can_edit(user, project):
     return services.can_edit(user, project)
 
 
+@rules.predicate
+def can_manage_people(user, project):
+    return services.can_manage_people(user, project)
+
+
 rules.add_perm("projects.view_project", can_view)
+rules.add_perm("projects.manage_people", can_manage_people)
 rules.add_perm("projects.change_project", can_edit)
 rules.add_perm("projects.submit_report", can_edit)
 

@@ -41,7 +41,7 @@ from eplus.organisations.models import MANAGER_ROLES, Membership
 
 from . import finance
 from .models import (
-    AccessLevel, Payment, PaymentKind, PaymentStatus, Project, ProjectAccess,
+    AccessLevel, Payment, PaymentKind, PaymentStatus, Project, ProjectAccess, ProjectPartner,
     Report, ReportKind, ReportStatus, ReportVersion,
 )
 
@@ -223,6 +223,10 @@ def create_project(application, *, signed_on, start_date, end_date, lump_sum, ag
                 levels[share.user_id] = (user, AccessLevel.EDIT, org)
         for user, level, organisation_id in levels.values():
             ProjectAccess.objects.create(project=project, user=user, level=level, organisation_id=organisation_id)
+        for participation in participations:
+            if participation.organisation_id != application.applicant_id:
+                ProjectPartner.objects.create(project=project, organisation_id=participation.organisation_id,
+                                              role=participation.role, order=participation.order)
 
         # Payments from the call's schedule.
         schedule = call.payment_schedule or [{"code": "prefinancing", "percent": "80", "due": "signature"},
@@ -671,3 +675,219 @@ def ical_feed(user, projects):
                   _("%(number)s: %(report)s due") % {"number": project.number, "report": report.get_kind_display()})
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+# --- partners, people and rights ---------------------------------------------------------------
+
+def active_partners(project):
+    """The project's current partner organisations (the coordinator excluded), in order."""
+    return [p.organisation for p in project.partners.filter(active=True).select_related("organisation")]
+
+
+def participating_organisation_ids(project):
+    return [project.coordinator_id, *project.partners.filter(active=True).values_list("organisation_id", flat=True)]
+
+
+def can_manage_people(user, project):
+    """The coordinator's legal representatives and contact persons who hold edit rights on the project."""
+    if not can_edit(user, project):
+        return False
+    return Membership.objects.filter(organisation_id=project.coordinator_id, user=user,
+                                     role__in=MANAGER_ROLES).exists()
+
+
+def require_manage_people(user, project):
+    if not can_manage_people(user, project):
+        raise PermissionDenied(_("Only the coordinator's legal representatives and contact persons with edit rights "
+                                 "can grant rights on the project."))
+
+
+def people_and_rights(project):
+    """One row per person who acts for a participating organisation (the coordinator first, then the
+    partners): {"user", "organisations": [(Organisation, role label)], "level", "is_coordinator"}.
+    Two queries whatever the number of people."""
+    organisation_ids = participating_organisation_ids(project)
+    memberships = (Membership.objects.filter(organisation_id__in=organisation_ids)
+                   .select_related("user", "organisation")
+                   .order_by("user__last_name", "user__first_name", "user__email", "pk"))
+    levels = dict(ProjectAccess.objects.filter(project=project).values_list("user_id", "level"))
+    rows = {}
+    for membership in memberships:
+        if not membership.user.is_active:
+            continue
+        row = rows.setdefault(membership.user_id, {"user": membership.user, "organisations": [],
+                                                   "level": levels.get(membership.user_id),
+                                                   "is_coordinator": False})
+        row["organisations"].append((membership.organisation, membership.get_role_display()))
+        if membership.organisation_id == project.coordinator_id:
+            row["is_coordinator"] = True
+    return sorted(rows.values(), key=lambda r: not r["is_coordinator"])
+
+
+def set_person_access(project, user, level, by):
+    """Grant or change (``"view"``/``"edit"``) or withdraw (``"none"``) the rights of a person who acts
+    for a participating organisation; only a coordinator manager may, and never on their own rights."""
+    require_manage_people(by, project)
+    if level not in (*AccessLevel.values, "none"):
+        raise ProjectError(_("Choose no access, view or edit."))
+    if user.pk == by.pk:
+        raise ProjectError(_("You cannot change your own rights; ask another legal representative or contact "
+                             "person of the coordinator."))
+    membership = (Membership.objects.filter(organisation_id__in=participating_organisation_ids(project), user=user)
+                  .order_by("-organisation_id").first())
+    if membership is None:
+        raise ProjectError(_("Rights can be given only to people who act for the coordinator or a partner of the "
+                             "project."))
+    if membership.organisation_id != project.coordinator_id and Membership.objects.filter(
+            organisation_id=project.coordinator_id, user=user).exists():
+        membership = Membership.objects.get(organisation_id=project.coordinator_id, user=user)
+    with acting_as(by), transaction.atomic():
+        access = ProjectAccess.objects.select_for_update().filter(project=project, user=user).first()
+        if level == "none":
+            if access is not None:
+                access.delete()
+            access = None
+        elif access is None:
+            access = ProjectAccess(project=project, user=user, level=level, organisation_id=membership.organisation_id)
+            access.save(audit_verb="grant-access")
+        elif access.level != level:
+            access.level = level
+            access.save(audit_verb="change-access")
+    getattr(project, "_access_cache", {}).pop(user.pk, None)
+    return access
+
+
+def find_organisation(oid):
+    from eplus.organisations.models import Organisation
+
+    return Organisation.objects.filter(oid=(oid or "").strip().upper()).first()
+
+
+def check_partner_change(project, proposed):
+    """(action, Organisation) of a requested change of partners, or ProjectError with what to fix."""
+    action = (proposed or {}).get("partner_action")
+    if action not in ("add", "remove"):
+        raise ProjectError(_("Choose whether a partner is added or removed."))
+    organisation = find_organisation((proposed or {}).get("partner_oid"))
+    if organisation is None:
+        raise ProjectError(_("No organisation has this OID; give the OID of the organisation, for example "
+                             "E10000001."))
+    if organisation.pk == project.coordinator_id:
+        raise ProjectError(_("The coordinator cannot be added or removed as a partner."))
+    is_partner = project.partners.filter(organisation=organisation, active=True).exists()
+    if action == "add" and is_partner:
+        raise ProjectError(_("%(name)s is already a partner of the project.") % {"name": organisation.legal_name})
+    if action == "remove" and not is_partner:
+        raise ProjectError(_("%(name)s is not a partner of the project.") % {"name": organisation.legal_name})
+    return action, organisation
+
+
+def check_budget_split(project, proposed):
+    """The new amounts {number: Decimal} of the work packages or activities: every item given, in euros
+    to the cent, adding up exactly to the lump sum; ProjectError with what to fix otherwise."""
+    amounts = {}
+    for item in project.budget_items:
+        raw = str((proposed or {}).get(f"amount_{item['number']}", "")).strip()
+        try:
+            amount = Decimal(raw.replace(",", "."))
+        except ArithmeticError:
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ProjectError(_("Give the new amount of “%(item)s” in euros, for example 50000.00.") % {
+                "item": item.get("title") or item["number"]})
+        amounts[item["number"]] = eur(amount)
+    if not amounts:
+        raise ProjectError(_("The project has no work packages or activities whose budget could be split."))
+    total = sum(amounts.values(), Decimal("0.00"))
+    if total != project.lump_sum:
+        raise ProjectError(_("The new amounts add up to %(total)s but the lump sum is %(lump_sum)s; change them so "
+                             "that they add up exactly to the lump sum.") % {
+            "total": format_eur(total), "lump_sum": format_eur(project.lump_sum)})
+    return amounts
+
+
+def refresh_card(project):
+    """Bring the public project card up to date with the project's dates and partners (keeping what the
+    results platform holds: summary, topics, website, statuses)."""
+    card = project_card(project)
+    if card is None:
+        return None
+    from eplus.results.services import publish_project_card
+
+    return publish_project_card({
+        "identifier": card.identifier, "title": card.title, "summary_en": card.summary_en,
+        "key_action": card.key_action, "action": card.action, "action_type": card.action_type,
+        "sector": card.sector, "call_year": card.call_year, "topics": card.topics, "website": card.website,
+        "start_date": project.start_date, "end_date": project.end_date, "eu_grant": project.lump_sum,
+        "agency": project.agency, "coordinator": project.coordinator, "partners": active_partners(project),
+    })
+
+
+def apply_partner_change(project, action, organisation):
+    """Add (or re-activate) or remove a partner, with the rights of its people: an added partner's legal
+    representatives and contact persons get view rights; on removal everyone who acted on the project only
+    for that organisation loses their rights."""
+    partner = ProjectPartner.objects.filter(project=project, organisation=organisation).first()
+    if action == "add":
+        if partner is None:
+            order = (project.partners.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+            ProjectPartner(project=project, organisation=organisation, role="partner", order=order).save(
+                audit_verb="amend-partners")
+        elif not partner.active:
+            partner.active = True
+            partner.save(audit_verb="amend-partners")
+        existing = set(project.accesses.values_list("user_id", flat=True))
+        for membership in _memberships([organisation.pk]).filter(role__in=MANAGER_ROLES):
+            if membership.user_id not in existing:
+                ProjectAccess(project=project, user=membership.user, level=AccessLevel.VIEW,
+                              organisation=organisation).save(audit_verb="amend-partners")
+    else:
+        partner.active = False
+        partner.save(audit_verb="amend-partners")
+        staying = set(Membership.objects.filter(organisation_id__in=participating_organisation_ids(project))
+                      .values_list("user_id", flat=True))
+        leaving = set(Membership.objects.filter(organisation=organisation).values_list("user_id", flat=True))
+        for access in project.accesses.filter(user_id__in=leaving - staying):
+            access.delete()
+        project.__dict__.pop("_access_cache", None)
+    refresh_card(project)
+
+
+def apply_budget_split(project, amounts, reason=""):
+    """Set the amounts of the work packages or activities (already checked) and the planned amounts of
+    the reports that can still be changed."""
+    project.budget_items = [{**item, "amount": str(amounts[item["number"]])} for item in project.budget_items]
+    project.save(audit_verb="amend-budget", audit_reason=reason)
+    for report in project.reports.filter(status__in=[ReportStatus.DRAFT, ReportStatus.UPDATE_REQUESTED]):
+        budget = (report.sections or {}).get("budget")
+        if not budget:
+            continue
+        report.sections = dict(report.sections, budget=[
+            {**row, "planned": str(amounts[row["number"]])} if row.get("number") in amounts else row
+            for row in budget])
+        report.save(audit_verb="amend-budget", audit_reason=reason)
+
+
+# --- payments as XLSX --------------------------------------------------------------------------
+
+def payments_xlsx(payments):
+    """The payments as an XLSX workbook (bytes), written row by row (openpyxl write-only mode); the
+    same columns as :func:`payments_csv`, amounts as numbers with two decimals, dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Payments"))
+    sheet.append(list(PAYMENT_COLUMNS))
+    for p in payments:
+        amount = WriteOnlyCell(sheet, value=p.amount)
+        amount.number_format = "#,##0.00"
+        due = WriteOnlyCell(sheet, value=p.due)
+        due.number_format = "yyyy-mm-dd"
+        paid_on = WriteOnlyCell(sheet, value=p.paid_on)
+        paid_on.number_format = "yyyy-mm-dd"
+        sheet.append([p.project.number, p.kind, p.sequence, amount, "yes" if p.at_most else "no", due, p.status,
+                      p.status_reason, paid_on])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -66,6 +66,8 @@ def _detail_context(request, project, agency):
         "amendments": list(project.amendments.select_related("requested_by")),
         "accesses": list(project.accesses.select_related("user", "organisation")),
         "can_edit": not agency and services.can_edit(request.user, project),
+        "can_manage_people": not agency and services.can_manage_people(request.user, project),
+        "partners": services.active_partners(project),
         "locked": services.project_locked(project),
         "assessment": assessment, "decision": _decision(assessment, services.today()),
         "results_submitted": services.results_submitted(project),
@@ -129,10 +131,10 @@ def amendment_new(request, pk):
     project = _mine(request, pk)
     if not services.can_edit(request.user, project):
         raise PermissionDenied
-    form = forms.AmendmentForm(request.POST or None)
+    form = forms.AmendmentForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        proposed = {k: data[k] for k in ("start_date", "end_date") if data.get(k)}
+        proposed = form.proposed()
         try:
             workflow.request_amendment(project, request.user, kind=data["kind"], description=data["description"],
                                        proposed=proposed)
@@ -164,6 +166,62 @@ def _csv(text, name):
 def payments_export(request, pk):
     project = _mine_or_agency(request, pk)
     return _csv(services.payments_csv(project.payments.select_related("project")), f"{project.number}-payments.csv")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data, name):
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def payments_export_xlsx(request, pk):
+    project = _mine_or_agency(request, pk)
+    return _xlsx(services.payments_xlsx(project.payments.select_related("project")),
+                 f"{project.number}-payments.xlsx")
+
+
+@login_required
+def people(request, pk):
+    """People and rights: the coordinator's legal representatives and contact persons (with edit rights)
+    see who may view or edit the project and grant or change the rights of the people acting for the
+    participating organisations. Anyone else gets a 404; the change asks for a recent re-authentication."""
+    project = _mine(request, pk)
+    if not services.can_manage_people(request.user, project):
+        raise Http404
+    if request.method == "POST":
+        return _people_post(request, project)
+    rows = services.people_and_rights(project)
+    return _people_page(request, project, rows, forms.PeopleForm(rows=rows, me=request.user))
+
+
+def _people_page(request, project, rows, form, status=200):
+    return render(request, "projects/people.html", {
+        "project": project, "rows": rows, "form": form, "me": request.user,
+        "partners": services.active_partners(project)}, status=status)
+
+
+@sensitive_action
+def _people_post(request, project):
+    rows = services.people_and_rights(project)
+    form = forms.PeopleForm(request.POST, rows=rows, me=request.user)
+    if form.is_valid():
+        try:
+            changes = form.changes()
+            for user, level in changes:
+                services.set_person_access(project, user, level, request.user)
+        except services.ProjectError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if changes:
+                messages.success(request, _("The rights have been changed."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("projects:people", project.pk)
+    return _people_page(request, project, rows, form)
 
 
 @login_required
@@ -314,3 +372,10 @@ def agency_payments_export(request):
     _agency_only(request)
     payments = Payment.objects.filter(project__in=agency_projects(request.user)).select_related("project")
     return _csv(services.payments_csv(payments.order_by("project__number", "sequence")), "payments.csv")
+
+
+@login_required
+def agency_payments_export_xlsx(request):
+    _agency_only(request)
+    payments = Payment.objects.filter(project__in=agency_projects(request.user)).select_related("project")
+    return _xlsx(services.payments_xlsx(payments.order_by("project__number", "sequence")), "payments.xlsx")

@@ -23,8 +23,9 @@ from .models import (
     PaymentStatus, Project, ProjectStatus, Report, ReportKind, ReportStatus,
 )
 from .services import (
-    ProjectError, agency_staff, compute_assessment, edit_recipients, new_version, notify,
-    project_card, project_locked, require_edit, results_submitted, submission_problems, today,
+    ProjectError, agency_staff, apply_budget_split, apply_partner_change, check_budget_split,
+    check_partner_change, compute_assessment, edit_recipients, new_version, notify, project_card,
+    project_locked, refresh_card, require_edit, results_submitted, submission_problems, today,
 )
 
 
@@ -293,6 +294,12 @@ def request_amendment(project, user, *, kind, description, proposed=None):
         start, end = proposed.get("start_date"), proposed.get("end_date")
         if not start or not end or str(end) < str(start):
             raise ProjectError(_("Give the new start and end dates; the end date must be after the start date."))
+    elif kind == AmendmentKind.PARTNERS:
+        action, organisation = check_partner_change(project, proposed)
+        proposed = {"partner_action": action, "partner_oid": organisation.oid, "partner_name": organisation.legal_name}
+    elif kind == AmendmentKind.BUDGET:
+        amounts = check_budget_split(project, proposed)
+        proposed = {f"amount_{number}": amount for number, amount in amounts.items()}
     with acting_as(user):
         amendment = Amendment.objects.create(project=project, kind=kind, description=description.strip(),
                                              proposed={k: str(v) for k, v in proposed.items()}, requested_by=user)
@@ -310,12 +317,20 @@ def decide_amendment(amendment, user, *, approve, reason=""):
     from datetime import date
 
     with acting_as(user), transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=amendment.project_id)
+        amendment.project = project
+        if approve and project_locked(project):
+            raise ProjectError(_("A report is with the agency, which locks the project data; decide on the report "
+                                 "before approving the amendment."))
+        if approve and amendment.kind == AmendmentKind.PARTNERS:
+            partner_change = check_partner_change(project, amendment.proposed)
+        if approve and amendment.kind == AmendmentKind.BUDGET:
+            amounts = check_budget_split(project, amendment.proposed)
         amendment.status = AmendmentStatus.APPROVED if approve else AmendmentStatus.REJECTED
         amendment.reason = reason
         amendment.decided_by = user
         amendment.decided_at = clock.now()
         amendment.save(audit_verb="approve-amendment" if approve else "reject-amendment", audit_reason=reason)
-        project = amendment.project
         if approve and amendment.kind == AmendmentKind.DATES:
             project.start_date = date.fromisoformat(amendment.proposed["start_date"])
             project.end_date = date.fromisoformat(amendment.proposed["end_date"])
@@ -326,6 +341,11 @@ def decide_amendment(amendment, user, *, approve, reason=""):
                 final.due = finance.report_due_dates(project.end_date,
                                                      final_days=project.call.final_report_days or 60)[-1].due
                 final.save(audit_verb="amend-dates")
+            refresh_card(project)
+        elif approve and amendment.kind == AmendmentKind.PARTNERS:
+            apply_partner_change(project, *partner_change)
+        elif approve and amendment.kind == AmendmentKind.BUDGET:
+            apply_budget_split(project, amounts, amendment.description)
         transaction.on_commit(lambda: notify(edit_recipients(project), "amendment_decided",
                                              {"project": project, "amendment": amendment}))
     return amendment
