@@ -161,3 +161,59 @@ def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, 
     assert (balance.amount, balance.status) == (Decimal("87500.00"), "due")
     decision = smtp_server.wait_for(COORDINATOR, count=2)
     assert "187500.00" in smtp_server.body(decision)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_and_rights_and_a_budget_amendment(new_page, assert_accessible, setting, live_server):
+    """The coordinator grants a partner's contact person edit rights on the People and rights page, then
+    requests a new split of the budget (refused until it adds up to the lump sum); the officer approves it."""
+    from eplus.projects.models import ProjectAccess, ProjectPartner
+
+    project = setting["project"]
+    partner_user = _user("tomas.e2e@nemunas.example", "Tomas", "Partneris")
+    partner_org = Organisation.objects.create(
+        oid="E10000002", country=Country.objects.get(code="LT"), legal_name="Nemunas Training Centre",
+        legal_form="Association", organisation_type="vet-provider", date_established=date(2005, 1, 1),
+        street="Laisves al. 1", postcode="LT-44001", city="Kaunas", registration_number="LT000002",
+        email="info@nemunas.example", phone="+370 60 000 002", contact_name="Tomas Partneris",
+        contact_email="tomas.e2e@nemunas.example", status=Organisation.Status.CERTIFIED)
+    Membership.objects.create(organisation=partner_org, user=partner_user, role=Role.CONTACT_PERSON)
+    ProjectPartner.objects.create(project=project, organisation=partner_org, order=1)
+
+    coordinator = new_page()
+    _log_in(coordinator, COORDINATOR)
+    coordinator.goto(f"/projects/{project.pk}/")
+    coordinator.get_by_role("link", name=re.compile("People and rights")).click()
+    coordinator.wait_for_load_state()
+    assert_accessible(coordinator, "people and rights")
+    assert "Nemunas Training Centre" in coordinator.locator("main").inner_text()
+    coordinator.get_by_label("Rights of Tomas Partneris").select_option("edit")
+    _click(coordinator, "Save the rights")
+    # A sensitive action: the password is asked again, then the suspended change is carried out.
+    assert "/reauthenticate/" in coordinator.url
+    assert not ProjectAccess.objects.filter(project=project, user=partner_user).exists()
+    coordinator.get_by_label("Password").fill(PASSWORD)
+    _click(coordinator, "Confirm")
+    assert "The rights have been changed." in coordinator.locator("body").inner_text()
+    assert ProjectAccess.objects.get(project=project, user=partner_user).level == "edit"
+
+    coordinator.goto(f"/projects/{project.pk}/amendments/new/")
+    coordinator.get_by_label("What do you want to change?").select_option("budget")
+    coordinator.get_by_label("The change and why it is needed").fill("More for the training programme.")
+    coordinator.get_by_label("New amount of Project management (EUR)").fill("40000.00")
+    coordinator.get_by_label("New amount of Training programme (EUR)").fill("110000.00")
+    coordinator.get_by_label("New amount of Pilot courses (EUR)").fill("99999.00")
+    _click(coordinator, "Send the request")
+    assert "add up exactly to the lump sum" in coordinator.locator("main").inner_text()
+    assert coordinator.get_by_label("New amount of Pilot courses (EUR)").input_value() == "99999.00"
+    assert_accessible(coordinator, "amendment form with an error")
+    coordinator.get_by_label("New amount of Pilot courses (EUR)").fill("100000.00")
+    _click(coordinator, "Send the request")
+    assert "has been requested" in coordinator.locator("body").inner_text()
+
+    officer = new_page()
+    _log_in(officer, setting["officer"].email, OFFICER_SECRET)
+    officer.goto(f"/projects/agency/{project.pk}/")
+    _click(officer, "Approve the amendment")
+    project.refresh_from_db()
+    assert [i["amount"] for i in project.budget_items] == ["40000.00", "110000.00", "100000.00"]
