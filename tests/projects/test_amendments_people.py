@@ -57,7 +57,8 @@ def test_approved_partner_addition_adds_the_partner_its_contacts_and_the_card(ka
     assert ProjectAccess.objects.filter(project=ka210).count() == 4  # coordinator, member, partner, newcomer
     assert card_partners(ka210) == [people["partner_org"].oid, organisation.oid]
     partner = ProjectPartner.objects.get(project=ka210, organisation=organisation)
-    assert history(partner).filter(action="create", verb="amend-partners").exists()
+    assert history(partner).filter(action="create", verb="amend-partners",
+                                   reason="A third country school joins.").exists()
 
 
 def test_approved_partner_removal_takes_the_rights_away_and_updates_the_card(ka210, people):
@@ -312,3 +313,20 @@ def test_payments_xlsx_for_the_coordinator_and_the_agency(client, ka210, ka220, 
     login(client, make_officer("LV02"))
     assert len(_sheet_rows(client.get(reverse("projects:agency_payments_export_xlsx")).content)) == 1
     assert other.pk
+
+
+def test_dossier_lists_the_partners_and_their_history(ka210, people):
+    import json
+    import zipfile
+
+    amendment = workflow.request_amendment(
+        ka210, people["coordinator"], kind="partners", description="The partner leaves.",
+        proposed={"partner_action": "remove", "partner_oid": people["partner_org"].oid})
+    workflow.decide_amendment(amendment, people["officer"], approve=True)
+    with zipfile.ZipFile(services.dossier_zip(ka210)) as archive:
+        data = json.loads(archive.read("project.json"))
+        trail = json.loads(archive.read("audit/audit-trail.json"))
+    assert data["partners"] == [{"oid": people["partner_org"].oid, "name": "Nemunas Training Centre",
+                                 "active": False}]
+    assert any(row["verb"] == "amend-partners" and row["object"].startswith("projects.projectpartner")
+               for row in trail)

@@ -571,6 +571,8 @@ def dossier_zip(project):
             "coordinator": project.coordinator.oid, "signed_on": project.signed_on, "start_date": project.start_date,
             "end_date": project.end_date, "lump_sum": str(project.lump_sum), "status": project.status,
             "budget_items": project.budget_items,
+            "partners": [{"oid": p.organisation.oid, "name": p.organisation.legal_name, "active": p.active}
+                         for p in project.partners.select_related("organisation")],
             "people": [{"user": a.user.email, "level": a.level} for a in project.accesses.select_related("user")]})
         submission = application.submissions.filter(is_current=True).first()
         dump("application/snapshot.json", application_snapshot(application))
@@ -618,7 +620,8 @@ def dossier_zip(project):
             for result in results:
                 for stored in result.files.all():
                     _add_file(archive, f"results/{result.pk}-{Path(stored.original_name).name}", stored.file)
-        trail = _audit_rows([project, application, *project.accesses.all(), *payments, *reports, *assessments,
+        trail = _audit_rows([project, application, *project.accesses.all(), *project.partners.all(), *payments,
+                             *reports, *assessments,
                              *amendments])
         dump("audit/audit-trail.json", trail)
         buffer = io.StringIO()
@@ -823,7 +826,7 @@ def refresh_card(project):
     })
 
 
-def apply_partner_change(project, action, organisation):
+def apply_partner_change(project, action, organisation, reason=""):
     """Add (or re-activate) or remove a partner, with the rights of its people: an added partner's legal
     representatives and contact persons get view rights; on removal everyone who acted on the project only
     for that organisation loses their rights."""
@@ -832,18 +835,18 @@ def apply_partner_change(project, action, organisation):
         if partner is None:
             order = (project.partners.order_by("-order").values_list("order", flat=True).first() or 0) + 1
             ProjectPartner(project=project, organisation=organisation, role="partner", order=order).save(
-                audit_verb="amend-partners")
+                audit_verb="amend-partners", audit_reason=reason)
         elif not partner.active:
             partner.active = True
-            partner.save(audit_verb="amend-partners")
+            partner.save(audit_verb="amend-partners", audit_reason=reason)
         existing = set(project.accesses.values_list("user_id", flat=True))
         for membership in _memberships([organisation.pk]).filter(role__in=MANAGER_ROLES):
             if membership.user_id not in existing:
                 ProjectAccess(project=project, user=membership.user, level=AccessLevel.VIEW,
-                              organisation=organisation).save(audit_verb="amend-partners")
+                              organisation=organisation).save(audit_verb="amend-partners", audit_reason=reason)
     else:
         partner.active = False
-        partner.save(audit_verb="amend-partners")
+        partner.save(audit_verb="amend-partners", audit_reason=reason)
         staying = set(Membership.objects.filter(organisation_id__in=participating_organisation_ids(project))
                       .values_list("user_id", flat=True))
         leaving = set(Membership.objects.filter(organisation=organisation).values_list("user_id", flat=True))

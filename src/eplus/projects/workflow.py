@@ -343,7 +343,7 @@ def decide_amendment(amendment, user, *, approve, reason=""):
                 final.save(audit_verb="amend-dates")
             refresh_card(project)
         elif approve and amendment.kind == AmendmentKind.PARTNERS:
-            apply_partner_change(project, *partner_change)
+            apply_partner_change(project, *partner_change, reason=amendment.description)
         elif approve and amendment.kind == AmendmentKind.BUDGET:
             apply_budget_split(project, amounts, amendment.description)
         transaction.on_commit(lambda: notify(edit_recipients(project), "amendment_decided",
