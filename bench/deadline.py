@@ -878,27 +878,33 @@ def run(args, log=print):
 DIAGNOSIS = """
 **Why the latency targets are missed** (profiled on 2026-11-25, in-process with Django's test client
 on the bench database after a run, about 170 current submissions). The server is CPU-bound: the
-offered load is about 30 requests a second and each costs about 55 ms of CPU (gunicorn plus
-PostgreSQL, figures above), more than two cores give, so requests queue for seconds. Python CPU per
-request: save 38 ms, submit page 36 ms, submit POST 77 ms; 29, 20 and 47 queries. The largest single
+offered load is about 30 requests a second and each costs about 45–55 ms of CPU (gunicorn plus
+PostgreSQL, figures above) — most of two cores before anything else runs — so requests queue for
+seconds, and on this shared machine other processes took their share too. Python CPU per request:
+save 38 ms, submit page 36 ms, submit POST 77 ms, with 29, 20 and 47 queries. The largest single
 cost, and the one that grows during the rush, is `applications.services.other_applications`: every
 `evaluate()` — once per save (`refresh_statuses`), once per submit page, twice per submit POST (the
-view's `_common` and then `services.submit`) — loads and JSON-decodes the full snapshot (about 18 KB)
+view's `_common`, then `services.submit`) — loads and JSON-decodes the full snapshot (about 18 KB)
 of every current submission of the call: 42 ms of a 138 ms save at 170 submissions, growing
-linearly with the number submitted. Reading only the keys the engine needs
-(`values_list("application_id", "snapshot__action", "snapshot__sector", "snapshot__agency",
-"snapshot__organisations")`) brought the Python CPU to 31 / 27 / 57 ms; it does not by itself meet
-the target (a full run with it: p99 save 10.9 s, submit 11.7 s, on the same busy machine).
+linearly with the number submitted. Next come the reference rows reloaded on every request: a save
+instantiates 263 model rows, of them 135 countries (`country_infos()`), 41 priorities and 36 topics
+(`eligibility_rules()` and the relevance form's choices). Every autosave also re-validates every
+section and re-runs the whole engine (`refresh_statuses`), hence its 29 queries.
 
-Proposed fixes, largest first: (1) keep each submission's consortium OIDs in an indexed column
-(`Submission.oids`, an ArrayField with a GIN index, written at submit from the snapshot) and let
-`other_applications` select only submissions sharing an OID with this application (`oids__overlap`),
-reading only the small keys — the involvement and consortium rules can count no others; (2) cache the
-reference data per process (`country_infos()`, `eligibility_rules(call, sector, agency)`, the
-priority and topic choices of the relevance form: a save instantiates 263 model rows, of them 135
-countries, 41 priorities and 36 topics);
-(3) on a submit POST, call `services.submit` first and evaluate for the page only when it is
-re-rendered with an error; (4) then re-run this bench.
+An experiment on a patched copy of `src/` (run with `--src`; not committed) — (1) `other_applications`
+selects only the submissions whose snapshot shares an OID with this application
+(`snapshot__organisations__contains=[{"oid": …}]`) and reads only `snapshot__action`,
+`snapshot__sector`, `snapshot__agency`, `snapshot__organisations`; (2) `country_infos()` and
+`call_rules()` cached per process for 60 s; (3) the submit view calls `services.submit` first and
+evaluates for the page only when it re-renders — brought the Python CPU per request to 28 / 22 /
+35 ms, but the full run still missed (p99 save 12.0 s, submit 11.9 s; other processes used 61 of the
+149 CPU seconds of that load).
+
+Proposed fixes: (1)–(3) above — for (1) better an indexed `Submission.oids` ArrayField (GIN) written
+at submit and filtered with `oids__overlap`, since the involvement and consortium rules can count no
+other submissions; and (4) make the autosave cheap: store the section and check only that section's
+form, and leave `refresh_statuses` (every section's form plus the engine) to the task-list page and
+to submit, so that a save is a handful of queries. Then re-run this bench on a quiet machine.
 """
 
 
