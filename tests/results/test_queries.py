@@ -52,6 +52,9 @@ PAGES = {
     "api": lambda cards: ("/api/v1/public/projects", {}),
     "sitemap": lambda cards: ("/sitemap.xml", {}),
     "feed": lambda cards: (reverse("results_feed"), {}),
+    "opendata-csv": lambda cards: (reverse("opendata_csv"), {}),
+    "opendata-csv-query": lambda cards: (reverse("opendata_csv"), {"q": "counted", "country": "LV"}),
+    "opendata-xlsx": lambda cards: (reverse("opendata_xlsx"), {}),
 }
 
 

@@ -13,6 +13,10 @@ facet values and country / result-type lists; GIN indexes), in at most four quer
    ordering index, so a broad term never ranks hundreds of thousands of rows;
 3. and 4. the cards of the page with their organisations (the public projection).
 
+Cost: stored counts and the page are a few ms at 300 000 cards. Live counts read every matching row
+(≈5–10 µs each on the benchmark machine), so text matching tens of thousands of cards together with a
+filter is slow there — see BENCHMARKS.md (bench:search) for the figures and the next step.
+
 SQLite (the demo): every word must occur in the public search text (``-word`` excludes it).
 Only public data is searched and counted: the index is built from the public projection.
 """
@@ -167,7 +171,7 @@ def search(query_text="", filters=None, page=1, per_page=PER_PAGE):
 # --- PostgreSQL: the search index ----------------------------------------------------------------
 
 # Queries matching more cards than this are shown in the static order instead of ranked.
-RANK_LIMIT = 5000
+RANK_LIMIT = 1000
 _TSQUERY = "websearch_to_tsquery('english', %s)"
 
 LIVE_COUNTS_SQL = """

@@ -88,6 +88,7 @@ def search_page(request):
             "previous_url": _with_page(request, page.number - 1) if page.has_previous() else "",
             "next_url": _with_page(request, page.number + 1) if page.has_next() else "",
             "query": query, "filters": filters,
+            "export_query": urlencode([(k, v) for k, v in request.GET.items() if k != "page"]),
         })
         return {"body": body}
 
