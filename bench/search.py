@@ -42,7 +42,6 @@ for entry in (str(ROOT), str(ROOT / "src")):
 
 from bench._common import (  # noqa: E402
     current_rss_mb,
-    machine,
     machine_line,
     peak_rss_mb,
     write_result,
