@@ -6,3 +6,8 @@ class ApplicationsConfig(AppConfig):
     name = "eplus.applications"
     label = "applications"
     verbose_name = _("Applications")
+
+    def ready(self):
+        from .refdata import connect_signals
+
+        connect_signals()

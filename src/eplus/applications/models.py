@@ -290,3 +290,39 @@ class IncidentScreenshot(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=40)
+
+
+class SubmissionParty(models.Model):
+    """One organisation of a current submission, with what the rules across applications need.
+
+    Written when a submission is made (the rows of the application's previous submission are replaced)
+    and removed when it is withdrawn, so the eligibility engine reads a few small rows of the
+    applications sharing an OID with the one being checked instead of every snapshot of the call.
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="parties")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    oid = models.CharField(max_length=20, db_index=True)
+    role = models.CharField(max_length=20, choices=ParticipantRole.choices)
+    action = models.ForeignKey("programme.Action", on_delete=models.PROTECT, related_name="+")
+    action_code = models.CharField(max_length=40)
+    sector = models.CharField(max_length=8, blank=True)
+    agency_code = models.CharField(max_length=20, blank=True)
+    deadline = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["oid", "action", "deadline"], name="submissionparty_lookup")]
+
+    def __str__(self):
+        return f"{self.oid} ({self.role}) in {self.application_id}"
+
+
+class ReferenceDataStamp(models.Model):
+    """A token replaced whenever programme reference data changes (see programme.services.data_version):
+    kept in the database so every server process sees an edit at once, whatever the cache backend."""
+
+    key = models.CharField(max_length=20, unique=True)
+    token = models.CharField(max_length=40)
+
+    def __str__(self):
+        return f"{self.key}: {self.token}"

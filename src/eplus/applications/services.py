@@ -29,15 +29,17 @@ from eplus.core.audit import acting_as, diff, record
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership, Organisation
 from eplus.programme import rules as engine
-from eplus.programme.eligibility import country_infos
+from eplus.programme.eligibility import country_infos as load_country_infos
 from eplus.programme.services import NoAgency, agency_for, eligibility_rules
+
+from . import refdata
 
 from . import forms as section_forms
 from . import workflow
 from .models import (
     LEVEL_RANK, AccessLevel, Annex, AnnexKind, Application, ApplicationAccess, IncidentReport, IncidentScreenshot,
     NumberSeries, Participation, ParticipantRole, Section, SectionStatus, SectionVersion, Status, Submission,
-    Withdrawal,
+    SubmissionParty, Withdrawal,
 )
 
 MAX_FILE_BYTES = 15 * 1024 * 1024
@@ -330,8 +332,13 @@ def save_section(application, key, data, base_version, user):
                agency_code=application.agency.code)
         if key == "context":
             _sync_context(application, data, user)
-    verdict = refresh_statuses(application)
-    section.refresh_from_db()
+    # The engine runs on every save (its messages come back with it), but only the saved section's
+    # status is recomputed here: the others are refreshed when the task list is shown (views.detail).
+    verdict = evaluate(application)
+    status, _problems = section_state(application, section, verdict)
+    if status != section.status:
+        Section.objects.filter(pk=section.pk).update(status=status)
+        section.status = status
     return Saved(section=section, verdict=verdict)
 
 
@@ -383,18 +390,39 @@ def form_problems(application, key, data, partners=None):
 
 # --- the eligibility engine ----------------------------------------------------------------------------
 
+def _data_token(application):
+    """The programme data version, read once per application instance (one small query)."""
+    cache = application.__dict__
+    if "_eplus_token" not in cache:
+        cache["_eplus_token"] = refdata.current_token()
+    return cache["_eplus_token"]
+
+
 def call_rules(application):
     cache = application.__dict__
     if "_eplus_rules" not in cache:
-        cache["_eplus_rules"] = engine.CallRules.from_dict(
-            eligibility_rules(application.call, application.sector or None, application.agency))
+        call, sector = application.call, application.sector or None
+        cache["_eplus_rules"] = refdata.memoised(
+            ("rules", call.pk, sector, application.agency_id),
+            lambda: engine.CallRules.from_dict(eligibility_rules(call, sector, application.agency)),
+            _data_token(application))
     return cache["_eplus_rules"]
 
 
-def eligibility_input(application, submitted_at=None, section_data=None):
+def country_infos(application=None):
+    """The engine's countries, memoised per process and programme data version."""
+    token = _data_token(application) if application is not None else refdata.current_token()
+    return refdata.memoised(("countries",), lambda: tuple(load_country_infos()), token)
+
+
+ENGINE_INPUT_SECTIONS = ("context", "relevance", "design")
+
+
+def eligibility_input(application, submitted_at=None, section_data=None, parts=None):
     """The engine's ``rules.Application`` built from the application's rows and section data (the one place)."""
     data = section_data if section_data is not None else {
-        s.key: (s.data, s.version) for s in application.sections.all()}
+        key: (data, version) for key, data, version in application.sections.filter(
+            key__in=ENGINE_INPUT_SECTIONS).values_list("key", "data", "version")}
     context = (data.get("context") or ({}, 0))[0]
     relevance, relevance_version = data.get("relevance") or ({}, 0)
     design, design_version = data.get("design") or ({}, 0)
@@ -402,7 +430,7 @@ def eligibility_input(application, submitted_at=None, section_data=None):
         engine.Organisation(ref=p.organisation.legal_name, country=p.organisation.country_id, role=p.role,
                             type=p.organisation.organisation_type, established_on=p.organisation.date_established,
                             oid=p.organisation.oid)
-        for p in participants(application))
+        for p in (participants(application) if parts is None else parts))
     items = (design or {}).get("items") or []
     work_packages = activities = None
     kind = section_forms.design_kind(application.call)
@@ -428,35 +456,64 @@ def eligibility_input(application, submitted_at=None, section_data=None):
     )
 
 
-def other_applications(application):
-    """The other applications submitted to the same action and deadline (all agencies), as the engine's
-    OtherApplication list, built from each one's current submission snapshot."""
+def other_applications(application, oids=None):
+    """The other applications submitted to the same action and deadline (all agencies) that share an
+    organisation (OID) with this one, as the engine's OtherApplication list.
+
+    Built from the small :class:`SubmissionParty` rows recorded at submission (never the snapshots). Only
+    applications sharing an OID can change a rule across applications (applicant once per round,
+    involvement caps, same consortium once per deadline), so the verdict is the same as over all of them.
+    """
     call = application.call
-    current = (Submission.objects.filter(is_current=True, application__status=Status.SUBMITTED,
-                                         application__action_id=application.action_id,
-                                         application__call__deadline=call.deadline)
-               .exclude(application_id=application.pk)
-               .values_list("application_id", "snapshot"))
+    if oids is None:
+        oids = [p.organisation.oid for p in participants(application)]
+    oids = sorted({oid for oid in oids if oid})
+    if not oids:
+        return []
+    sharing = (SubmissionParty.objects.filter(oid__in=oids, action_id=application.action_id, deadline=call.deadline)
+               .exclude(application_id=application.pk).values("submission_id"))
+    rows = (SubmissionParty.objects.filter(submission_id__in=sharing, submission__is_current=True,
+                                           application__status=Status.SUBMITTED)
+            .order_by("application_id", "pk")
+            .values_list("application_id", "action_code", "sector", "agency_code", "oid", "role"))
+    grouped = {}
+    for app_id, action_code, sector, agency_code, oid, role in rows:
+        entry = grouped.setdefault(app_id, {"action": action_code, "sector": sector, "agency": agency_code,
+                                            "orgs": []})
+        entry["orgs"].append((oid, role))
     result = []
-    for app_id, snapshot in current:
-        orgs = snapshot.get("organisations") or []
+    for app_id, entry in grouped.items():
+        orgs = entry["orgs"]
         result.append(engine.OtherApplication(
-            id=str(app_id), action=snapshot.get("action") or application.action.code,
-            sector=snapshot.get("sector") or None, deadline=call.deadline, agency_code=snapshot.get("agency"),
+            id=str(app_id), action=entry["action"] or application.action.code,
+            sector=entry["sector"] or None, deadline=call.deadline, agency_code=entry["agency"] or None,
             status=engine.model.SUBMITTED,
-            applicant_oid=next((o["oid"] for o in orgs if o["role"] == ParticipantRole.APPLICANT), None),
-            partner_oids=tuple(o["oid"] for o in orgs if o["role"] == ParticipantRole.PARTNER),
-            associated_partner_oids=tuple(o["oid"] for o in orgs if o["role"] == ParticipantRole.ASSOCIATED_PARTNER),
+            applicant_oid=next((oid for oid, role in orgs if role == ParticipantRole.APPLICANT), None),
+            partner_oids=tuple(oid for oid, role in orgs if role == ParticipantRole.PARTNER),
+            associated_partner_oids=tuple(oid for oid, role in orgs if role == ParticipantRole.ASSOCIATED_PARTNER),
         ))
     return result
 
 
-def evaluate(application, submitted_at=None, others=None):
-    """Run the eligibility engine over the application (with the other submitted applications)."""
+def record_parties(submission, application, parts):
+    """Replace the application's SubmissionParty rows by those of its new current ``submission``."""
+    SubmissionParty.objects.filter(application=application).delete()
+    SubmissionParty.objects.bulk_create([SubmissionParty(
+        submission=submission, application=application, oid=p.organisation.oid, role=p.role,
+        action_id=application.action_id, action_code=application.action.code, sector=application.sector or "",
+        agency_code=application.agency.code if application.agency_id else "",
+        deadline=application.call.deadline) for p in parts])
+
+
+def evaluate(application, submitted_at=None, others=None, parts=None):
+    """Run the eligibility engine over the application (with the other submitted applications that share
+    an organisation with it)."""
+    if parts is None:
+        parts = participants(application)
     if others is None:
-        others = other_applications(application)
-    return engine.evaluate(eligibility_input(application, submitted_at), call_rules(application),
-                           country_infos(), others)
+        others = other_applications(application, [p.organisation.oid for p in parts])
+    return engine.evaluate(eligibility_input(application, submitted_at, parts=parts), call_rules(application),
+                           country_infos(application), others)
 
 
 def engine_messages(verdict, key):
@@ -464,26 +521,26 @@ def engine_messages(verdict, key):
     return [c for c in verdict.checks if ENGINE_SECTION.get(c.section, c.section) == key]
 
 
-def annex_problems(application):
+def annex_problems(application, annexes=None, parts=None):
     """Annexes still missing: the declaration on honour and a mandate for each partner."""
-    annexes = list(application.annexes.all())
+    annexes = list(application.annexes.all()) if annexes is None else annexes
     problems = []
     if not any(a.kind == AnnexKind.DECLARATION for a in annexes):
         problems.append(_("Upload the declaration on honour signed by the legal representative of the applicant."))
     mandated = {a.organisation_id for a in annexes if a.kind == AnnexKind.MANDATE}
-    for p in participants(application):
+    for p in (participants(application) if parts is None else parts):
         if p.role == ParticipantRole.PARTNER and p.organisation_id not in mandated:
             problems.append(_("Upload the mandate signed by %(name)s.") % {"name": p.organisation.legal_name})
     return problems, bool(annexes)
 
 
-def section_state(application, section, verdict, partners=None):
+def section_state(application, section, verdict, partners=None, annexes=None, parts=None):
     """(status, problems) of one section: problems are messages that block submission."""
     key = section.key
     failed = [c.message for c in engine_messages(verdict, key) if c.severity == engine.model.ERROR
               and c.passed is False]
     if key == "annexes":
-        problems, started = annex_problems(application)
+        problems, started = annex_problems(application, annexes, parts)
         if not started:
             return SectionStatus.NOT_STARTED, problems
         return (SectionStatus.IN_PROGRESS if problems else SectionStatus.COMPLETE), problems
@@ -516,12 +573,20 @@ def refresh_statuses(application, verdict=None):
     return verdict
 
 
-def blocking_problems(application, verdict):
-    """[(section key, message)] that stop the submission: every section complete, the engine satisfied."""
+def _full_organisations(parts):
+    return [p.organisation for p in parts if p.role in (ParticipantRole.APPLICANT, ParticipantRole.PARTNER)]
+
+
+def blocking_problems(application, verdict, parts=None, section_map=None, annexes=None):
+    """[(section key, message)] that stop the submission: every section complete, the engine satisfied.
+    ``parts``, ``section_map`` and ``annexes`` may be passed when already loaded."""
     problems = []
-    partners = partner_organisations(application)
-    for key, section in sections(application).items():
-        _status, messages = section_state(application, section, verdict, partners)
+    parts = participants(application) if parts is None else parts
+    partners = _full_organisations(parts)
+    section_map = sections(application) if section_map is None else section_map
+    annexes = list(application.annexes.select_related("organisation")) if annexes is None else annexes
+    for key, section in section_map.items():
+        _status, messages = section_state(application, section, verdict, partners, annexes, parts)
         problems += [(key, message) for message in messages]
     for check in verdict.errors:
         if not any(message == check.message for _key, message in problems):
@@ -555,8 +620,10 @@ def _next_number(application):
             f"{application.sector or 'GEN'}-{series.last:09d}")
 
 
-def build_snapshot(application, submitted_at, user):
-    parts = participants(application)
+def build_snapshot(application, submitted_at, user, parts=None, section_map=None, annexes=None):
+    parts = participants(application) if parts is None else parts
+    section_list = application.sections.all() if section_map is None else section_map.values()
+    annexes = application.annexes.select_related("organisation") if annexes is None else annexes
     return json.loads(canonical_json({
         "number": application.number,
         "submitted_at": submitted_at.isoformat(),
@@ -570,37 +637,69 @@ def build_snapshot(application, submitted_at, user):
             "country": p.organisation.country_id, "type": p.organisation.organisation_type,
             "city": p.organisation.city, "website": p.organisation.website,
         } for p in parts],
-        "sections": {s.key: {"version": s.version, "data": s.data} for s in application.sections.all()},
+        "sections": {s.key: {"version": s.version, "data": s.data} for s in section_list},
         "annexes": [{"kind": a.kind, "name": a.original_name, "size": a.size, "sha256": a.sha256,
                      "organisation": a.organisation.oid if a.organisation_id else None}
-                    for a in application.annexes.select_related("organisation")],
+                    for a in annexes],
     }))
 
 
+def _checked(application, submitted_at, others=None):
+    """Everything the submission needs, read once: (verdict, problems, parts, sections, annexes)."""
+    parts = participants(application)
+    section_map = sections(application)
+    annexes = list(application.annexes.select_related("organisation"))
+    data = {key: (section.data, section.version) for key, section in section_map.items()}
+    if others is None:
+        others = other_applications(application, [p.organisation.oid for p in parts])
+    verdict = engine.evaluate(eligibility_input(application, submitted_at, section_data=data, parts=parts),
+                              call_rules(application), country_infos(application), others)
+    problems = blocking_problems(application, verdict, parts, section_map, annexes)
+    return verdict, problems, parts, section_map, annexes
+
+
 def submit(application, user):
-    """Submit (or resubmit) before the deadline: checked on the server inside the committing transaction."""
+    """Submit (or resubmit) before the deadline: checked on the server inside the committing transaction.
+
+    The application row is locked first (one submission of it at a time) and everything about the
+    application alone — its sections, forms, annexes, the snapshot — is read and checked under that lock.
+    Only then the per-call lock is taken (two submissions cannot both slip under a cap), and under it just
+    the rules across applications are re-checked against the submissions committed meanwhile, the
+    deadline read and the rows inserted, so the serialised part stays short.
+    """
     _require(user, application, AccessLevel.SUBMIT)
     from eplus.programme.models import Call
 
     with acting_as(user), transaction.atomic():
-        # One lock per call (= action and deadline) so two submissions cannot both slip under a cap,
-        # then the application itself.
-        list(Call.objects.select_for_update().filter(pk=application.call_id).values_list("pk", flat=True))
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "call", "action", "agency", "applicant").get(pk=application.pk)
-        now = clock.now()
-        _require_open(application, now)
-        verdict = evaluate(application, submitted_at=now)
-        problems = blocking_problems(application, verdict)
+        _require_open(application)
+        verdict, problems, parts, section_map, annexes = _checked(application, clock.now())
         if problems or not verdict.eligible:
             raise NotEligible(_("The application cannot be submitted yet; correct the problems listed."), problems)
+        snapshot = build_snapshot(application, clock.now(), user, parts, section_map, annexes)
+
+        # One lock per call (= action and deadline): from here to the commit, submissions of the call queue.
+        list(Call.objects.select_for_update().filter(pk=application.call_id).values_list("pk", flat=True))
+        now = clock.now()
+        _require_open(application, now)
+        data = {key: (section.data, section.version) for key, section in section_map.items()}
+        final = engine.evaluate(
+            eligibility_input(application, now, section_data=data, parts=parts), call_rules(application),
+            country_infos(application), other_applications(application, [p.organisation.oid for p in parts]))
+        if final.checks != verdict.checks:
+            problems = blocking_problems(application, final, parts, section_map, annexes)
+            if problems or not final.eligible:
+                raise NotEligible(_("The application cannot be submitted yet; correct the problems listed."),
+                                  problems)
         if not application.number:
             application.number = _next_number(application)
-        snapshot = build_snapshot(application, now, user)
+        snapshot["number"], snapshot["submitted_at"] = application.number, now.isoformat()
         Submission.objects.filter(application=application, is_current=True).update(is_current=False)
         submission = Submission.objects.create(
             application=application, number=application.number, submitted_at=now, submitted_by=user,
             snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True)
+        record_parties(submission, application, parts)
         record(submission, "create", verb="submit", changes={"sha256": [None, submission.sha256]},
                agency_code=application.agency.code)
         application.status = Status.SUBMITTED
@@ -681,6 +780,7 @@ def withdraw(application, user, reason=""):
             raise ApplicationError(_("Only a submitted application can be withdrawn."))
         current = current_submission(application)
         Submission.objects.filter(application=application, is_current=True).update(is_current=False)
+        SubmissionParty.objects.filter(application=application).delete()
         Withdrawal(application=application, submission=current, withdrawn_at=clock.now(), withdrawn_by=user,
                    reason=reason).save(audit_verb="withdraw")
         application.status = Status.WITHDRAWN

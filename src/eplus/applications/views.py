@@ -110,6 +110,9 @@ def detail(request, pk):
     for key, section in services.sections(application).items():
         status, problems = services.section_state(application, section, verdict, partners)
         rows.append((key, F.SECTION_TITLES[key], status, problems))
+        if status != section.status:
+            # An autosave only stores its own section's status: the others are brought up to date here.
+            Section.objects.filter(pk=section.pk).update(status=status)
     context.update(rows=rows, submission=services.current_submission(application),
                    decision_released=services.decision_released(application))
     return render(request, "applications/detail.html", context)
@@ -295,11 +298,10 @@ def annex_file(request, pk, annex_pk):
 @login_required
 def submit(request, pk):
     application = _get(request, pk)
-    context = _common(request, application)
-    problems = services.blocking_problems(application, context["verdict"])
-    error = None
+    error = problems = None
     if request.method == "POST":
-        if not context["can_submit"]:
+        # Submit first; the page (and its engine run) is only built again to show why it was refused.
+        if not services.has_level(request.user, application, AccessLevel.SUBMIT):
             raise Http404
         try:
             submission = services.submit(application, request.user)
@@ -309,6 +311,9 @@ def submit(request, pk):
             error = str(exc)
         else:
             return redirect("applications:submitted", application.pk, submission.pk)
+    context = _common(request, application)
+    if problems is None:
+        problems = services.blocking_problems(application, context["verdict"])
     context.update(problems=problems, error=error, submission=services.current_submission(application),
                    withdraw_form=F.WithdrawForm())
     return render(request, "applications/submit.html", context, status=409 if error else 200)
