@@ -197,8 +197,8 @@ def test_reference_data_is_not_read_again_while_unchanged(application):
 # --- query bounds --------------------------------------------------------------------------------------
 
 SAVE_MAX_QUERIES = 21
-SUBMIT_PAGE_MAX_QUERIES = 19
-SUBMIT_POST_MAX_QUERIES = 35
+SUBMIT_PAGE_MAX_QUERIES = 17
+SUBMIT_POST_MAX_QUERIES = 33
 
 
 def test_autosave_api_query_bound(client, application, coordinator, partners, django_assert_max_num_queries):
@@ -246,3 +246,16 @@ def test_autosave_stores_only_its_section_status_and_the_task_list_refreshes_the
     client.force_login(coordinator)
     assert client.get(f"/applications/{application.pk}/").status_code == 200
     assert Section.objects.get(application=application, key="summary").status == "complete"
+
+
+def test_a_priority_switched_off_leaves_the_form_at_once(application):
+    from eplus.programme.models import Priority
+
+    form = services.section_form(fresh(application), "relevance", {})
+    codes = [code for code, _name in form.fields["priorities"].choices]
+    assert codes
+    priority = Priority.objects.get(code=codes[0])
+    priority.active = False
+    priority.save()
+    form = services.section_form(fresh(application), "relevance", {})
+    assert codes[0] not in [code for code, _name in form.fields["priorities"].choices]

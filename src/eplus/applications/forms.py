@@ -10,8 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from eplus.programme.models import Priority, Topic
-
+from . import refdata
 from .models import AccessLevel, AnnexKind, ParticipantRole
 
 # The order of the task list.
@@ -78,12 +77,13 @@ class RelevanceForm(forms.Form):
     def __init__(self, *args, application, priority_codes=None, **kwargs):
         super().__init__(*args, **kwargs)
         call = application.call
-        priorities = Priority.objects.filter(active=True)
+        priorities = refdata.active_priorities(application)  # memoised per programme data version
         if priority_codes is not None:
-            priorities = priorities.filter(code__in=priority_codes)
+            wanted = set(priority_codes)
+            priorities = [p for p in priorities if p.code in wanted]
         self.fields["priorities"].choices = [(p.code, p.display_name) for p in priorities]
         if call.max_topics:
-            topics = Topic.objects.filter(active=True).order_by("position", "code")
+            topics = refdata.active_topics(application)
             lv = (get_language() or "").startswith("lv")
             self.fields["topics"].choices = [(t.code, t.name_lv if lv and t.name_lv else t.name_en) for t in topics]
             self.fields["topics"].required = True

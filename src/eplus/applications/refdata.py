@@ -33,6 +33,27 @@ def current_token():
         return None
 
 
+def token_for(application):
+    """The data version, read once per application instance (one small query per request)."""
+    cache = application.__dict__
+    if "_eplus_token" not in cache:
+        cache["_eplus_token"] = current_token()
+    return cache["_eplus_token"]
+
+
+def active_priorities(application):
+    from eplus.programme.models import Priority
+
+    return memoised(("priorities",), lambda: tuple(Priority.objects.filter(active=True)), token_for(application))
+
+
+def active_topics(application):
+    from eplus.programme.models import Topic
+
+    return memoised(("topics",), lambda: tuple(Topic.objects.filter(active=True).order_by("position", "code")),
+                    token_for(application))
+
+
 def bump(**_kwargs):
     """Replace the data version (a fresh random token: a rolled-back edit can never reuse a version)."""
     from .models import ReferenceDataStamp

@@ -390,12 +390,7 @@ def form_problems(application, key, data, partners=None):
 
 # --- the eligibility engine ----------------------------------------------------------------------------
 
-def _data_token(application):
-    """The programme data version, read once per application instance (one small query)."""
-    cache = application.__dict__
-    if "_eplus_token" not in cache:
-        cache["_eplus_token"] = refdata.current_token()
-    return cache["_eplus_token"]
+_data_token = refdata.token_for
 
 
 def call_rules(application):
