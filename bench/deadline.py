@@ -876,35 +876,12 @@ def run(args, log=print):
 
 
 DIAGNOSIS = """
-**Why the latency targets are missed** (profiled on 2026-11-25, in-process with Django's test client
-on the bench database after a run, about 170 current submissions). The server is CPU-bound: the
-offered load is about 30 requests a second and each costs about 45–55 ms of CPU (gunicorn plus
-PostgreSQL, figures above) — most of two cores before anything else runs — so requests queue for
-seconds, and on this shared machine other processes took their share too. Python CPU per request:
-save 38 ms, submit page 36 ms, submit POST 77 ms, with 29, 20 and 47 queries. The largest single
-cost, and the one that grows during the rush, is `applications.services.other_applications`: every
-`evaluate()` — once per save (`refresh_statuses`), once per submit page, twice per submit POST (the
-view's `_common`, then `services.submit`) — loads and JSON-decodes the full snapshot (about 18 KB)
-of every current submission of the call: 42 ms of a 138 ms save at 170 submissions, growing
-linearly with the number submitted. Next come the reference rows reloaded on every request: a save
-instantiates 263 model rows, of them 135 countries (`country_infos()`), 41 priorities and 36 topics
-(`eligibility_rules()` and the relevance form's choices). Every autosave also re-validates every
-section and re-runs the whole engine (`refresh_statuses`), hence its 29 queries.
-
-An experiment on a patched copy of `src/` (run with `--src`; not committed) — (1) `other_applications`
-selects only the submissions whose snapshot shares an OID with this application
-(`snapshot__organisations__contains=[{"oid": …}]`) and reads only `snapshot__action`,
-`snapshot__sector`, `snapshot__agency`, `snapshot__organisations`; (2) `country_infos()` and
-`call_rules()` cached per process for 60 s; (3) the submit view calls `services.submit` first and
-evaluates for the page only when it re-renders — brought the Python CPU per request to 28 / 22 /
-35 ms, but the full run still missed (p99 save 12.0 s, submit 11.9 s; other processes used 61 of the
-149 CPU seconds of that load).
-
-Proposed fixes: (1)–(3) above — for (1) better an indexed `Submission.oids` ArrayField (GIN) written
-at submit and filtered with `oids__overlap`, since the involvement and consortium rules can count no
-other submissions; and (4) make the autosave cheap: store the section and check only that section's
-form, and leave `refresh_statuses` (every section's form plus the engine) to the task-list page and
-to submit, so that a save is a handful of queries. Then re-run this bench on a quiet machine.
+**A target was missed.** Profile one save and one submit on the bench database (e.g. pyinstrument, or
+Django's `CaptureQueriesContext` for the query count) and look first at what grows with the number of
+submissions during the rush. History: the first run (p99 save 12.4 s, submit 13.0 s) was CPU-bound
+because every evaluation decoded the full snapshot of every current submission and reloaded the
+reference data; `SubmissionParty` rows and the per-process reference-data cache
+(`applications/refdata.py`) fixed it (p99 111 ms / 184 ms).
 """
 
 
