@@ -117,6 +117,7 @@ def index_card(card):
         if current is None or current["published_at"] is None:
             SearchRow.objects.filter(pk=card.pk).delete()
             _count_changes(old_row, old_lexemes, None, [])
+            bump_version(card.pk)
             return None
         countries = list(dict.fromkeys(
             c for c in card.organisations.order_by("order", "pk").values_list("country", flat=True) if c))
@@ -133,7 +134,35 @@ def index_card(card):
                     [CONFIG, current["title"], CONFIG, text, card.pk])
                 new_lexemes = list(cur.fetchone()[0] or [])
         _count_changes(old_row, old_lexemes, new_row, new_lexemes)
+        bump_version(card.pk)
     return card
+
+
+def bump_version(card_id=None):
+    """Record a change of the index (PostgreSQL) for the in-process facet engines (eplus.results.facets):
+    a fresh version from a sequence (never reused, even after a rollback), taken while holding the version
+    row's lock, so versions become visible in commit order; ``card_id`` None = everything changed."""
+    if not _pg():
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
+        if cur.fetchone() is None:
+            cur.execute("INSERT INTO results_searchindexversion (id, version, full_version) VALUES (1, 0, 0) "
+                        "ON CONFLICT (id) DO NOTHING")
+            cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
+        if card_id is None:
+            cur.execute("UPDATE results_searchindexversion SET version = nextval('results_searchindex_seq') "
+                        "WHERE id = 1 RETURNING version")
+            version = cur.fetchone()[0]
+            cur.execute("UPDATE results_searchindexversion SET full_version = version WHERE id = 1")
+            cur.execute("DELETE FROM results_searchindexchange WHERE version < %s", [version])
+        else:
+            cur.execute("UPDATE results_searchindexversion SET version = nextval('results_searchindex_seq') "
+                        "WHERE id = 1 RETURNING version")
+            version = cur.fetchone()[0]
+            cur.execute("INSERT INTO results_searchindexchange (version, card_id) VALUES (%s, %s)",
+                        [version, card_id])
+    return version
 
 
 # --- bulk (PostgreSQL) --------------------------------------------------------------------------
@@ -240,4 +269,5 @@ def refresh_frequent_terms(share=FREQUENT_SHARE, max_terms=MAX_TERMS):
             terms = [r[0] for r in cur.fetchall()]
             cur.executemany("INSERT INTO results_frequentterm (term) VALUES (%s)", [(t,) for t in terms])
         cur.execute(RECOUNT_SQL)
+        bump_version(None)
     return terms

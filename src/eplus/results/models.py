@@ -326,3 +326,20 @@ class FacetCount(models.Model):
 
     def __str__(self):
         return f"{self.term}:{self.facet}={self.value}:{self.n}"
+
+
+class SearchIndexVersion(models.Model):
+    """One row (id 1): the version of the search index, for the in-process facet engine
+    (eplus.results.facets). ``version`` takes a fresh value from a sequence (never reused, even after a
+    rollback) in every transaction that changes a search row; ``full_version`` is the version of the last
+    bulk change (rebuild, new frequent terms) after which every process reloads everything."""
+
+    version = models.BigIntegerField(default=0)
+    full_version = models.BigIntegerField(default=0)
+
+
+class SearchIndexChange(models.Model):
+    """The card whose search row changed at ``version`` (the engines re-read just those cards)."""
+
+    version = models.BigIntegerField(db_index=True)
+    card_id = models.BigIntegerField()

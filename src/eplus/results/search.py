@@ -323,7 +323,41 @@ class _Hits:
         return [cards[i] for i in ids if i in cards]
 
 
+class _EngineHits(_Hits):
+    """The hits of a query counted by the in-process facet engine: the page's ids come from its bitsets
+    (static order) or, for at most RANK_LIMIT matches, from ts_rank over those ids in SQL."""
+
+    def __init__(self, query_text, filters, total, engine, mask):
+        super().__init__(query_text, filters, total)
+        self.engine, self.mask = engine, mask
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item:item + 1][0]
+        start, stop = item.start or 0, item.stop if item.stop is not None else self.total
+        if stop <= start:
+            return []
+        if self.query_text and self.total <= RANK_LIMIT:
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT card_id FROM results_searchrow WHERE card_id = ANY(%s) ORDER BY "
+                            f"ts_rank(vector, {_TSQUERY}) DESC, call_year DESC NULLS LAST, identifier "
+                            f"LIMIT %s OFFSET %s",
+                            [self.engine.matching_ids(self.mask), self.query_text, stop - start, start])
+                ids = [r[0] for r in cur.fetchall()]
+        else:
+            ids = self.engine.ids_in_order(self.mask, start, stop)
+        cards = {c.pk: c for c in public.public_cards().filter(pk__in=ids)} if ids else {}
+        return [cards[i] for i in ids if i in cards]
+
+
 def _search_pg(query_text, filters, page, per_page):
+    from . import facets as engine_facets
+
+    found = engine_facets.evaluate(query_text, filters)
+    if found is not None:
+        engine, mask, counts, total = found
+        paginator = Paginator(_EngineHits(query_text, filters, total, engine, mask), per_page)
+        return paginator.get_page(page), _facet_values(counts, filters)
     counts, total = _counts_pg(query_text, filters)
     facets = _facet_values(counts, filters)
     paginator = Paginator(_Hits(query_text, filters, total), per_page)
