@@ -309,7 +309,10 @@ def current_engine(cur, query_text):
     """(the engine, up to date, and the query's tsquery text), or (None, None) when it cannot be used."""
     if not ENABLED or connection.vendor != "postgresql":
         return None, None
-    with _LOCK:
+    # While another thread loads everything (seconds), give up after a moment: the SQL path answers.
+    if not _LOCK.acquire(timeout=0.5):
+        return None, None
+    try:
         engine = _STATE["engine"]
         known = engine.version if engine is not None else -1
         cur.execute(CHECK_SQL, {"known": known, "text": query_text})
@@ -328,6 +331,8 @@ def current_engine(cur, query_text):
             _STATE["engine"] = engine
         elif version != engine.version:
             engine.version = version
+    finally:
+        _LOCK.release()
     return engine, tsquery
 
 
@@ -347,6 +352,14 @@ def evaluate(query_text, filters):
             mask &= engine.facet(key)
     counts, total = engine.counts(mask)
     return engine, mask, counts, total
+
+
+def memory_mb():
+    """The memory held by this process's engine (its bitsets and the static order), in MB."""
+    engine = _STATE["engine"]
+    if engine is None:
+        return 0.0
+    return (engine.facets.nbytes + engine.lexemes.nbytes + engine.order.nbytes) / 1e6
 
 
 def reset():

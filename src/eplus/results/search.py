@@ -1,21 +1,20 @@
 """Public search over project cards, behind one function: :func:`search`.
 
-PostgreSQL (built for 300 000 cards, see bench/search.py and BENCHMARKS.md): the search runs on the
-denormalised public index SearchRow (eplus.results.index: one row per public card with its tsvector,
-facet values and country / result-type lists; GIN indexes), in at most four queries:
+PostgreSQL (built for 300 000 cards, see bench/search.py and BENCHMARKS.md):
 
-1. the facet counts and the total, in ONE query — read from FacetCount (kept exact on every publish
-   event) for the empty query, the empty query with one filter, and one frequent term without
-   filters; otherwise counted over the matching rows (one scan, every facet in a UNION ALL over a
-   materialised CTE);
-2. the ids of the page: ranked by ts_rank when the query matches at most RANK_LIMIT cards, else
-   (broad terms) in the static order — newest call year first, then identifier — read through the
-   ordering index, so a broad term never ranks hundreds of thousands of rows;
-3. and 4. the cards of the page with their organisations (the public projection).
+- queries made of words (websearch and / or / -not, no phrase) — and no text at all — are counted by the
+  in-process facet engine (eplus.results.facets: packed bitsets per facet value and per frequent lexeme,
+  kept current through the index version): exact counts and the page's ids in a few ms, then the cards
+  of the page from the public projection;
+- otherwise (phrases; the engine disabled) the search runs on the denormalised public index SearchRow
+  (eplus.results.index: one row per public card with its tsvector, facet values and country /
+  result-type lists; GIN indexes), in at most four queries: 1. the facet counts and the total in ONE
+  query — read from FacetCount (kept exact on every publish event) for the empty query, the empty query
+  with one filter, and one frequent term without filters, else counted over the matching rows; 2. the
+  ids of the page; 3. and 4. the cards of the page with their organisations.
 
-Cost: stored counts and the page are a few ms at 300 000 cards. Live counts read every matching row
-(≈5–10 µs each on the benchmark machine), so text matching tens of thousands of cards together with a
-filter is slow there — see BENCHMARKS.md (bench:search) for the figures and the next step.
+Either way the page is ranked by ts_rank when the query matches at most RANK_LIMIT cards, else (broad
+terms) shown in the static order — newest call year first, then identifier.
 
 SQLite (the demo): every word must occur in the public search text (``-word`` excludes it).
 Only public data is searched and counted: the index is built from the public projection.
