@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import global_settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -84,8 +83,7 @@ class RelevanceForm(forms.Form):
         self.fields["priorities"].choices = [(p.code, p.display_name) for p in priorities]
         if call.max_topics:
             topics = refdata.active_topics(application)
-            lv = (get_language() or "").startswith("lv")
-            self.fields["topics"].choices = [(t.code, t.name_lv if lv and t.name_lv else t.name_en) for t in topics]
+            self.fields["topics"].choices = [(t.code, t.display_name) for t in topics]
             self.fields["topics"].required = True
             self.fields["topics"].help_text = _("Choose up to %(max)d topics.") % {"max": call.max_topics}
         else:

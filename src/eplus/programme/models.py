@@ -16,6 +16,18 @@ from eplus.core.audit import AuditedModel
 from eplus.core.money import MoneyField
 
 
+class BilingualName:
+    """``display_name``: the Latvian name when it is set and Latvian is the active language, else English.
+
+    For reference data stored with ``name_en`` and ``name_lv`` (actions, priorities, topics)."""
+
+    @property
+    def display_name(self):
+        if self.name_lv and (get_language() or "").startswith("lv"):
+            return self.name_lv
+        return self.name_en
+
+
 class Country(AuditedModel):
     class Status(models.TextChoices):
         EU_MEMBER = "eu-member", _("EU member state")
@@ -176,7 +188,7 @@ def _money_text(value, what):
     return amount
 
 
-class Action(AuditedModel):
+class Action(BilingualName, AuditedModel):
     """A KA2 action (KA210, KA220, KA240) or a centralised action managed by the executive agency."""
 
     code = models.CharField(_("code"), max_length=40, unique=True, help_text=_("e.g. KA220"))
@@ -206,12 +218,6 @@ class Action(AuditedModel):
     def __str__(self):
         return f"{self.code} — {self.name_en}"
 
-    @property
-    def display_name(self):
-        """The name in the active language (Latvian when set and chosen, else English)."""
-        if self.name_lv and (get_language() or "").startswith("lv"):
-            return self.name_lv
-        return self.name_en
 
     @property
     def is_centralised(self):
@@ -479,7 +485,7 @@ class BudgetEnvelope(AuditedModel):
             raise ValidationError(errors)
 
 
-class Priority(AuditedModel):
+class Priority(BilingualName, AuditedModel):
     """A programme priority: horizontal (sector empty) or of one sector."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
@@ -499,18 +505,13 @@ class Priority(AuditedModel):
     def __str__(self):
         return self.name_en
 
-    @property
-    def display_name(self):
-        if self.name_lv and (get_language() or "").startswith("lv"):
-            return self.name_lv
-        return self.name_en
 
     @property
     def is_horizontal(self):
         return not self.sector
 
 
-class Topic(AuditedModel):
+class Topic(BilingualName, AuditedModel):
     """A topic an application may pick (KA220: up to 3)."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
@@ -528,8 +529,3 @@ class Topic(AuditedModel):
     def __str__(self):
         return self.name_en
 
-    @property
-    def display_name(self):
-        if self.name_lv and (get_language() or "").startswith("lv"):
-            return self.name_lv
-        return self.name_en
