@@ -1,6 +1,7 @@
 """The in-process facet engine (eplus.results.facets) gives the same counts and pages as the SQL path and
 the plain counts, and follows every publish event (incremental updates) and bulk rebuild (full reload)."""
 
+import numpy as np
 import pytest
 from django.db import connection
 
@@ -16,6 +17,27 @@ QUERIES = ["", "green", "welding", "robotics", "green welding", "green or roboti
            '"green welding"', "the", "nothingmatches", "green or nothingmatches"]
 FILTERS = [{}, {"country": "lt"}, {"country": "EE", "call_year": "2024"}, {"result_type": "handbook"},
            {"status": "finalised", "good_practice": "yes"}, {"action": "KA220"}]
+
+
+def _postings_in_table():
+    from eplus.results.models import SearchPosting
+
+    return {p.term: list(np.frombuffer(bytes(p.cards), index.POSTING_DTYPE)) for p in SearchPosting.objects.all()}
+
+
+def _postings_from_rows():
+    """What the posting lists must be: every lexeme of the public rows but the frequent ones, with the
+    sorted ids of the cards whose row has it."""
+    expected = {}
+    with connection.cursor() as cur:
+        cur.execute("SELECT card_id, tsvector_to_array(vector) FROM results_searchrow ORDER BY card_id")
+        rows = cur.fetchall()
+        cur.execute("SELECT term FROM results_frequentterm")
+        frequent = {r[0] for r in cur.fetchall()}
+    for card_id, lexemes in rows:
+        for word in set(lexemes) - frequent:
+            expected.setdefault(word, []).append(card_id)
+    return expected
 
 
 def _page_ids(query, filters, page=1, per_page=2):
@@ -52,7 +74,8 @@ def test_engine_equals_sql_path_and_plain_counts(monkeypatch, lv01, lt01, coordi
     index.refresh_frequent_terms(share=0.5)
     assert facets.evaluate("green", {}) is not None  # the engine answers word queries
     engine = facets._STATE["engine"]
-    assert "green" in engine.terms and "robot" not in engine.terms  # frequent vs read through the index
+    assert "green" in engine.terms and "robot" not in engine.terms  # frequent vs read from its posting list
+    assert _postings_in_table() == _postings_from_rows() and "robot" in _postings_in_table()
     assert facets.evaluate('"green welding"', {}) is None  # phrases: the SQL path
     _compare_all(monkeypatch)
     for rank_limit in (1, 1000):  # static order and ranked pages
@@ -79,6 +102,7 @@ def test_engine_equals_sql_path_and_plain_counts(monkeypatch, lv01, lt01, coordi
     services.reindex(cards[1])
     _compare_all(monkeypatch)
     assert facets._STATE["engine"].full_version == full_version  # incremental, no full reload
+    assert _postings_in_table() == _postings_from_rows()  # kept exact on every publish event
     assert _indexed("green", {"good_practice": "yes"})[0] == 1
     green = _page_ids("green", {}, per_page=50)
     assert cards[1].pk not in green and cards[4].pk in green
@@ -111,3 +135,22 @@ def test_engine_after_a_rolled_back_change_reloads(lv01, lt01, coordinator, part
 ])
 def test_parse_tsquery(text, tree):
     assert facets.parse_tsquery(text) == tree
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_starting_gunicorn_worker_loads_the_engine_in_the_background(lv01, lt01, coordinator, partner_org):
+    import threading
+
+    from eplus.config import gunicorn
+
+    _publish_some(lv01, lt01, coordinator, partner_org)
+    facets.reset()
+    gunicorn.post_worker_init(worker=None)
+    warming = [t for t in threading.enumerate() if t.name == "eplus-search-warm"]
+    assert warming
+    for thread in warming:
+        thread.join(timeout=30)
+    engine = facets._STATE["engine"]
+    assert engine is not None and facets.memory_mb() > 0
+    assert engine.facet(("country", "EE")).any()  # loaded from the committed cards
+    facets.reset()

@@ -8,8 +8,10 @@ Each process keeps, per public card (bit position = card id), packed bitsets:
   stored and live SQL counts) and one of every public card;
 - one per FREQUENT lexeme (results_frequentterm: the words found in ≥ 5 % of the cards).
 
-A query's match is then bit operations: a frequent lexeme is its bitset; any other lexeme (rare by
-definition) is read through the GIN index (``vector @@ 'lexeme'``) and turned into a bitset. The counts
+A query's match is then bit operations: a frequent lexeme is its bitset; the other lexemes of the query
+(rare by definition: < 5 % of the cards) are read in one query from their posting lists
+(results_searchposting: one row per lexeme with its sorted card ids — not a GIN match, which would visit
+every matching heap row) and turned into bitsets. The counts
 are popcounts of (match AND facet value), the page is the first matching ids in the static order (call
 year newest first, then identifier) — or ranked by ts_rank in SQL over the matching ids when there are at
 most RANK_LIMIT of them.
@@ -182,12 +184,19 @@ class Engine:
         row = self.keys.get(("_total", ""))
         return self.facets[row].copy() if row is not None else np.zeros(self.nbytes, np.uint8)
 
-    def lexeme(self, cur, word):
-        if word in self.terms:
-            return self.lexemes[self.terms[word]]
-        cur.execute("SELECT card_id FROM results_searchrow WHERE vector @@ %s::tsquery",
-                    ["'" + word.replace("'", "''") + "'"])
-        return self._bits([r[0] for r in cur.fetchall()])
+    def lexeme_bitsets(self, cur, words):
+        """{word: bitset} for the query's lexemes: frequent ones from memory, the others from their
+        posting lists in one query (a word no public card has: all zero)."""
+        found = {w: self.lexemes[self.terms[w]] for w in words if w in self.terms}
+        rare = sorted(set(words) - set(found))
+        if rare:
+            from .index import POSTING_DTYPE
+
+            cur.execute("SELECT term, cards FROM results_searchposting WHERE term = ANY(%s)", [rare])
+            for word, cards in cur.fetchall():
+                found[word] = self._bits(np.frombuffer(bytes(cards), POSTING_DTYPE).astype(np.int64))
+        empty = np.zeros(self.nbytes, np.uint8)
+        return {w: found.get(w, empty) for w in words}
 
     def facet(self, key):
         row = self.keys.get(key)
@@ -284,13 +293,19 @@ def parse_tsquery(text):
     return tree if index[0] == len(tokens) else None
 
 
-def _evaluate(engine, cur, tree, everything):
+def _lexemes(tree):
+    if tree[0] == "lex":
+        return [tree[1]]
+    return [word for branch in tree[1:] for word in _lexemes(branch)]
+
+
+def _evaluate(bitsets, tree, everything):
     kind = tree[0]
     if kind == "lex":
-        return engine.lexeme(cur, tree[1])
+        return bitsets[tree[1]]
     if kind == "not":
-        return everything & ~_evaluate(engine, cur, tree[1], everything)
-    left, right = _evaluate(engine, cur, tree[1], everything), _evaluate(engine, cur, tree[2], everything)
+        return everything & ~_evaluate(bitsets, tree[1], everything)
+    left, right = _evaluate(bitsets, tree[1], everything), _evaluate(bitsets, tree[2], everything)
     return (left & right) if kind == "and" else (left | right)
 
 
@@ -347,7 +362,7 @@ def evaluate(query_text, filters):
             tree = parse_tsquery(tsquery)
             if tree is None:
                 return None
-            mask &= _evaluate(engine, cur, tree, mask.copy())
+            mask &= _evaluate(engine.lexeme_bitsets(cur, _lexemes(tree)), tree, mask.copy())
         for key in _filter_keys(filters):
             mask &= engine.facet(key)
     counts, total = engine.counts(mask)
@@ -366,3 +381,14 @@ def reset():
     """Forget the loaded engine (tests)."""
     with _LOCK:
         _STATE["engine"] = None
+
+
+def warm():
+    """Load the engine now, in the calling thread (a gunicorn worker starting: eplus.config.gunicorn), so
+    the first searches do not wait for it; they use the SQL path while it loads."""
+    if not ENABLED or connection.vendor != "postgresql":
+        return False
+    try:
+        return evaluate("", {}) is not None
+    finally:
+        connection.close()  # this thread's own connection

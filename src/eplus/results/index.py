@@ -5,7 +5,12 @@ and for the frequent terms (FacetCount), all kept up to date on every publish ev
   ``services.reindex`` on every publish / refresh / approve / finalise / flag / organisation change;
 - :func:`rebuild_all` — rebuild every row in SQL (after a bulk load or an import; PostgreSQL) or
   card by card (SQLite);
-- :func:`refresh_frequent_terms` — choose the frequent terms again (ts_stat) and recount FacetCount.
+- :func:`refresh_frequent_terms` — choose the frequent terms again (ts_stat), recount FacetCount and
+  rebuild the posting lists of the other lexemes (SearchPosting).
+
+Every writer locks the index version row (:func:`lock_index`) before it changes anything in the index
+(after the card row, for one card), so index changes happen one at a time, locking in one order: no
+deadlocks between the counts and the posting lists of two cards published at once.
 
 Only public data goes in: the text is :func:`eplus.results.public.public_search_text`, the
 countries are those of the card's organisations, the result types those of its PUBLIC results.
@@ -13,15 +18,18 @@ countries are those of the card's organisations, the result types those of its P
 
 from collections import Counter
 
+import numpy as np
 from django.db import connection, transaction
 
 from . import public
-from .models import FacetCount, FrequentTerm, ProjectCard, SearchRow
+from .models import FacetCount, FrequentTerm, ProjectCard, SearchPosting, SearchRow
 
 CONFIG = "english"
 # A term is "frequent" when it occurs in at least this share of the public cards (at most MAX_TERMS).
 FREQUENT_SHARE = 0.05
 MAX_TERMS = 200
+# The card ids of a posting list (SearchPosting.cards): sorted, big-endian int64 (PostgreSQL's int8send).
+POSTING_DTYPE = np.dtype(">i8")
 
 
 def _pg():
@@ -79,8 +87,7 @@ def count_keys(row, lexemes, frequent):
             + [filter_key(f, v) for f, v in facet_pairs(row) if f != "_total"])
 
 
-def _count_changes(old_row, old_lexemes, new_row, new_lexemes):
-    frequent = set(FrequentTerm.objects.values_list("term", flat=True))
+def _count_changes(old_row, old_lexemes, new_row, new_lexemes, frequent):
     delta = Counter()
     for row, lexemes, sign in ((old_row, old_lexemes, -1), (new_row, new_lexemes, +1)):
         if row is None:
@@ -103,20 +110,48 @@ def _count_changes(old_row, old_lexemes, new_row, new_lexemes):
             FacetCount.objects.filter(pk=entry.pk).update(n=entry.n + n)
 
 
+def _update_postings(card_id, old_lexemes, new_lexemes, frequent):
+    """Take the card out of the posting lists of the lexemes it lost and into those it gained."""
+    lost = set(old_lexemes) - set(new_lexemes) - frequent
+    gained = set(new_lexemes) - set(old_lexemes) - frequent
+    if not (lost or gained):
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT term, cards FROM results_searchposting WHERE term = ANY(%s) ORDER BY term FOR UPDATE",
+                    [sorted(lost | gained)])
+        current = {term: np.frombuffer(bytes(cards), POSTING_DTYPE) for term, cards in cur.fetchall()}
+        write, drop = [], []
+        for term in sorted(lost | gained):
+            ids = current.get(term, np.zeros(0, POSTING_DTYPE))
+            ids = ids[ids != card_id] if term in lost else np.union1d(ids, [card_id]).astype(POSTING_DTYPE)
+            if len(ids):
+                write.append((term, ids.tobytes()))
+            else:
+                drop.append(term)
+        if write:
+            cur.executemany("INSERT INTO results_searchposting (term, cards) VALUES (%s, %s) "
+                            "ON CONFLICT (term) DO UPDATE SET cards = EXCLUDED.cards", write)
+        if drop:
+            cur.execute("DELETE FROM results_searchposting WHERE term = ANY(%s)", [drop])
+
+
 def index_card(card):
     """Rewrite the search row of ``card`` from the public projection (delete it when not public)."""
     text = public.public_search_text(card)
     with transaction.atomic():
-        # The card row lock serialises concurrent reindexing of one card (the counts stay exact).
+        # Locks in this order: the card row (callers may hold it already), then the index (lock_index).
         current = ProjectCard.objects.select_for_update(of=("self",)).filter(pk=card.pk).values(
             "published_at", "identifier", "title", "call_year", "action", "sector", "status", "good_practice",
             "success_story").first()
+        lock_index()
         ProjectCard.objects.filter(pk=card.pk).update(search_document=text)
         card.search_document = text
         old_row, old_lexemes = _old_state(card.pk)
+        frequent = set(FrequentTerm.objects.values_list("term", flat=True))
         if current is None or current["published_at"] is None:
             SearchRow.objects.filter(pk=card.pk).delete()
-            _count_changes(old_row, old_lexemes, None, [])
+            _count_changes(old_row, old_lexemes, None, [], frequent)
+            _update_postings(card.pk, old_lexemes, [], frequent)
             bump_version(card.pk)
             return None
         countries = list(dict.fromkeys(
@@ -133,9 +168,23 @@ def index_card(card):
                     "setweight(to_tsvector(%s, %s), 'B') WHERE card_id = %s RETURNING tsvector_to_array(vector)",
                     [CONFIG, current["title"], CONFIG, text, card.pk])
                 new_lexemes = list(cur.fetchone()[0] or [])
-        _count_changes(old_row, old_lexemes, new_row, new_lexemes)
+        _count_changes(old_row, old_lexemes, new_row, new_lexemes, frequent)
+        _update_postings(card.pk, old_lexemes, new_lexemes, frequent)
         bump_version(card.pk)
     return card
+
+
+def lock_index():
+    """Lock the index version row until the end of the transaction (PostgreSQL): the first step of every
+    index change, so they all happen one at a time and lock what they touch in the same order."""
+    if not _pg():
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
+        if cur.fetchone() is None:
+            cur.execute("INSERT INTO results_searchindexversion (id, version, full_version) VALUES (1, 0, 0) "
+                        "ON CONFLICT (id) DO NOTHING")
+            cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
 
 
 def bump_version(card_id=None):
@@ -144,12 +193,8 @@ def bump_version(card_id=None):
     row's lock, so versions become visible in commit order; ``card_id`` None = everything changed."""
     if not _pg():
         return None
+    lock_index()
     with connection.cursor() as cur:
-        cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
-        if cur.fetchone() is None:
-            cur.execute("INSERT INTO results_searchindexversion (id, version, full_version) VALUES (1, 0, 0) "
-                        "ON CONFLICT (id) DO NOTHING")
-            cur.execute("SELECT 1 FROM results_searchindexversion WHERE id = 1 FOR UPDATE")
         if card_id is None:
             cur.execute("UPDATE results_searchindexversion SET version = nextval('results_searchindex_seq') "
                         "WHERE id = 1 RETURNING version")
@@ -232,6 +277,15 @@ SELECT t.term, p.facet, p.value, count(*) FROM terms t JOIN pairs p ON p.card_id
 GROUP BY t.term, p.facet, p.value
 """
 
+# The posting list of every lexeme that is not frequent: its cards' ids, sorted, as int8send bytes.
+POSTINGS_SQL = """
+INSERT INTO results_searchposting (term, cards)
+SELECT l.lexeme, string_agg(int8send(s.card_id), ''::bytea ORDER BY s.card_id)
+FROM results_searchrow s, unnest(tsvector_to_array(s.vector)) AS l(lexeme)
+WHERE l.lexeme NOT IN (SELECT term FROM results_frequentterm)
+GROUP BY l.lexeme
+"""
+
 
 def rebuild_all():
     """Rebuild every search row and all the counts from the tables (one SQL pass on PostgreSQL)."""
@@ -239,10 +293,15 @@ def rebuild_all():
         SearchRow.objects.all().delete()
         FacetCount.objects.all().delete()
         FrequentTerm.objects.all().delete()
+        SearchPosting.objects.all().delete()
         for card in ProjectCard.objects.all().iterator():
             index_card(card)
         return SearchRow.objects.count()
     with transaction.atomic(), connection.cursor() as cur:
+        # The same lock order as index_card: the cards (all of them: their search_document is rewritten),
+        # then the index.
+        cur.execute("LOCK TABLE results_projectcard IN EXCLUSIVE MODE")
+        lock_index()
         cur.execute("LOCK TABLE results_searchrow IN EXCLUSIVE MODE")
         cur.execute("DELETE FROM results_searchrow")
         cur.execute(REBUILD_SQL)
@@ -252,10 +311,12 @@ def rebuild_all():
 
 
 def refresh_frequent_terms(share=FREQUENT_SHARE, max_terms=MAX_TERMS):
-    """Choose the frequent terms (ts_stat over the public rows) and recount FacetCount exactly."""
+    """Choose the frequent terms (ts_stat over the public rows), recount FacetCount exactly and rebuild
+    the posting lists of the other lexemes."""
     if not _pg():
         return []
     with transaction.atomic(), connection.cursor() as cur:
+        lock_index()
         cur.execute("LOCK TABLE results_searchrow IN SHARE MODE")
         cur.execute("SELECT count(*) FROM results_searchrow")
         total = cur.fetchone()[0]
@@ -269,5 +330,46 @@ def refresh_frequent_terms(share=FREQUENT_SHARE, max_terms=MAX_TERMS):
             terms = [r[0] for r in cur.fetchall()]
             cur.executemany("INSERT INTO results_frequentterm (term) VALUES (%s)", [(t,) for t in terms])
         cur.execute(RECOUNT_SQL)
+        cur.execute("DELETE FROM results_searchposting")
+        cur.execute(POSTINGS_SQL)
         bump_version(None)
     return terms
+
+
+# The sweep chooses frequent terms only for an index of at least this many public cards (below it every
+# posting list is short and the search is fast without them).
+SWEEP_MIN_CARDS = 1000
+
+
+def frequent_terms_stale(share=None, max_terms=MAX_TERMS, min_cards=None):
+    """True when the frequent terms no longer fit the public cards (PostgreSQL): a lexeme that is not
+    frequent is now in at least ``share`` of the cards (and there is room for it), or a frequent term
+    fell under half that share (the half keeps a term near the line from flapping in and out)."""
+    if not _pg():
+        return False
+    share = FREQUENT_SHARE if share is None else share
+    min_cards = SWEEP_MIN_CARDS if min_cards is None else min_cards
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM results_searchrow")
+        total = cur.fetchone()[0]
+        if total < max(1, min_cards):
+            return False
+        threshold = max(1, int(total * share))
+        cur.execute("SELECT count(*) FROM results_frequentterm")
+        frequent = cur.fetchone()[0]
+        if frequent < max_terms:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM results_searchposting WHERE octet_length(cards) >= %s)",
+                        [threshold * POSTING_DTYPE.itemsize])
+            if cur.fetchone()[0]:
+                return True
+        cur.execute("SELECT EXISTS (SELECT 1 FROM results_frequentterm t LEFT JOIN results_facetcount c "
+                    "ON c.term = t.term AND c.facet = '_total' WHERE coalesce(c.n, 0) * 2 < %s)", [threshold])
+        return cur.fetchone()[0]
+
+
+def refresh_frequent_terms_if_stale():
+    """Re-choose the frequent terms when they no longer fit (the sweep); True when it did."""
+    if not frequent_terms_stale():
+        return False
+    refresh_frequent_terms(share=FREQUENT_SHARE)
+    return True

@@ -343,3 +343,16 @@ class SearchIndexChange(models.Model):
 
     version = models.BigIntegerField(db_index=True)
     card_id = models.BigIntegerField()
+
+
+class SearchPosting(models.Model):
+    """The public cards whose search row has the lexeme ``term`` (PostgreSQL; eplus.results.facets): their
+    ids, sorted, as big-endian int64 bytes — one indexed row read instead of a GIN match that visits every
+    matching heap row. Kept for every lexeme that is NOT a FrequentTerm (those are bitsets in memory);
+    rewritten with the search rows (index.index_card) and rebuilt with the frequent terms."""
+
+    term = models.TextField(primary_key=True)
+    cards = models.BinaryField(default=b"")
+
+    def __str__(self):
+        return self.term

@@ -1,4 +1,5 @@
-"""GIN indexes of the search rows (PostgreSQL) and the first build of the rows for existing cards."""
+"""GIN indexes of the search rows (PostgreSQL). The rows of existing cards are built by 0009, once every
+table the index needs exists."""
 
 from django.db import migrations
 
@@ -16,11 +17,6 @@ def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for _name, sql in INDEXES:
             schema_editor.execute(sql)
-    ProjectCard = apps.get_model("results", "ProjectCard")
-    if ProjectCard.objects.exists():
-        from eplus.results.index import rebuild_all
-
-        rebuild_all()
 
 
 def backwards(apps, schema_editor):
