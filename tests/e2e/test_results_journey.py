@@ -162,8 +162,8 @@ def test_results_from_upload_to_public_search(new_page, smtp_server, assert_acce
 
     # Time passes: the end date is reached and the sweep invites the coordinator (once).
     ProjectCard.objects.filter(pk=card.pk).update(end_date=timezone.localdate() - timedelta(days=1))
-    assert sweep(timezone.now()) == {"results_invitations": 1}
-    assert sweep(timezone.now()) == {"results_invitations": 0}
+    assert sweep(timezone.now())["results_invitations"] == 1
+    assert sweep(timezone.now())["results_invitations"] == 0
     invitation = smtp_server.wait_for(BENEFICIARY)
     link = next(url for url in smtp_server.links(invitation) if "/results/p/" in url)
     beneficiary_page.goto(link)

@@ -118,3 +118,32 @@ def test_broad_queries_use_the_static_order_and_narrow_ones_are_ranked(monkeypat
     monkeypatch.setattr(search, "RANK_LIMIT", 1)
     page, _facets = search.search("green", {})
     assert [c.pk for c in page.object_list] == [b.pk, a.pk]  # broad: newest call year first
+
+
+def test_the_sweep_chooses_frequent_terms_again_when_the_cards_outgrow_them(monkeypatch, lv01, coordinator):
+    from eplus.results.models import FrequentTerm
+    from eplus.results.sweep import sweep
+    from eplus.core.time import now
+
+    monkeypatch.setattr(index, "SWEEP_MIN_CARDS", 4)
+    monkeypatch.setattr(index, "FREQUENT_SHARE", 0.5)
+    for i in range(4):
+        services.publish_project_card(card_data(lv01, coordinator, [], title=f"Robotics club {i}"))
+    assert not FrequentTerm.objects.exists()
+    assert index.frequent_terms_stale(min_cards=5) is False  # too few cards to bother
+    assert index.frequent_terms_stale() is True  # "robot" is in every card, not frequent yet
+    assert sweep(now())["search_frequent_terms_refreshed"] == 1
+    assert FrequentTerm.objects.filter(term="robot").exists()
+    assert sweep(now())["search_frequent_terms_refreshed"] == 0  # idempotent: nothing changed
+    _check_all()
+
+    # Many cards without the word: "robot" falls under half the share and is dropped by the next sweep.
+    for i in range(16):
+        services.publish_project_card(card_data(lv01, coordinator, [], title=f"Welding course {i}",
+                                                summary_en="Welding."))
+    assert index.frequent_terms_stale() is True  # 4 of 20 cards: under half of 50 %
+    assert sweep(now())["search_frequent_terms_refreshed"] == 1
+    assert not FrequentTerm.objects.filter(term="robot").exists()
+    assert FrequentTerm.objects.filter(term="weld").exists()
+    assert sweep(now())["search_frequent_terms_refreshed"] == 0
+    _check_all()

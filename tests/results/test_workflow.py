@@ -154,14 +154,14 @@ def test_sweep_invites_once_on_the_end_date(card, coordinator_user):
     from eplus.results.sweep import sweep
 
     before = datetime(2026, 8, 30, 22, tzinfo=dt_timezone.utc)  # 31 Aug 00:00 Brussels is 30 Aug 22:00 UTC
-    assert sweep(datetime(2026, 8, 30, 21, tzinfo=dt_timezone.utc)) == {"results_invitations": 0}
+    assert sweep(datetime(2026, 8, 30, 21, tzinfo=dt_timezone.utc))["results_invitations"] == 0
     assert mail.outbox == []
-    assert sweep(before) == {"results_invitations": 1}
+    assert sweep(before)["results_invitations"] == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [coordinator_user.email]
     assert card.identifier in mail.outbox[0].subject
     card.refresh_from_db()
     assert card.results_status == ResultsStatus.AVAILABLE and card.submission_invited_at is not None
-    assert sweep(AFTER_END) == {"results_invitations": 0}
+    assert sweep(AFTER_END)["results_invitations"] == 0
     assert len(mail.outbox) == 1
 
 

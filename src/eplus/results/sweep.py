@@ -1,12 +1,13 @@
 """Results platform housekeeping (run by ``./run manage sweep``): on a project's end date, open
 the results for submission and invite the coordinator by e-mail. Idempotent: the invitation is
-recorded on the card, so a second run sends nothing."""
+recorded on the card, so a second run sends nothing. It also re-chooses the search's frequent terms
+when the public cards have outgrown them (eplus.results.index; a second run finds nothing to do)."""
 
 from django.db import transaction
 
 from eplus.core.time import to_brussels
 
-from . import services, workflow
+from . import index, services, workflow
 from .models import ProjectCard, ResultsStatus
 
 
@@ -28,4 +29,5 @@ def sweep(now):
             recipients = services.coordinator_recipients(card)
         services.send_card_mail(card, "invitation", recipients)
         invited += 1
-    return {"results_invitations": invited}
+    return {"results_invitations": invited,
+            "search_frequent_terms_refreshed": int(index.refresh_frequent_terms_if_stale())}
