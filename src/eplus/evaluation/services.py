@@ -262,7 +262,11 @@ def decide_finding(finding, status, reason, user):
 # --- experts -------------------------------------------------------------------------------------------
 
 def register_expert(agency, *, email, first_name, last_name, languages=(), sectors=(), by=None):
-    """An external expert of ``agency``: a user account (MFA then enforced) and the expert profile."""
+    """An external expert of ``agency``: a user account (MFA then enforced) and the expert profile.
+
+    A newly registered (or re-activated) expert gets an e-mail: a new account's link confirms the
+    address and sets the password (the sign-up link, accounts.views.confirm_email); an existing
+    account is told to log in. Editing an active expert's languages or sectors sends nothing."""
     from eplus.accounts.models import User
 
     email = (email or "").strip().lower()
@@ -278,6 +282,7 @@ def register_expert(agency, *, email, first_name, last_name, languages=(), secto
                                                "expert.")]})
         membership = AgencyMembership.objects.filter(user=user, agency=agency,
                                                      role=AgencyMembership.Role.EXPERT).first()
+        welcome = membership is None or not membership.active
         if membership is None:
             AgencyMembership(user=user, agency=agency, role=AgencyMembership.Role.EXPERT).save(
                 audit_verb="register-expert")
@@ -290,7 +295,37 @@ def register_expert(agency, *, email, first_name, last_name, languages=(), secto
         profile.sectors = sorted({str(x).strip().upper() for x in sectors if str(x).strip()})
         profile.active = True
         profile.save(audit_verb="register-expert")
+        link = _password_link(user) if welcome else None
+    if welcome:
+        _send_expert_welcome(user, agency, link)
     return profile
+
+
+def _password_link(user):
+    """The link that confirms a new account's address and sets its password (None for an account that
+    has a password or a confirmed address already: it logs in)."""
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+    from django.urls import reverse
+
+    if user.has_usable_password():
+        return None
+    address = (EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+               or EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False))
+    if address.verified:
+        return None
+    return settings.SITE_URL.rstrip("/") + reverse("accounts:confirm_email", args=[EmailConfirmationHMAC(address).key])
+
+
+def _send_expert_welcome(user, agency, link):
+    from allauth.account import app_settings as account_settings
+    from django.urls import reverse
+
+    context = {"user": user, "agency": agency, "link": link, "days": account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+               "login": settings.SITE_URL.rstrip("/") + reverse("account_login")}
+    with translation.override(user.email_language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("evaluation/email/expert_subject.txt", context).split())
+        body = render_to_string("evaluation/email/expert_body.txt", context)
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
 
 
 def is_conflicted(expert, application):

@@ -228,8 +228,9 @@ def experts(request):
             services.register_expert(agencies[0], email=data["email"], first_name=data["first_name"],
                                      last_name=data["last_name"], languages=data["languages"].split(","),
                                      sectors=data["sectors"], by=request.user)
-            messages.success(request, _("The expert is registered. They set a password through “Forgot your "
-                                        "password?” and must set up two-factor authentication at first log-in."))
+            messages.success(request, _("The expert is registered and has been sent an e-mail: a new account "
+                                        "gets a link to choose a password. Experts set up two-factor "
+                                        "authentication at their first log-in."))
             return redirect("evaluation:experts")
         except ValidationError as exc:
             _add_errors(form, exc)
