@@ -1,9 +1,6 @@
 """A newly registered expert gets an e-mail whose link confirms the address and sets the password (then
 two-factor set-up is required); an existing account is told to log in; editing an expert sends nothing."""
 
-import re
-from urllib.parse import urlsplit
-
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -12,12 +9,12 @@ from django.urls import reverse
 from eplus.accounts.models import User
 from eplus.evaluation import services
 from eplus.programme.models import Agency, AgencyMembership
+from tests.accounts.conftest import STRONG_PASSWORD as PASSWORD
+from tests.accounts.conftest import link_from, path_of
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "Kalns-Upe-2026"
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +24,7 @@ def _locmem(settings):
 
 
 def _link(message):
-    found = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)
-    assert found, message.body
-    return urlsplit(found.group(0)).path
+    return path_of(link_from(message))
 
 
 def test_a_new_expert_sets_the_password_from_the_e_mail_and_must_set_up_mfa(client, programme):

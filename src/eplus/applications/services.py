@@ -17,15 +17,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, diff, record
+from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership, Organisation
 from eplus.programme import rules as engine
@@ -755,10 +753,7 @@ def send_confirmation(submission):
         "local": format_local(submission.submitted_at, application.applicant.country_id),
         "link": settings.SITE_URL.rstrip("/") + application.get_absolute_url(),
     }
-    with translation.override(user.email_language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("applications/email/submitted_subject.txt", context).split())
-        body = render_to_string("applications/email/submitted_body.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    send_templated_mail("applications/email/submitted", context, user.email, language_of(user))
 
 
 def current_submission(application):

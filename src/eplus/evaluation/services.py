@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from eplus.applications.models import Application, Participation, Status
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
+from eplus.core.mail import language_of, render_mail, send_templated_mail
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
 from eplus.programme.models import AgencyMembership, BudgetEnvelope
@@ -322,10 +323,7 @@ def _send_expert_welcome(user, agency, link):
 
     context = {"user": user, "agency": agency, "link": link, "days": account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
                "login": settings.SITE_URL.rstrip("/") + reverse("account_login")}
-    with translation.override(user.email_language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("evaluation/email/expert_subject.txt", context).split())
-        body = render_to_string("evaluation/email/expert_body.txt", context)
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+    send_templated_mail("evaluation/email/expert", context, user.email, language_of(user))
 
 
 def is_conflicted(expert, application):
@@ -637,9 +635,7 @@ def stage_decisions(agency, call, sector, by):
             comments = consolidated_comments(case) if case.state == CaseState.SCORED else {}
             context = {"case": case, "application": case.application, "comments": comments,
                        "criteria": criteria(case.call), "link": settings.SITE_URL.rstrip("/") + decision_url(case)}
-            with translation.override(language):
-                subject = " ".join(render_to_string("evaluation/email/decision_subject.txt", context).split())
-                body = render_to_string("evaluation/email/decision_body.txt", context)
+            subject, body = render_mail("evaluation/email/decision", context, language)
             decision = Decision.objects.filter(case=case).first() or Decision(case=case)
             decision.outcome, decision.status, decision.language = case.outcome, DecisionStatus.STAGED, language
             decision.recipients = [u.email for u in users]

@@ -10,16 +10,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process, utils
 
 from eplus.core.audit import acting_as
+from eplus.core.mail import send_templated_mail
 
 from . import validators
 from .models import (
@@ -284,10 +283,7 @@ def complete_registration(user, fields, *, registrant_role=Role.LEGAL_REPRESENTA
 
 def _send(template, recipient_email, context, language=None):
     language = language or translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        subject = " ".join(render_to_string(f"organisations/email/{template}_subject.txt", context).split())
-        body = render_to_string(f"organisations/email/{template}_body.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient_email])
+    send_templated_mail(f"organisations/email/{template}", context, recipient_email, language)
 
 
 def _language_for_email(email, fallback=None):

@@ -28,14 +28,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, history, record
+from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur, format_eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
 
@@ -517,10 +516,7 @@ def notify(users, template, context):
     sent = 0
     for user in users:
         data = {"user": user, "site": site, **context}
-        with translation.override(getattr(user, "email_language", None) or settings.LANGUAGE_CODE):
-            subject = " ".join(render_to_string(f"projects/email/{template}_subject.txt", data).split())
-            body = render_to_string(f"projects/email/{template}_body.txt", data)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        send_templated_mail(f"projects/email/{template}", data, user.email, language_of(user))
         sent += 1
     return sent
 

@@ -11,13 +11,12 @@ from datetime import date
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eplus.core.audit import acting_as, snapshot
+from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur
 
 from . import public
@@ -398,10 +397,7 @@ def send_card_mail(card, template, recipients, extra=None):
     link = settings.SITE_URL.rstrip("/")
     for user in recipients:
         context = {"card": card, "user": user, "site": link, **(extra or {})}
-        with translation.override(getattr(user, "email_language", None) or settings.LANGUAGE_CODE):
-            subject = " ".join(render_to_string(f"results/email/{template}_subject.txt", context).split())
-            body = render_to_string(f"results/email/{template}_body.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        send_templated_mail(f"results/email/{template}", context, user.email, language_of(user))
     return len(recipients)
 
 
