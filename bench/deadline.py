@@ -53,7 +53,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -176,7 +176,7 @@ def make_schedule(n, *, window=60.0, saves=4, late=12, last_seconds_share=0.05, 
         plans.append(plan)
     order = list(range(n))
     rng.shuffle(order)  # applicant indices are not grouped by kind
-    for plan, new_index in zip(plans, order):
+    for plan, new_index in zip(plans, order, strict=True):
         plan.index = new_index
     plans.sort(key=lambda p: p.index)
     return plans
@@ -210,7 +210,7 @@ class DbState:
     post_counts: dict = field(default_factory=dict)  # app -> submit POSTs sent (from the client)
 
 
-def verify(events, db):
+def verify(events, db):  # noqa: C901 - to be split (issue 10)
     """(lost, late_accepted, duplicated, details) from the client's events and the database's state."""
     deadline = db.deadline
     acked_saves = [e for e in events if e.kind == "save" and e.status == 200]
@@ -374,7 +374,7 @@ def make_data(n, words, seed, log):
         email = f"applicant{i:04d}@bench.example.org"
         user = User.objects.create_user(email, password=None, first_name="Fictional", last_name=f"Applicant {i}")
         applicant_org = organisation("LV", 3 * i, member=user)
-        partners = [organisation(country, 3 * i + k) for k, country in zip((1, 2), rng.sample(countries[1:], 2))]
+        partners = [organisation(country, 3 * i + k) for k, country in zip((1, 2), rng.sample(countries[1:], 2), strict=True)]
         application = services.create_application(user, applicant_org, call, "VET")
         for partner in partners:
             services.add_participant(application, partner.oid, "partner", user)
@@ -697,7 +697,7 @@ def run_load(port, applicants, plans, deadline, timeout, seed):
             errors.append(f"applicant {applicant.index}: {type(exc).__name__}: {exc}")
 
     threading.stack_size(512 * 1024)
-    threads = [threading.Thread(target=target, args=(a, p), daemon=True) for a, p in zip(applicants, plans)]
+    threads = [threading.Thread(target=target, args=(a, p), daemon=True) for a, p in zip(applicants, plans, strict=True)]
     for thread in threads:
         thread.start()
     end = deadline + 10 + 2 * timeout

@@ -120,7 +120,7 @@ class Generator:
             starts = np.flatnonzero(forms == 1)
             ends = np.append(starts[1:], len(words))
             chosen = self.rng.random(len(starts)) < share
-            for s, e in zip(starts[chosen], ends[chosen]):
+            for s, e in zip(starts[chosen], ends[chosen], strict=True):
                 words[s:e] = self.random_words(e - s)
         return words, forms
 
@@ -266,7 +266,7 @@ def signature_comparison(apps, num_perm, sample=200):
         m.update_batch(values.tolist())
         theirs.append(m.hashvalues)
     t_theirs = time.perf_counter() - t0
-    if not all(np.array_equal(a, b) for a, b in zip(ours, theirs)):
+    if not all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True)):
         raise SystemExit("numpy signatures differ from datasketch's")
     n = len(shingles)
     return {

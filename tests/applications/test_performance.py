@@ -3,9 +3,7 @@ memoised programme reference data (and its invalidation), and upper bounds on th
 a submission, so a regression shows here before it shows in ``./run bench deadline``."""
 
 import importlib
-from datetime import timedelta
 
-import pytest
 from django.apps import apps
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
@@ -15,7 +13,7 @@ from eplus.applications.models import Section, Status, Submission, SubmissionPar
 from eplus.programme import rules as engine
 from eplus.programme.models import Call, Country
 
-from .conftest import context_data, make_organisation, make_ready, make_user, save
+from .conftest import context_data, make_organisation, make_ready, save
 
 
 def snapshot_others(application):

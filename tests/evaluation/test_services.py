@@ -40,7 +40,7 @@ def _score(case, first, second, consolidator=None):
     """Assign two experts, have them declare and submit ``first`` and ``second`` score dicts."""
     officer = f.officer()
     experts = [_expert(), _expert()]
-    for expert, role, scores in zip(experts, (AssignmentRole.FIRST, AssignmentRole.SECOND), (first, second)):
+    for expert, role, scores in zip(experts, (AssignmentRole.FIRST, AssignmentRole.SECOND), (first, second), strict=True):
         a = services.assign(case, expert, role, officer)
         services.declare(a, True, "", expert)
         services.save_assessment(a, scores, {k: "Justified." for k in scores}, expert, submit=True)

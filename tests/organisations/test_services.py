@@ -1,6 +1,6 @@
 import re
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.core import mail
@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from eplus.core.audit import history
 from eplus.organisations import services, workflow
-from eplus.organisations.models import Invitation, IssuedOID, Membership, Organisation, RegistrationDraft, Role
+from eplus.organisations.models import IssuedOID, Membership, Organisation, RegistrationDraft, Role
 from eplus.organisations.sweep import sweep
 
 from .conftest import VALID_LV_REG, VALID_LV_VAT, make_officer, make_organisation, make_user

@@ -68,7 +68,7 @@ def new_row(i, partners=3):
     }
     for n in (1, 2, 3):
         values = chosen[n - 1] if n <= len(chosen) else ("",) * 6
-        for (pattern, _key), value in zip(opendata.PARTNER_COLUMNS, values):
+        for (pattern, _key), value in zip(opendata.PARTNER_COLUMNS, values, strict=True):
             row[pattern.format(n=n)] = value
     return [row[h] for h in NEW_HEADER]
 
@@ -116,7 +116,7 @@ def export_table(client, **params):
 def by_key(header, row):
     """{column key: value} of a row, keys as the importer understands the header."""
     values = {}
-    for name, value in zip(header, row):
+    for name, value in zip(header, row, strict=True):
         key = importer.column_key(name)
         if key is not None:
             values[key] = importer._text(value)
@@ -217,7 +217,7 @@ def test_export_has_the_commission_columns_and_applies_the_search_filters(client
     table = export_table(client)
     assert table[0][:len(opendata.BASE_COLUMNS)] == [h for h, _k in opendata.BASE_COLUMNS]
     assert opendata.EU_GRANT_COLUMN in table[0] and "Partner 1 name" in table[0] and "Partner 2 name" not in table[0]
-    rows = {r[table[0].index("Project Identifier")]: dict(zip(table[0], r)) for r in table[1:]}
+    rows = {r[table[0].index("Project Identifier")]: dict(zip(table[0], r, strict=True)) for r in table[1:]}
     assert rows[card.identifier]["Participating countries"] == "LV,LT"
     assert rows[card.identifier]["Is Good Practice"] == "No"
     assert rows[other.identifier]["Is Good Practice"] == "Yes"

@@ -84,7 +84,7 @@ def test_private_list_pages_constant_queries(page, client, lv01, coordinator, pa
     for n in (1, 3):
         _retire_earlier_cards()
         cards = []
-        for i in range(n):
+        for _ in range(n):
             card = services.publish_project_card(card_data(lv01, coordinator, [partner_org]))
             cards.append(card)
         for j in range(n):

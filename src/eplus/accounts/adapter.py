@@ -8,7 +8,6 @@ from allauth.core.internal.ratelimit import parse_rates
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 LANGUAGE_CODES = {"en", "lv"}

@@ -76,6 +76,6 @@ class User(AuditedModel, AbstractUser):
     @property
     def must_use_mfa(self):
         """MFA is enforced for agency staff, experts and administrators; optional for applicants."""
-        from eplus.core.scoping import is_agency_staff
+        from eplus.programme.scoping import is_agency_staff
 
         return self.is_staff or self.is_superuser or is_agency_staff(self) or self.is_expert

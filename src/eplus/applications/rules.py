@@ -10,7 +10,7 @@ Lists use :func:`visible_applications`, so a list never shows what the detail pa
 import rules
 from django.db.models import Exists, OuterRef
 
-from eplus.core.scoping import staff_agency_ids
+from eplus.programme.scoping import staff_agency_ids
 
 from .models import AccessLevel
 from .services import has_level

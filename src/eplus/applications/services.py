@@ -870,9 +870,3 @@ def store_pdf(submission, pdf_bytes):
     submission.refresh_from_db()
     return submission
 
-
-def decision_released(application):
-    """Whether the agency has released its decision on the application (kept by the evaluation app)."""
-    from eplus.evaluation.models import Case
-
-    return Case.objects.filter(application=application, decision_status="released").exists()

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 
 from eplus.accounts.decorators import sensitive_action
 from eplus.core import time as clock
-from eplus.core.scoping import is_agency_staff
+from eplus.programme.scoping import is_agency_staff
 from eplus.organisations.services import memberships_for
 from eplus.programme.models import Call
 from eplus.programme.services import open_calls
 
 from . import forms as F
-from . import services
+from . import outcomes, services
 from .models import AccessLevel, ApplicationAccess, IncidentReport, Section, SectionVersion, Submission
 from .rules import agency_incidents, visible_applications
 
@@ -114,7 +114,7 @@ def detail(request, pk):
             # An autosave only stores its own section's status: the others are brought up to date here.
             Section.objects.filter(pk=section.pk).update(status=status)
     context.update(rows=rows, submission=services.current_submission(application),
-                   decision_released=services.decision_released(application))
+                   decision_released=outcomes.decision_released(application))
     return render(request, "applications/detail.html", context)
 
 

@@ -70,8 +70,9 @@ INSTALLED_APPS = [
     "eplus.evaluation",
     "eplus.projects",
     "eplus.results",
-    "eplus.notifications",
     "eplus.api",
+    "eplus.home",
+    "eplus.demo",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "eplus.core.context_processors.navigation",
+                "eplus.home.context_processors.navigation",
             ],
         },
     },

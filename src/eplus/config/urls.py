@@ -5,14 +5,15 @@ from django.views.i18n import set_language
 
 from eplus.api.urls import api
 from eplus.core import views as core_views
+from eplus.home import views as home_views
 
 # The admin log-in goes through allauth, so it asks for the second factor like every other log-in.
 admin.site.login = secure_admin_login(admin.site.login)
 
 # URLs are not language-prefixed: the language comes from the user's choice (cookie / session).
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("", home_views.home, name="home"),
+    path("dashboard/", home_views.dashboard, name="dashboard"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
     path("privacy/", core_views.privacy, name="privacy"),

@@ -6,3 +6,10 @@ class EvaluationConfig(AppConfig):
     name = "eplus.evaluation"
     label = "evaluation"
     verbose_name = _("Assessment and selection")
+
+    def ready(self):
+        from eplus.applications.outcomes import register_decision_provider
+
+        from .queries import decision_released
+
+        register_decision_provider(decision_released)

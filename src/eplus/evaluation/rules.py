@@ -1,6 +1,6 @@
 """Who may see what in the back office, as ``rules`` predicates and the matching queryset filters.
 
-- agency officers and administrators: the cases of their own agency (``eplus.core.scoping``);
+- agency officers and administrators: the cases of their own agency (``eplus.programme.scoping``);
   another agency's case is a 404;
 - experts: only the assignments made to them, and the application only after declaring no conflict;
 - applicants: the released decision of their own applications (``visible_applications``).
@@ -8,7 +8,7 @@
 
 import rules
 
-from eplus.core.scoping import for_agency_staff, staff_agency_ids
+from eplus.programme.scoping import for_agency_staff, staff_agency_ids
 
 from .models import Assignment, Case, Decision, DecisionStatus
 

@@ -27,6 +27,8 @@ from eplus.core.mail import language_of, render_mail, send_templated_mail
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
 from eplus.programme.models import AgencyMembership, BudgetEnvelope
+from eplus.projects.services import create_project
+from eplus.results.models import ProjectCard
 
 from . import scoring, selection, workflow
 from .models import (
@@ -186,10 +188,6 @@ def snapshot_text(snapshot):
 
 
 def _reference_projects(exclude_numbers):
-    try:
-        from eplus.results.models import ProjectCard
-    except ImportError:  # pragma: no cover - results app absent
-        return []
     return [(card.identifier, f"{card.title}\n\n{card.summary_en}", card.title)
             for card in ProjectCard.objects.exclude(identifier__in=exclude_numbers).exclude(summary_en="")
             .only("identifier", "title", "summary_en")]
@@ -763,11 +761,6 @@ def upload_signed(agreement, uploaded, user):
 def countersign(agreement, user):
     """The agency countersigns; the project is created in the beneficiary module with its payment schedule."""
     workflow.require("countersign", agreement.status, workflow.AGREEMENT_TRANSITIONS)
-    try:
-        from eplus.projects.services import create_project
-    except ImportError as exc:
-        raise EvaluationError(_("The beneficiary module is not available; the project cannot be created yet.")) \
-            from exc
     with acting_as(user), transaction.atomic():
         signed_on = clock.to_brussels(clock.now()).date()
         agreement.status, agreement.countersigned_at, agreement.countersigned_by = (

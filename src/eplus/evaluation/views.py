@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eplus.accounts.decorators import sensitive_action
-from eplus.core.scoping import is_agency_staff, staff_agency_ids
+from eplus.programme.scoping import is_agency_staff, staff_agency_ids
 from eplus.programme.models import Agency, Call
 
 from . import forms as F

@@ -10,7 +10,7 @@
 import rules
 from django.db.models import Q
 
-from eplus.core.scoping import staff_agency_ids
+from eplus.programme.scoping import staff_agency_ids
 
 from .models import MANAGER_ROLES, Role
 

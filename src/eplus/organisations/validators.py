@@ -96,7 +96,7 @@ def validate_vat_number(value, country_code):
         try:
             return module.validate(number)
         except StdnumError as exc:
-            raise ValidationError(_stdnum_message(exc, what), code="invalid_vat")
+            raise ValidationError(_stdnum_message(exc, what), code="invalid_vat") from exc
     from stdnum.eu import vat
 
     if country_code.lower() not in vat.MEMBER_STATES:
@@ -115,7 +115,7 @@ def validate_vat_number(value, country_code):
     try:
         return vat.validate(number)
     except StdnumError as exc:
-        raise ValidationError(_stdnum_message(exc, what), code="invalid_vat")
+        raise ValidationError(_stdnum_message(exc, what), code="invalid_vat") from exc
 
 
 def validate_registration_number(value, country_code):
@@ -134,7 +134,7 @@ def validate_registration_number(value, country_code):
     try:
         return _module(path).compact(_module(path).validate(number))
     except StdnumError as exc:
-        raise ValidationError(_stdnum_message(exc, _("registration number")), code="invalid_registration_number")
+        raise ValidationError(_stdnum_message(exc, _("registration number")), code="invalid_registration_number") from exc
 
 
 def validate_postcode(value, country_code):
@@ -175,5 +175,5 @@ def validate_website(value):
     except ValidationError:
         raise ValidationError(
             _("Enter a website address such as https://www.example.org."), code="invalid_url"
-        )
+        ) from None
     return url

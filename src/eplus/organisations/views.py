@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from eplus.core.scoping import is_agency_staff
+from eplus.programme.scoping import is_agency_staff
 
 from . import services, workflow
 from .forms import (

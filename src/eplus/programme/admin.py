@@ -10,7 +10,7 @@ written by ``load_programme`` only.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from eplus.core.scoping import for_agency_staff
+from eplus.programme.scoping import for_agency_staff
 
 from .models import (
     Action, Agency, AgencyMembership, BudgetEnvelope, Call, Country, Priority, ReferenceDataRelease, Topic,

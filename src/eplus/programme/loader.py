@@ -85,7 +85,7 @@ def load_programme(data_dir=DATA_DIR, force=False):
     return results
 
 
-def load_file(path, force=False):
+def load_file(path, force=False):  # noqa: C901 - to be split (issue 10)
     path = Path(path)
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()

@@ -181,8 +181,8 @@ class ReferenceDataRelease(models.Model):
 def _money_text(value, what):
     try:
         amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError(_("%(what)s must be an amount in euros, such as 30000.00.") % {"what": what})
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError(_("%(what)s must be an amount in euros, such as 30000.00.") % {"what": what}) from exc
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(_("%(what)s must be a positive amount in euros with at most two decimals.") % {"what": what})
     return amount

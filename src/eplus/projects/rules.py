@@ -9,7 +9,7 @@ else gets a 404.
 
 import rules
 
-from eplus.core.scoping import for_agency_staff
+from eplus.programme.scoping import for_agency_staff
 
 from . import services
 from .models import Project, Report

@@ -37,6 +37,9 @@ from eplus.core.audit import acting_as, history, record
 from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur, format_eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
+from eplus.results.models import ProjectCard
+from eplus.results.services import publish_project_card
+from eplus.results.workflow import results_entered
 
 from . import finance
 from .models import (
@@ -157,10 +160,6 @@ def _memberships(organisation_ids):
 
 def _publish_card(project, application, participations):
     """The public project card (results platform). Guarded: the results app may not provide it yet."""
-    try:
-        from eplus.results.services import publish_project_card
-    except ImportError:  # pragma: no cover - the results app is built in parallel
-        return None
     summary = (((application_snapshot(application).get("sections") or {}).get("summary") or {}).get("data") or {})
     return publish_project_card({
         "identifier": project.number, "title": project.title,
@@ -173,7 +172,7 @@ def _publish_card(project, application, participations):
     })
 
 
-def create_project(application, *, signed_on, start_date, end_date, lump_sum, agreement_pdf=None, created_by=None):
+def create_project(application, *, signed_on, start_date, end_date, lump_sum, agreement_pdf=None, created_by=None):  # noqa: C901 - to be split (issue 10)
     """The project of a countersigned grant agreement (idempotent: a second call returns it)."""
     existing = Project.objects.filter(application=application).first()
     if existing is not None:
@@ -252,10 +251,6 @@ def create_project(application, *, signed_on, start_date, end_date, lump_sum, ag
 
 
 def project_card(project):
-    try:
-        from eplus.results.models import ProjectCard
-    except ImportError:  # pragma: no cover
-        return None
     return ProjectCard.objects.filter(identifier=project.number).first()
 
 
@@ -264,10 +259,6 @@ def results_submitted(project):
     card = project_card(project)
     if card is None:
         return False
-    try:
-        from eplus.results.workflow import results_entered
-    except ImportError:  # pragma: no cover - the results app is built in parallel
-        return card.results_status in ("under-review", "approved")
     return results_entered(card)
 
 
@@ -811,7 +802,6 @@ def refresh_card(project):
     card = project_card(project)
     if card is None:
         return None
-    from eplus.results.services import publish_project_card
 
     return publish_project_card({
         "identifier": card.identifier, "title": card.title, "summary_en": card.summary_en,

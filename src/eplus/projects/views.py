@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from eplus.accounts.decorators import sensitive_action
-from eplus.core.scoping import is_agency_staff
+from eplus.programme.scoping import is_agency_staff
 
 from . import finance, forms, services, workflow
 from .models import (

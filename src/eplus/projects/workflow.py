@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.money import eur, format_eur
-from eplus.core.scoping import staff_agency_ids
+from eplus.programme.scoping import staff_agency_ids
 
 from . import finance
 from .models import (

@@ -229,7 +229,7 @@ class Engine:
 _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(&|\||!|\(|\)|<\d*-?>|:[*A-D]+))")
 
 
-def parse_tsquery(text):
+def parse_tsquery(text):  # noqa: C901 - to be split (issue 10)
     """A tree ("lex", word) / ("not", t) / ("and", a, b) / ("or", a, b) for a tsquery's text, or None
     when it has phrases, prefixes or weights (the SQL path handles those) or is empty."""
     tokens, pos, text = [], 0, text or ""

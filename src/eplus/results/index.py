@@ -71,7 +71,7 @@ def _old_state(card_id):
         return None, []
     import json
 
-    row = dict(zip(ROW_FIELDS, found[:8]))
+    row = dict(zip(ROW_FIELDS, found[:8], strict=True))
     row["countries"], row["result_types"] = json.loads(row["countries"]), json.loads(row["result_types"])
     return row, list(found[8] or [])
 

@@ -8,7 +8,7 @@
 
 import rules
 
-from eplus.core.scoping import for_agency_staff, staff_agency_ids
+from eplus.programme.scoping import for_agency_staff, staff_agency_ids
 from eplus.organisations.models import MANAGER_ROLES
 
 from .models import ProjectCard

@@ -19,7 +19,6 @@ from eplus.core.audit import acting_as, snapshot
 from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur
 
-from . import public
 from .models import (
     CardOrganisation, Contact, ProjectCard, ProjectStatus, Result, ResultFile, ResultsStatus, ResultType,
 )
@@ -125,7 +124,7 @@ CARD_FIELDS = ("title", "summary_en", "programme", "key_action", "action", "acti
                "website")
 
 
-def publish_project_card(data):
+def publish_project_card(data):  # noqa: C901 - to be split (issue 10)
     """Create (or update, by identifier) the public card of a project from plain data.
 
     ``data`` keys: identifier, title, summary_en, action_type (e.g. "KA220-VET"), key_action, action

@@ -79,7 +79,7 @@ EXECUTABLE_MAGIC = (
 )
 
 
-def sniff(head):
+def sniff(head):  # noqa: C901 - to be split (issue 10)
     """The kind of file the first bytes show (a key of KINDS), 'executable', or None if unknown."""
     if any(head.startswith(magic) for magic in EXECUTABLE_MAGIC):
         return "executable"
@@ -230,8 +230,9 @@ def process_logo(fileobj, filename):
             thumb.thumbnail(THUMBNAIL_SIZE)
             out = io.BytesIO()
             thumb.save(out, format="PNG")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError):
-        raise ValidationError(_("The logo could not be read as an image. Upload a PNG, JPEG, GIF or WebP image."))
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
+        raise ValidationError(_("The logo could not be read as an image. Upload a PNG, JPEG, GIF or WebP image.")) \
+            from exc
     fileobj.seek(0)
     extension = {"png": ".png", "jpeg": ".jpg", "gif": ".gif", "webp": ".webp"}[kind]
     base = uuid.uuid4().hex

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from eplus.core.scoping import is_agency_staff
+from eplus.programme.scoping import is_agency_staff
 
 from . import public, search as search_module, services, workflow
 from .forms import (
@@ -534,8 +534,8 @@ def flag(request, identifier, which):
             target = reverse("results:project", args=[card.identifier])
         else:
             raise Http404
-    except PermissionDenied:
-        raise Http404
+    except PermissionDenied as exc:
+        raise Http404 from exc
     except workflow.TransitionError as exc:
         messages.error(request, str(exc))
         return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/results/")

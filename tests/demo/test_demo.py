@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from eplus.accounts.models import User
-from eplus.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, PEOPLE, current_code, load_demo
+from eplus.demo.loader import DEMO_PASSWORD, DEMO_TOTP_SECRET, PEOPLE, current_code, load_demo
 from eplus.organisations.models import Organisation
 
 
@@ -55,9 +55,21 @@ def test_load_demo_command_prints_the_log_ins(programme, capsys):
 
 
 @pytest.mark.django_db
+def test_load_demo_refuses_in_production(programme, settings):
+    from django.core.management.base import CommandError
+
+    from eplus.accounts.models import User
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="demo only"):
+        call_command("load_demo")
+    assert not User.objects.filter(email__endswith="@demo.eplus.example").exists()
+
+
+@pytest.mark.django_db
 def test_demo_has_a_draft_application_and_a_public_project_with_a_hidden_result(programme, client):
     from eplus.applications.models import Application
-    from eplus.core.demo import DEMO_APPLICATION_TITLE, DEMO_PROJECT
+    from eplus.demo.loader import DEMO_APPLICATION_TITLE, DEMO_PROJECT
 
     load_demo()
     load_demo()

@@ -1,4 +1,4 @@
-from eplus.core.scoping import is_agency_staff
+from eplus.programme.scoping import is_agency_staff
 
 
 def navigation(request):

@@ -1,7 +1,7 @@
 import pytest
 
 from eplus.accounts.models import User
-from eplus.core.scoping import for_agency_staff, is_agency_staff
+from eplus.programme.scoping import for_agency_staff, is_agency_staff
 from eplus.programme.models import Agency, AgencyMembership, Country
 
 

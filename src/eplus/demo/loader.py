@@ -9,10 +9,24 @@ current codes.
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.conf import settings
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+
+from eplus.accounts.models import User
+from eplus.applications import services as applications
+from eplus.applications.models import Application
+from eplus.organisations import services as organisation_services
+from eplus.organisations import workflow as organisation_workflow
+from eplus.organisations.models import Organisation
+from eplus.programme.models import Agency, AgencyMembership, Call
+from eplus.results import services as results
+from eplus.results import workflow as results_workflow
+from eplus.results.models import ProjectCard
 
 DEMO_DOMAIN = "demo.eplus.example"
 DEMO_PASSWORD = "Erasmus-Demo-2026!"
@@ -96,10 +110,6 @@ ORGANISATIONS = (
 
 
 def _person(spec):
-    from allauth.account.models import EmailAddress
-
-    from eplus.accounts.models import User
-
     user = User.objects.filter(email=spec.email).first()
     if user is None:
         user = User.objects.create_user(
@@ -112,8 +122,6 @@ def _person(spec):
 
 
 def _agency_role(user, spec):
-    from eplus.programme.models import Agency, AgencyMembership
-
     if not spec.agency_role:
         return
     agency = Agency.objects.get(code="LV01")
@@ -121,29 +129,23 @@ def _agency_role(user, spec):
 
 
 def _authenticator(user):
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def _organisation(spec, users, officer):
-    from eplus.organisations import services, workflow
-    from eplus.organisations.models import Organisation
-
     fields = spec["fields"]
     existing = Organisation.objects.filter(
         country_id=fields["country"], registration_number=fields["registration_number"]
     ).first()
     if existing is not None:
         return existing
-    organisation = services.complete_registration(
+    organisation = organisation_services.complete_registration(
         users[spec["owner"]], fields, registrant_role=spec["role"], confirm_different=True
     )
     if spec["certified"]:
         if organisation.country_id == "LV":
-            workflow.certify(organisation, officer)
+            organisation_workflow.certify(organisation, officer)
         else:  # no demo officer in the other countries' agencies: recorded as the demo loader's doing
             organisation.status = Organisation.Status.CERTIFIED
             organisation.validated_at = timezone.now()
@@ -165,10 +167,6 @@ DEMO_PROJECT = {
 
 def _application(users, organisations):
     """A KA220 draft of the demo applicant for the (provisional) 2027 call, with its partners added."""
-    from eplus.applications import services as applications
-    from eplus.applications.models import Application
-    from eplus.programme.models import Call
-
     existing = Application.objects.filter(title=DEMO_APPLICATION_TITLE).first()
     call = Call.objects.filter(action__code="KA220", deadline__gt=timezone.now()).order_by("deadline").first()
     if existing is not None or call is None:
@@ -187,10 +185,6 @@ def _application(users, organisations):
 
 def _project_card(users, organisations):
     """A finished 2024 project on the results platform, with one public and one hidden result, approved."""
-    from eplus.results import services as results
-    from eplus.results import workflow
-    from eplus.results.models import ProjectCard
-
     card = ProjectCard.objects.filter(identifier=DEMO_PROJECT["identifier"]).first()
     if card is not None:
         return card
@@ -208,8 +202,8 @@ def _project_card(users, organisations):
                         description_en="Working notes of the partners, not for publication.",
                         link="https://coast-apprentices.demo.eplus.example/notes", public_flag=False)
     results.mark_final_report_submitted(card)
-    workflow.submit_for_review(card, applicant)
-    workflow.approve(card, users["officer"], "Clear descriptions; thank you.")
+    results_workflow.submit_for_review(card, applicant)
+    results_workflow.approve(card, users["officer"], "Clear descriptions; thank you.")
     results.mark_project_finalised(card)
     return card
 
@@ -244,8 +238,6 @@ def login_lines(people):
 
 def current_code():
     """The current TOTP code of the demo authenticators."""
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
     counters = list(yield_hotp_counters_from_time())
     now = counters[len(counters) // 2]
     return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, now))

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from eplus.core.demo import DEMO_TOTP_SECRET, current_code
+from eplus.demo.loader import DEMO_TOTP_SECRET, current_code
 
 
 class Command(BaseCommand):
