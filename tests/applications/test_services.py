@@ -11,6 +11,7 @@ from eplus.applications import services
 from eplus.applications.models import (
     AccessLevel, Application, ApplicationAccess, Section, SectionStatus, SectionVersion, Status, Submission,
 )
+from eplus.core.files import MAX_DOCUMENT_BYTES
 from eplus.core.models import AuditEvent
 from eplus.organisations.models import Role
 from eplus.programme.models import Agency, Call
@@ -302,10 +303,10 @@ def test_after_the_deadline_nothing_changes(clock, application, coordinator):
 # --- files --------------------------------------------------------------------------------------------
 
 def test_annex_size_limit(application, coordinator):
-    exact = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (services.MAX_FILE_BYTES - 5))
+    exact = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 5))
     annex = services.add_annex(application, "declaration-on-honour", exact, coordinator)
-    assert annex.size == services.MAX_FILE_BYTES and annex.content_type == "application/pdf"
-    too_big = SimpleUploadedFile("bigger.pdf", b"%PDF-" + b"0" * (services.MAX_FILE_BYTES - 4))
+    assert annex.size == MAX_DOCUMENT_BYTES and annex.content_type == "application/pdf"
+    too_big = SimpleUploadedFile("bigger.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 4))
     with pytest.raises(ValidationError, match="15 MB"):
         services.add_annex(application, "declaration-on-honour", too_big, coordinator)
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from eplus.results import services
 from eplus.results.models import ResultFile
-from eplus.results.uploads import MAX_RESULT_FILE_BYTES, LimitedUploadHandler, check_content, sniff
+from eplus.core.files import check_content, sniff
+from eplus.results.uploads import MAX_RESULT_FILE_BYTES, LimitedUploadHandler
 
 from .conftest import add_result
 

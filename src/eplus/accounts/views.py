@@ -8,7 +8,6 @@ from allauth.account.models import EmailAddress, EmailConfirmationHMAC, Login
 from allauth.account.views import confirm_email as allauth_confirm_email
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from eplus.accounts.decorators import sensitive_action
 from eplus.accounts.forms import AccountDataForm, PrivacyAcceptanceForm, ResendVerificationForm, SetPasswordForm
+from eplus.core.permissions import permission_required, public
 
 INVALID, EXPIRED, USED, VALID = "invalid", "expired", "used", "valid"
 
@@ -41,6 +41,7 @@ def inspect_key(key):
     return VALID, address
 
 
+@public
 @sensitive_post_parameters("password1", "password2")
 def confirm_email(request, key):
     """The link in the verification e-mail: confirm the address and choose the password.
@@ -73,6 +74,7 @@ def confirm_email(request, key):
     return render(request, "account/set_password_from_link.html", {"form": form, "email": address.email})
 
 
+@public
 def resend_verification(request):
     """Ask for a new verification link. The answer never reveals whether an account exists."""
     form = ResendVerificationForm(request.POST or None)
@@ -88,7 +90,7 @@ def resend_verification(request):
     return render(request, "account/verification_link_problem.html", {"state": "resend", "form": form})
 
 
-@login_required
+@permission_required("accounts.manage_own_account")
 @sensitive_action(allow_get=True)
 def account_data(request):
     """The user's name and e-mail language. Changing them needs a recent re-authentication."""
@@ -100,7 +102,7 @@ def account_data(request):
     return render(request, "account/account_data.html", {"form": form})
 
 
-@login_required
+@permission_required("accounts.manage_own_account")
 def accept_privacy(request):
     """Asks a signed-in person who has not yet accepted the privacy notice (e.g. after an OpenID
     Connect log-in, which has no sign-up form) to accept it; then goes on to where they were heading."""

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, diff, record
+from eplus.core.files import check_document
 from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership, Organisation
@@ -40,8 +41,6 @@ from .models import (
     SubmissionParty, Withdrawal,
 )
 
-MAX_FILE_BYTES = 15 * 1024 * 1024
-MAGIC = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 INCIDENT_HOURS_DEFAULT = 2
 
 # Engine sections (programme.rules) → form sections of the task list.
@@ -781,25 +780,8 @@ def withdraw(application, user, reason=""):
 # --- files ---------------------------------------------------------------------------------------------
 
 def check_file(uploaded):
-    """(content type, size, sha256) of an upload, read in chunks; only PDF, PNG and JPEG by their content."""
-    size = getattr(uploaded, "size", None)
-    if size is not None and size > MAX_FILE_BYTES:
-        raise ValidationError(_("%(name)s is larger than 15 MB; upload a smaller file.") % {"name": uploaded.name})
-    digest, total, head = hashlib.sha256(), 0, b""
-    uploaded.seek(0)
-    for chunk in uploaded.chunks():
-        if len(head) < 16:
-            head += chunk[:16]
-        total += len(chunk)
-        if total > MAX_FILE_BYTES:
-            raise ValidationError(_("%(name)s is larger than 15 MB; upload a smaller file.") % {"name": uploaded.name})
-        digest.update(chunk)
-    uploaded.seek(0)
-    content_type = next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
-    if content_type is None:
-        raise ValidationError(_("%(name)s is not a PDF, PNG or JPEG file; upload one of those.")
-                              % {"name": uploaded.name})
-    return content_type, total, digest.hexdigest()
+    """(content type, size, sha256) of an annex or screenshot: PDF, PNG or JPEG by their content."""
+    return check_document(uploaded, _("%(name)s is not a PDF, PNG or JPEG file; upload one of those."))
 
 
 def add_annex(application, kind, uploaded, user, organisation=None):

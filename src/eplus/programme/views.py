@@ -1,10 +1,13 @@
 from django.shortcuts import render
 from django.utils import timezone
 
+from eplus.core.permissions import public
+
 from .models import Call
 from .services import open_calls
 
 
+@public
 def calls(request):
     """Public list of calls: open ones (soonest deadline first), then recent closed ones."""
     now = timezone.now()

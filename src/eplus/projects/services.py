@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, history, record
+from eplus.core.files import check_document
 from eplus.core.mail import language_of, send_templated_mail
 from eplus.core.money import eur, format_eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
@@ -47,8 +48,6 @@ from .models import (
     Report, ReportKind, ReportStatus, ReportVersion,
 )
 
-MAX_DECLARATION_BYTES = 15 * 1024 * 1024
-MAGIC = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 TEXT_SECTIONS = ("activities", "participants", "results", "impact", "dissemination")
 LEVEL_RANK = {None: 0, AccessLevel.VIEW: 1, AccessLevel.EDIT: 2}
 
@@ -339,25 +338,9 @@ def save_report(report, user, *, language, sections, prefinancing_used=None):
 
 
 def check_file(uploaded):
-    """(content type, size, sha256) of a PDF, PNG or JPEG recognised by its content, read in chunks."""
-    size = getattr(uploaded, "size", None)
-    if size is not None and size > MAX_DECLARATION_BYTES:
-        raise ValidationError(_("%(name)s is larger than 15 MB; upload a smaller file.") % {"name": uploaded.name})
-    digest, total, head = hashlib.sha256(), 0, b""
-    uploaded.seek(0)
-    for chunk in uploaded.chunks():
-        if len(head) < 16:
-            head += chunk[:16]
-        total += len(chunk)
-        if total > MAX_DECLARATION_BYTES:
-            raise ValidationError(_("%(name)s is larger than 15 MB; upload a smaller file.") % {"name": uploaded.name})
-        digest.update(chunk)
-    uploaded.seek(0)
-    kind = next((k for magic, k in MAGIC if head.startswith(magic)), None)
-    if kind is None:
-        raise ValidationError(_("%(name)s is not a PDF, PNG or JPEG file; attach the signed declaration on honour "
-                                "as one of those.") % {"name": uploaded.name})
-    return kind, total, digest.hexdigest()
+    """(content type, size, sha256) of a signed declaration on honour: PDF, PNG or JPEG by its content."""
+    return check_document(uploaded, _("%(name)s is not a PDF, PNG or JPEG file; attach the signed declaration on "
+                                      "honour as one of those."))
 
 
 def attach_declaration(report, uploaded, user):

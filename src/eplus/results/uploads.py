@@ -18,6 +18,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 
+from eplus.core.files import KINDS, check_content, sniff
+
 MAX_RESULT_FILE_BYTES = 100 * 1024 * 1024  # 100 MB per file (DOMAIN §8)
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 MAX_LOGO_PIXELS = 40_000_000
@@ -38,99 +40,6 @@ def too_large_message(name=""):
                  "(104 857 600 bytes): make it smaller or split it, then upload it again.") % {"name": name}
     return _("The file is larger than 100 MB. Each file may be at most 100 MB (104 857 600 bytes): "
              "make it smaller or split it, then upload it again.")
-
-
-# --- content sniffing --------------------------------------------------------------------------
-
-# kind: (content type, extensions that may carry it)
-KINDS = {
-    "pdf": ("application/pdf", {".pdf"}),
-    "png": ("image/png", {".png"}),
-    "jpeg": ("image/jpeg", {".jpg", ".jpeg"}),
-    "gif": ("image/gif", {".gif"}),
-    "webp": ("image/webp", {".webp"}),
-    "zip": ("application/zip", {".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub", ".h5p"}),
-    "ole": ("application/x-ole-storage", {".doc", ".xls", ".ppt"}),
-    "mp4": ("video/mp4", {".mp4", ".m4v", ".m4a", ".mov"}),
-    "mp3": ("audio/mpeg", {".mp3"}),
-    "text": ("text/plain", {".txt", ".csv", ".md", ".tsv", ".srt", ".vtt"}),
-}
-OFFICE_TYPES = {
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".odp": "application/vnd.oasis.opendocument.presentation",
-    ".epub": "application/epub+zip",
-    ".doc": "application/msword",
-    ".xls": "application/vnd.ms-excel",
-    ".ppt": "application/vnd.ms-powerpoint",
-    ".csv": "text/csv",
-}
-
-EXECUTABLE_MAGIC = (
-    b"MZ",  # Windows PE / DOS
-    b"\x7fELF",  # Linux and other Unix
-    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",  # Mach-O
-    b"\xca\xfe\xba\xbe",  # Mach-O universal (and Java class files)
-    b"#!",  # scripts with an interpreter line
-    b"\x00asm",  # WebAssembly
-)
-
-
-def sniff(head):  # noqa: C901 - to be split (issue 10)
-    """The kind of file the first bytes show (a key of KINDS), 'executable', or None if unknown."""
-    if any(head.startswith(magic) for magic in EXECUTABLE_MAGIC):
-        return "executable"
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if head and b"\x00" not in head:
-        text = head.lstrip(b"\xef\xbb\xbf")
-        try:
-            text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # A multi-byte character cut at the end of the sample is still text.
-            if exc.start < len(text) - 4:
-                return None
-        return "text"
-    return None
-
-
-def check_content(head, filename):
-    """(content type) for an allowed file whose name fits its content; ValidationError otherwise."""
-    kind = sniff(head)
-    extension = os.path.splitext(filename or "")[1].lower()
-    if kind == "executable":
-        raise ValidationError(_("%(name)s is a program or script, which cannot be published as a result. "
-                                "Upload a document, image, video, audio file or archive instead.")
-                              % {"name": filename})
-    if kind is None:
-        raise ValidationError(_("The type of %(name)s could not be recognised from its content. Allowed are "
-                                "PDF, images (PNG, JPEG, GIF, WebP), Office and OpenDocument files, ZIP "
-                                "archives, MP4 video, MP3 audio and plain text or CSV.") % {"name": filename})
-    content_type, extensions = KINDS[kind]
-    if extension not in extensions:
-        raise ValidationError(_("The content of %(name)s is not what its name says: it is a %(kind)s file. "
-                                "Rename it with one of these endings: %(endings)s.")
-                              % {"name": filename, "kind": kind.upper(), "endings": ", ".join(sorted(extensions))})
-    return OFFICE_TYPES.get(extension, content_type)
 
 
 # --- streaming ------------------------------------------------------------------------------

@@ -365,7 +365,9 @@ def _result_form(request, identifier, result_id):
             upload = data.get("file")
             try:
                 if upload is not None:  # check the file before creating anything
-                    from .uploads import check_content, HEAD
+                    from eplus.core.files import check_content
+
+                    from .uploads import HEAD
 
                     upload.seek(0)
                     check_content(upload.read(HEAD), upload.name)
