@@ -152,13 +152,13 @@ def test_private_files_only_for_managers_and_agency(client, card, coordinator_us
 def test_flags_through_views(client, card, officer, commission_user):
     services.mark_project_finalised(card)
     client.force_login(officer)
-    assert client.post(reverse("results:flag", args=[card.identifier, "success-story"]),
+    assert client.post(reverse("results:flag_success_story", args=[card.identifier]),
                        {"value": "yes"}).status_code == 404
-    client.post(reverse("results:flag", args=[card.identifier, "good-practice"]), {"value": "yes"})
+    client.post(reverse("results:flag_good_practice", args=[card.identifier]), {"value": "yes"})
     client.force_login(commission_user)
-    assert client.post(reverse("results:flag", args=[card.identifier, "good-practice"]),
+    assert client.post(reverse("results:flag_good_practice", args=[card.identifier]),
                        {"value": "yes"}).status_code == 404
-    client.post(reverse("results:flag", args=[card.identifier, "success-story"]), {"value": "yes"})
+    client.post(reverse("results:flag_success_story", args=[card.identifier]), {"value": "yes"})
     card.refresh_from_db()
     assert card.good_practice and card.success_story
     page = client.get(reverse("results:search"), {"good_practice": "yes"}).content.decode()

@@ -6,7 +6,7 @@ def _organisation_saved(sender, instance, created, raw=False, **kwargs):
     """Keep the cards' copies of an organisation's public fields in step with the Organisation row."""
     if raw or created:
         return
-    from .services import refresh_from_organisation
+    from .publishing import refresh_from_organisation
 
     refresh_from_organisation(instance)
 

@@ -9,6 +9,7 @@ from . import public
 
 
 class NewResultsFeed(Feed):
+    permission = None  # public (core.permissions): anyone may read the feed
     feed_type = Atom1Feed
     title = _("Newly published project results")
     subtitle = _("Results of Erasmus+ projects, newest first.")

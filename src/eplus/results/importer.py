@@ -1,7 +1,7 @@
 """Import of the Commission's per-call-year project lists (CSV or XLSX) into public project cards.
 
 Used by ``./run manage import_project_list FILE``. Rows are read one at a time (csv reader or openpyxl
-read-only) and each goes through :func:`eplus.results.services.publish_project_card` — the same code
+read-only) and each goes through :func:`eplus.results.publishing.publish_project_card` — the same code
 path as the projects app — so the import is idempotent by ``Project Identifier`` (a second run
 updates the cards) and every card is audited and indexed for search.
 
@@ -316,7 +316,7 @@ class ImportReport:
 def import_rows(path, *, agency=None, dry_run=False, progress=None):
     """Import the file; returns an ImportReport. ``progress(done)`` is called after every row."""
     from .models import ProjectCard
-    from .services import publish_project_card
+    from .publishing import publish_project_card
 
     from eplus.programme.models import Agency
 

@@ -8,6 +8,8 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from eplus.core.permissions import public
+
 from . import opendata
 from .forms import SearchForm
 
@@ -23,6 +25,7 @@ def _site(request):
     return request.build_absolute_uri("/").rstrip("/")
 
 
+@public
 def opendata_page(request):
     query_string = request.GET.urlencode()
     return render(request, "results/opendata.html", {
@@ -30,6 +33,7 @@ def opendata_page(request):
     })
 
 
+@public
 def projects_csv(request):
     query, filters = _search_input(request)
     response = StreamingHttpResponse(opendata.csv_chunks(query, filters, _site(request)),
@@ -39,6 +43,7 @@ def projects_csv(request):
     return response
 
 
+@public
 def projects_xlsx(request):
     query, filters = _search_input(request)
     handle = opendata.xlsx_tempfile(query, filters, _site(request))
@@ -48,6 +53,7 @@ def projects_xlsx(request):
     return response
 
 
+@public
 def catalogue(request):
     data = opendata.catalogue(_site(request) if request else settings.SITE_URL, opendata.last_modified())
     return HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/ld+json")

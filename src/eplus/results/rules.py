@@ -3,15 +3,21 @@
 - anyone: the public projection (eplus.results.public)
 - legal representatives and contact persons of the coordinating organisation: edit the card
 - staff of the card's agency: review the results, flag good practice
-- users with the Commission role: flag success stories
+- users with the Commission role: flag success stories (of public, finalised cards)
+
+The views declare these permissions and find their object with the loaders at the end, which look
+in the queryset filter beside the predicate: a card the user may not act on is a 404.
 """
 
 import rules
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
-from eplus.programme.scoping import for_agency_staff, staff_agency_ids
 from eplus.organisations.models import MANAGER_ROLES
+from eplus.programme.scoping import for_agency_staff, is_agency_staff, staff_agency_ids
 
-from .models import ProjectCard
+from . import public
+from .models import ProjectCard, ResultFile
 
 
 @rules.predicate
@@ -34,10 +40,33 @@ def is_commission(user):
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_commission", False))
 
 
+@rules.predicate
+def is_staff_of_an_agency(user):
+    return is_agency_staff(user)
+
+
+@rules.predicate
+def is_public_file(user, record):
+    return record is not None and public.public_files_qs().filter(pk=record.pk).exists()
+
+
+@rules.predicate
+def manages_file_card(user, record):
+    return record is not None and is_card_manager(user, record.result.card)
+
+
+@rules.predicate
+def reviews_file_card(user, record):
+    return record is not None and is_card_agency_staff(user, record.result.card)
+
+
+rules.add_perm("results.list_own_cards", rules.is_authenticated)
 rules.add_perm("results.edit_card", is_card_manager)
+rules.add_perm("results.review_queue", is_staff_of_an_agency)
 rules.add_perm("results.review_card", is_card_agency_staff)
 rules.add_perm("results.flag_good_practice", is_card_agency_staff)
 rules.add_perm("results.flag_success_story", is_commission)
+rules.add_perm("results.download_file", is_public_file | manages_file_card | reviews_file_card)
 
 
 def editable_cards(user, queryset=None):
@@ -53,3 +82,39 @@ def reviewable_cards(user, queryset=None):
     """Cards of the user's agencies (same rule as results.review_card); other agencies' cards: none."""
     queryset = ProjectCard.objects.all() if queryset is None else queryset
     return for_agency_staff(queryset, user)
+
+
+def success_story_cards(user, queryset=None):
+    """Cards the user may flag as a success story (results.flag_success_story): public ones, for the Commission."""
+    queryset = public.public_cards() if queryset is None else queryset
+    return queryset if is_commission(user) else queryset.none()
+
+
+def downloadable_files(user):
+    """Result files the user may download (results.download_file): public ones, and every file of the
+    cards the user manages or reviews."""
+    return ResultFile.objects.filter(
+        Q(pk__in=public.public_files_qs().values("pk"))
+        | Q(result__card__in=editable_cards(user).values("pk"))
+        | Q(result__card__in=reviewable_cards(user).values("pk")))
+
+
+# --- loaders for the views' declared permissions (the object from the queryset above, or 404) --------
+
+def editable_card(request, identifier, **_kwargs):
+    return get_object_or_404(editable_cards(request.user).select_related("coordinator", "agency"),
+                             identifier=identifier)
+
+
+def reviewable_card(request, identifier, **_kwargs):
+    return get_object_or_404(reviewable_cards(request.user).select_related("agency", "coordinator"),
+                             identifier=identifier)
+
+
+def success_story_card(request, identifier, **_kwargs):
+    return get_object_or_404(success_story_cards(request.user), identifier=identifier)
+
+
+def downloadable_file(request, file_id):
+    return get_object_or_404(downloadable_files(request.user).select_related("result__card__coordinator"),
+                             pk=file_id)

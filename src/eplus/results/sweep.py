@@ -7,7 +7,8 @@ from django.db import transaction
 
 from eplus.core.time import to_brussels
 
-from . import index, services, workflow
+from . import index, workflow
+from .notify import coordinator_recipients, send_card_mail
 from .models import ProjectCard, ResultsStatus
 
 
@@ -26,8 +27,8 @@ def sweep(now):
             workflow.open_for_submission(card, now)
             card.submission_invited_at = now
             card.save(audit_verb="invite-to-submit-results")
-            recipients = services.coordinator_recipients(card)
-        services.send_card_mail(card, "invitation", recipients)
+            recipients = coordinator_recipients(card)
+        send_card_mail(card, "invitation", recipients)
         invited += 1
     return {"results_invitations": invited,
             "search_frequent_terms_refreshed": int(index.refresh_frequent_terms_if_stale())}

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from eplus.core.audit import acting_as
 from eplus.core.time import to_brussels
 
-from . import services
+from .notify import agency_recipients, coordinator_recipients, send_card_mail
+from .page_cache import bump_public_cache, public_changed
+from .publishing import stamp_published_results
 from .models import ProjectCard, ResultsStatus, ReviewEvent
 from .rules import is_card_agency_staff, is_card_manager, is_commission
 
@@ -101,8 +103,8 @@ def submit_for_review(card, user, now=None):
         snapshot, digest = submission_snapshot(card)
         ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.SUBMITTED, actor=user, snapshot=snapshot,
                                    snapshot_sha256=digest)
-    services.send_card_mail(card, "submitted", services.agency_recipients(card))
-    services.bump_public_cache()
+    send_card_mail(card, "submitted", agency_recipients(card))
+    bump_public_cache()
     return card
 
 
@@ -124,8 +126,8 @@ def return_with_comments(card, officer, comment, now=None):
         card.results_status = S.RETURNED
         card.save(audit_verb="return-results", audit_reason=comment)
         ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.RETURNED, comment=comment, actor=officer)
-    services.send_card_mail(card, "returned", services.coordinator_recipients(card), {"comment": comment})
-    services.bump_public_cache()
+    send_card_mail(card, "returned", coordinator_recipients(card), {"comment": comment})
+    bump_public_cache()
     return card
 
 
@@ -139,9 +141,9 @@ def approve(card, officer, comment="", now=None):
         ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.APPROVED, comment=(comment or "").strip(),
                                    actor=officer)
         if card.is_finalised:
-            services._stamp_published_results(card, now)
-    services.send_card_mail(card, "approved", services.coordinator_recipients(card))
-    services.public_changed(card)
+            stamp_published_results(card, now)
+    send_card_mail(card, "approved", coordinator_recipients(card))
+    public_changed(card)
     return card
 
 
@@ -152,9 +154,11 @@ def _flag(card, user, field, value, allowed, verb):
             raise PermissionDenied(f"may not {verb}")
         if not card.is_finalised:
             raise TransitionError(_("Only finalised projects can be flagged."))
+        if getattr(card, field) == bool(value):
+            return card  # already so: a second click changes nothing
         setattr(card, field, bool(value))
         card.save(audit_verb=verb if value else f"un{verb}")
-    services.public_changed(card)
+    public_changed(card)
     return card
 
 

@@ -1,0 +1,30 @@
+"""Who hears about a card's review, and the e-mail they get (through core.mail)."""
+
+from django.conf import settings
+
+from eplus.core.mail import language_of, send_templated_mail
+from eplus.organisations.models import MANAGER_ROLES
+from eplus.programme.models import AgencyMembership
+
+
+def coordinator_recipients(card):
+    """Users who manage the card: legal representatives and contact persons of the coordinator."""
+    if not card.coordinator_id:
+        return []
+    return [m.user for m in card.coordinator.memberships.filter(role__in=MANAGER_ROLES).select_related("user")]
+
+
+def agency_recipients(card):
+    """Active staff of the card's agency."""
+    if not card.agency_id:
+        return []
+    return [m.user for m in AgencyMembership.objects.filter(
+        agency_id=card.agency_id, role__in=AgencyMembership.STAFF_ROLES, active=True).select_related("user")]
+
+
+def send_card_mail(card, template, recipients, extra=None):
+    link = settings.SITE_URL.rstrip("/")
+    for user in recipients:
+        context = {"card": card, "user": user, "site": link, **(extra or {})}
+        send_templated_mail(f"results/email/{template}", context, user.email, language_of(user))
+    return len(recipients)
