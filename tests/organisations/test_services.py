@@ -10,7 +10,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from eplus.core.audit import history
-from eplus.organisations import services, workflow
+from eplus.organisations import members, queries, registration, workflow
 from eplus.organisations.models import IssuedOID, Membership, Organisation, RegistrationDraft, Role
 from eplus.organisations.sweep import sweep
 
@@ -35,7 +35,7 @@ def registration_fields(country="LV", **extra):
 
 @pytest.mark.django_db
 def test_issued_oids_have_the_format_and_are_recorded():
-    oid = services.issue_oid()
+    oid = registration.issue_oid()
     assert OID.match(oid)
     assert IssuedOID.objects.filter(oid=oid).exists()
 
@@ -44,7 +44,7 @@ def test_issued_oids_have_the_format_and_are_recorded():
 def test_oid_collision_draws_again():
     IssuedOID.objects.create(oid="E11111111")
     draws = iter(["E11111111", "E11111111", "E22222222"])
-    assert services.issue_oid(candidate=lambda: next(draws)) == "E22222222"
+    assert registration.issue_oid(candidate=lambda: next(draws)) == "E22222222"
 
 
 @pytest.mark.django_db
@@ -53,14 +53,14 @@ def test_oid_is_never_reused_after_the_organisation_is_deleted(lv):
     oid = organisation.oid
     organisation.delete()
     draws = iter([oid, "E33333333"])
-    assert services.issue_oid(candidate=lambda: next(draws)) == "E33333333"
+    assert registration.issue_oid(candidate=lambda: next(draws)) == "E33333333"
 
 
 @pytest.mark.django_db
 def test_oid_issuance_gives_up_when_every_draw_collides():
     IssuedOID.objects.create(oid="E44444444")
     with pytest.raises(RuntimeError):
-        services.issue_oid(candidate=lambda: "E44444444", attempts=3)
+        registration.issue_oid(candidate=lambda: "E44444444", attempts=3)
 
 
 @pytest.mark.postgres
@@ -72,7 +72,7 @@ def test_twenty_parallel_registrations_get_twenty_distinct_oids(lv, pool, monkey
     if pool:  # draw from only 30 OIDs so that concurrent registrations really collide and retry
         import random
 
-        monkeypatch.setattr(services, "new_oid_candidate", lambda: f"E{random.randint(10_000_000, 10_000_000 + pool - 1)}")
+        monkeypatch.setattr(registration, "new_oid_candidate", lambda: f"E{random.randint(10_000_000, 10_000_000 + pool - 1)}")
     users = [make_user() for _ in range(20)]
     barrier = threading.Barrier(20)
     oids, errors = [], []
@@ -83,7 +83,7 @@ def test_twenty_parallel_registrations_get_twenty_distinct_oids(lv, pool, monkey
 
         try:
             barrier.wait()
-            organisation = services.complete_registration(
+            organisation = registration.complete_registration(
                 users[index], registration_fields(legal_name=f"Parallel School Number {index:02d} Alpha{'x' * index}",
                                                   registration_number=f"LT-CODE-{index}", country="LT",
                                                   vat_number="", postcode="LT-01100"),
@@ -118,7 +118,7 @@ def test_twenty_parallel_registrations_get_twenty_distinct_oids(lv, pool, monkey
 def test_complete_registration_creates_organisation_member_and_audit(lv):
     user = make_user()
     draft = RegistrationDraft.objects.create(owner=user, data={"identity": {"legal_name": "x"}})
-    organisation = services.complete_registration(
+    organisation = registration.complete_registration(
         user, registration_fields(), registrant_role=Role.CONTACT_PERSON, draft=draft
     )
     assert OID.match(organisation.oid)
@@ -138,7 +138,7 @@ def test_complete_registration_creates_organisation_member_and_audit(lv):
 ])
 def test_complete_registration_refuses_invalid_data(lv, field, value):
     with pytest.raises(ValidationError) as exc:
-        services.complete_registration(make_user(), registration_fields(**{field: value}))
+        registration.complete_registration(make_user(), registration_fields(**{field: value}))
     assert field in exc.value.message_dict
     assert Organisation.objects.count() == 0
 
@@ -146,10 +146,10 @@ def test_complete_registration_refuses_invalid_data(lv, field, value):
 @pytest.mark.django_db
 def test_duplicates_need_confirmation(lv):
     existing = make_organisation(lv, legal_name="Daugava Adult Learning Centre")
-    with pytest.raises(services.DuplicateOrganisation) as exc:
-        services.complete_registration(make_user(), registration_fields())
+    with pytest.raises(registration.DuplicateOrganisation) as exc:
+        registration.complete_registration(make_user(), registration_fields())
     assert [d.organisation for d in exc.value.duplicates] == [existing]
-    organisation = services.complete_registration(make_user(), registration_fields(), confirm_different=True)
+    organisation = registration.complete_registration(make_user(), registration_fields(), confirm_different=True)
     assert organisation.oid != existing.oid
 
 
@@ -159,9 +159,9 @@ def test_find_duplicates_by_number_and_by_similar_name(lv, lt):
     similar = make_organisation(lv, legal_name="Riga Technical School")
     make_organisation(lt, legal_name="Riga Technical School")  # other country: not a duplicate
     make_organisation(lv, legal_name="Liepaja Music Academy")
-    found = services.find_duplicates("LV", "4000 3245 752", "Riga Technical Schol")
+    found = queries.find_duplicates("LV", "4000 3245 752", "Riga Technical Schol")
     assert {d.organisation for d in found} == {same_number, similar}
-    assert services.find_duplicates("LV", "", "Valmiera Sports Club") == []
+    assert queries.find_duplicates("LV", "", "Valmiera Sports Club") == []
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -171,15 +171,15 @@ def test_search_is_fuzzy_and_filters(lv, lt):
     riga = make_organisation(lv, legal_name="Riga Technical School", vat_number=VALID_LV_VAT,
                              registration_number=VALID_LV_REG)
     vilnius = make_organisation(lt, legal_name="Vilnius Art Academy")
-    assert services.search_organisations(name="Riga Tehnical Scool") == [riga]
-    assert services.search_organisations(name="Riga Tehnical Scool", country="LT") == []
-    assert services.search_organisations(country="LT") == [vilnius]
-    assert services.search_organisations(oid=riga.oid.lower()) == [riga]
-    assert services.search_organisations(registration_number="4000-3245-752") == [riga]
-    assert services.search_organisations(vat_number="lv 40003245752") == [riga]
-    assert services.search_organisations(vat_number="40003245752") == [riga]
-    assert services.search_organisations() == []
-    assert services.search_organisations(name="Completely unrelated words") == []
+    assert queries.search_organisations(name="Riga Tehnical Scool") == [riga]
+    assert queries.search_organisations(name="Riga Tehnical Scool", country="LT") == []
+    assert queries.search_organisations(country="LT") == [vilnius]
+    assert queries.search_organisations(oid=riga.oid.lower()) == [riga]
+    assert queries.search_organisations(registration_number="4000-3245-752") == [riga]
+    assert queries.search_organisations(vat_number="lv 40003245752") == [riga]
+    assert queries.search_organisations(vat_number="40003245752") == [riga]
+    assert queries.search_organisations() == []
+    assert queries.search_organisations(name="Completely unrelated words") == []
 
 
 # --- drafts and sweep --------------------------------------------------------------------------
@@ -189,13 +189,13 @@ def test_sweep_purges_drafts_a_year_after_their_last_edit_and_is_idempotent(sett
     settings.ORGANISATION_DRAFT_RETENTION_DAYS = 365
     user = make_user()
     with freeze_time("2026-01-01 10:00:00"):
-        old = services.save_draft_step(None, user, "identity", {"legal_name": "Old"})
+        old = registration.save_draft_step(None, user, "identity", {"legal_name": "Old"})
     with freeze_time("2026-06-01 10:00:00"):
-        recent = services.save_draft_step(None, user, "identity", {"legal_name": "Recent"})
+        recent = registration.save_draft_step(None, user, "identity", {"legal_name": "Recent"})
     with freeze_time("2026-12-31 10:00:00"):
         assert sweep(timezone.now()) == {"drafts_purged": 0}  # 364 days: kept
     with freeze_time("2027-01-02 10:00:00"):
-        assert list(services.drafts_for(user)) == [recent]
+        assert list(registration.drafts_for(user)) == [recent]
         assert sweep(timezone.now()) == {"drafts_purged": 1}
         assert sweep(timezone.now()) == {"drafts_purged": 0}
     assert not RegistrationDraft.objects.filter(pk=old.pk).exists()
@@ -206,9 +206,9 @@ def test_sweep_purges_drafts_a_year_after_their_last_edit_and_is_idempotent(sett
 def test_editing_a_draft_extends_its_life():
     user = make_user()
     with freeze_time("2026-01-01"):
-        draft = services.save_draft_step(None, user, "identity", {"legal_name": "A"})
+        draft = registration.save_draft_step(None, user, "identity", {"legal_name": "A"})
     with freeze_time("2026-12-01"):
-        services.save_draft_step(draft, user, "address", {"city": "Riga"})
+        registration.save_draft_step(draft, user, "address", {"city": "Riga"})
     with freeze_time("2027-06-01"):
         assert sweep(timezone.now()) == {"drafts_purged": 0}
     draft.refresh_from_db()
@@ -222,14 +222,14 @@ def test_invitation_is_sent_accepted_once_and_logged_when_email_differs(lv):
     rep = make_user()
     organisation = make_organisation(lv, member=rep)
     invitee = make_user("someone.else@example.org", email_language="lv")
-    invitation, raw = services.invite_member(organisation, "invited@example.org", Role.MEMBER, rep)
+    invitation, raw = members.invite_member(organisation, "invited@example.org", Role.MEMBER, rep)
     assert len(mail.outbox) == 1 and raw in mail.outbox[0].body
     assert invitation.token_hash != raw  # only a hash is stored
-    membership = services.accept_invitation(raw, invitee)
+    membership = members.accept_invitation(raw, invitee)
     assert membership.role == Role.MEMBER
     assert "accepted by account someone.else@example.org" in history(invitation).get(verb="accept").reason
-    with pytest.raises(services.InvitationError, match="already been used"):
-        services.accept_invitation(raw, make_user())
+    with pytest.raises(members.InvitationError, match="already been used"):
+        members.accept_invitation(raw, make_user())
 
 
 @pytest.mark.django_db
@@ -238,14 +238,14 @@ def test_invitation_expires(lv, settings):
     rep = make_user()
     organisation = make_organisation(lv, member=rep)
     with freeze_time("2026-03-01"):
-        _invitation, raw = services.invite_member(organisation, "x@example.org", Role.MEMBER, rep)
+        _invitation, raw = members.invite_member(organisation, "x@example.org", Role.MEMBER, rep)
     with freeze_time("2026-03-14 23:00"):
-        services.get_invitation(raw)
+        members.get_invitation(raw)
     with freeze_time("2026-03-15 00:00:01"):
-        with pytest.raises(services.InvitationError, match="expired"):
-            services.accept_invitation(raw, make_user())
-    with pytest.raises(services.InvitationError, match="not valid"):
-        services.get_invitation("nonsense")
+        with pytest.raises(members.InvitationError, match="expired"):
+            members.accept_invitation(raw, make_user())
+    with pytest.raises(members.InvitationError, match="not valid"):
+        members.get_invitation("nonsense")
 
 
 @pytest.mark.django_db
@@ -253,7 +253,7 @@ def test_one_person_acts_for_several_organisations(lv):
     person = make_user()
     first = make_organisation(lv, legal_name="First School", member=person)
     second = make_organisation(lv, legal_name="Second School", member=person, role=Role.MEMBER)
-    assert [m.organisation for m in services.memberships_for(person)] == [first, second]
+    assert [m.organisation for m in queries.memberships_for(person)] == [first, second]
 
 
 @pytest.mark.django_db
@@ -261,15 +261,15 @@ def test_last_legal_representative_cannot_be_removed_or_demoted(lv):
     rep = make_user()
     organisation = make_organisation(lv, member=rep)
     membership = Membership.objects.get(user=rep)
-    with pytest.raises(services.MembershipError):
-        services.remove_member(membership, rep)
-    with pytest.raises(services.MembershipError):
-        services.change_role(membership, Role.MEMBER, rep)
+    with pytest.raises(members.MembershipError):
+        members.remove_member(membership, rep)
+    with pytest.raises(members.MembershipError):
+        members.change_role(membership, Role.MEMBER, rep)
     other = make_user()
     Membership.objects.create(organisation=organisation, user=other, role=Role.LEGAL_REPRESENTATIVE)
-    services.change_role(membership, Role.MEMBER, rep)
+    members.change_role(membership, Role.MEMBER, rep)
     assert Membership.objects.get(user=rep).role == Role.MEMBER
-    services.remove_member(Membership.objects.get(user=rep), other)
+    members.remove_member(Membership.objects.get(user=rep), other)
     assert not Membership.objects.filter(user=rep).exists()
 
 
@@ -314,6 +314,6 @@ def test_core_sweep_runs_the_organisations_sweeper():
 
     user = make_user()
     with freeze_time("2020-01-01"):
-        services.save_draft_step(None, user, "identity", {"legal_name": "Old"})
+        registration.save_draft_step(None, user, "identity", {"legal_name": "Old"})
     assert run_sweep(timezone.now())["organisations"] == {"drafts_purged": 1}
     assert run_sweep(timezone.now())["organisations"] == {"drafts_purged": 0}

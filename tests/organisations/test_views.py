@@ -5,7 +5,7 @@ from django.db import connection
 from django.urls import reverse
 
 from eplus.organisations.models import Membership, Organisation, RegistrationDraft, Role
-from eplus.organisations import services
+from eplus.organisations import registration
 
 from .conftest import VALID_LV_REG, VALID_LV_VAT, make_officer, make_organisation, make_user, mark_reauthenticated
 
@@ -306,11 +306,11 @@ def test_my_organisations_constant_queries(client, lv, django_assert_num_queries
     user = make_user()
     client.force_login(user)
     make_organisation(lv, legal_name="Org A", member=user)
-    services.save_draft_step(None, user, "identity", {"legal_name": "Draft A"})
+    registration.save_draft_step(None, user, "identity", {"legal_name": "Draft A"})
     one = _count(client, reverse("organisations:mine"))
     for name in ("Org B", "Org C"):
         make_organisation(lv, legal_name=name, member=user)
-        services.save_draft_step(None, user, "identity", {"legal_name": f"Draft {name}"})
+        registration.save_draft_step(None, user, "identity", {"legal_name": f"Draft {name}"})
     with django_assert_num_queries(one):
         page = client.get(reverse("organisations:mine")).content.decode()
     assert "Org C" in page and "Draft Org C" in page

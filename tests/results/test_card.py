@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from eplus.core.audit import history
-from eplus.results import public, services
+from eplus.results import public, publishing
 from eplus.results.models import CardOrganisation, ProjectCard
 
 from .conftest import card_data
@@ -33,7 +33,7 @@ def test_organisation_change_flows_into_the_card(card, coordinator):
 
 
 def test_historical_card_without_organisation_rows(lv01):
-    card = services.publish_project_card(card_data(lv01, partners=[{"name": "Old Partner", "country": "ee"}]))
+    card = publishing.publish_project_card(card_data(lv01, partners=[{"name": "Old Partner", "country": "ee"}]))
     assert card.coordinator is None
     assert list(card.organisations.values_list("name", "country")) == [("Historic Coordinator", "LV"),
                                                                       ("Old Partner", "EE")]
@@ -41,8 +41,8 @@ def test_historical_card_without_organisation_rows(lv01):
 
 def test_publishing_again_updates_by_identifier(lv01, coordinator):
     data = card_data(lv01, coordinator)
-    services.publish_project_card(data)
-    services.publish_project_card({**data, "title": "Renamed project"})
+    publishing.publish_project_card(data)
+    publishing.publish_project_card({**data, "title": "Renamed project"})
     assert ProjectCard.objects.filter(identifier=data["identifier"]).count() == 1
     card = ProjectCard.objects.get(identifier=data["identifier"])
     assert card.title == "Renamed project"
@@ -53,9 +53,9 @@ def test_card_needs_identifier_and_title(lv01):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.publish_project_card({**card_data(lv01), "identifier": ""})
+        publishing.publish_project_card({**card_data(lv01), "identifier": ""})
     with pytest.raises(ValidationError):
-        services.publish_project_card({**card_data(lv01), "title": " "})
+        publishing.publish_project_card({**card_data(lv01), "title": " "})
 
 
 def test_public_card_dict_has_no_people(card):

@@ -10,7 +10,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from eplus.results import search, services, workflow
+from eplus.results import editing, publishing, search, workflow
 
 from .conftest import add_pdf, add_result, card_data, finalised_card_with_secrets
 
@@ -27,10 +27,10 @@ PUBLIC_MARK = "Open welding handbook"
 def leaky(card, coordinator_user, officer, lv01, coordinator):
     card, public_result, hidden = finalised_card_with_secrets(card, coordinator_user, officer)
     # A second project: results approved but the project not finalised yet -> nothing public.
-    other = services.publish_project_card(card_data(lv01, coordinator, title="Second otter-free project"))
+    other = publishing.publish_project_card(card_data(lv01, coordinator, title="Second otter-free project"))
     result = add_result(other, coordinator_user, title="Premature ottertitle")
     add_pdf(result, coordinator_user, name="premature-otter.pdf")
-    services.mark_final_report_submitted(other)
+    publishing.mark_final_report_submitted(other)
     other.refresh_from_db()
     workflow.submit_for_review(other, coordinator_user)
     workflow.approve(other, officer)
@@ -164,7 +164,7 @@ def test_hidden_results_and_unpublished_contacts_never_leak(channel, client, lea
 def test_published_contact_does_appear(client, leaky, coordinator_user):
     card = leaky["card"]
     # Still under the approved lock? Contacts are card data, editable after approval.
-    services.save_contact(card, coordinator_user, name="Visible Person", email="visible@school.example",
+    editing.save_contact(card, coordinator_user, name="Visible Person", email="visible@school.example",
                           published=True)
     page = client.get(reverse("results:project", args=[card.identifier])).content.decode()
     assert "visible@school.example" in page and "quokka.hidden@school.example" not in page

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from eplus.results import importer, opendata
+from eplus.results import importer, opendata, publishing
 from eplus.results.models import CardOrganisation, ProjectCard
 
 from .conftest import card_data
@@ -210,9 +210,7 @@ def test_a_file_that_is_not_a_project_list_is_refused_clearly(tmp_path, lv01):
 
 def test_export_has_the_commission_columns_and_applies_the_search_filters(client, card, lv01, coordinator,
                                                                            partner_org):
-    from eplus.results import services
-
-    other = services.publish_project_card(card_data(lv01, {"name": "Solo school", "country": "EE"},
+    other = publishing.publish_project_card(card_data(lv01, {"name": "Solo school", "country": "EE"},
                                                     title="Estonian robotics", good_practice=True))
     table = export_table(client)
     assert table[0][:len(opendata.BASE_COLUMNS)] == [h for h, _k in opendata.BASE_COLUMNS]

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from eplus.results import index, services, workflow
+from eplus.results import editing, index, publishing, workflow
 from eplus.results.models import ProjectCard
 
 from .conftest import add_pdf, add_result, card_data
@@ -15,14 +15,14 @@ from .conftest import add_pdf, add_result, card_data
 def _approved_finalised(lv01, coordinator, partner_org, user, officer, n, results_per_card=1):
     cards = []
     for i in range(n):
-        card = services.publish_project_card(card_data(lv01, coordinator, [partner_org], title=f"Counted {i}"))
+        card = publishing.publish_project_card(card_data(lv01, coordinator, [partner_org], title=f"Counted {i}"))
         for j in range(results_per_card if i == 0 else 1):
             add_pdf(add_result(card, user, title=f"Counted result {i}-{j}"), user)
-        services.mark_final_report_submitted(card)
+        publishing.mark_final_report_submitted(card)
         card.refresh_from_db()
         workflow.submit_for_review(card, user)
         workflow.approve(card, officer)
-        services.mark_project_finalised(card)
+        publishing.mark_project_finalised(card)
         cards.append(card)
     return cards
 
@@ -85,11 +85,11 @@ def test_private_list_pages_constant_queries(page, client, lv01, coordinator, pa
         _retire_earlier_cards()
         cards = []
         for _ in range(n):
-            card = services.publish_project_card(card_data(lv01, coordinator, [partner_org]))
+            card = publishing.publish_project_card(card_data(lv01, coordinator, [partner_org]))
             cards.append(card)
         for j in range(n):
             add_pdf(add_result(cards[0], coordinator_user, title=f"R{j}"), coordinator_user)
-            services.save_contact(cards[0], coordinator_user, name=f"C{j}")
+            editing.save_contact(cards[0], coordinator_user, name=f"C{j}")
         user = officer if page in ("review_queue", "review") else coordinator_user
         client.force_login(user)
         url = (reverse(f"results:{page}", args=[cards[0].identifier]) if page in ("edit", "review")

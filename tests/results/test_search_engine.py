@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from eplus.results import facets, index, search, services, workflow
+from eplus.results import facets, index, page_cache, publishing, search, workflow
 from eplus.results.models import ProjectCard
 
 from .conftest import add_result, card_data
@@ -62,7 +62,7 @@ def _publish_some(lv01, lt01, coordinator, partner_org):
         agency = lt01 if i == 3 else lv01
         partners = [partner_org] if i % 3 else [partner_org, {"name": f"Extra {i}", "country": "EE"}]
         title = f"Green welding skills {i}" if i < 4 else f"Robotics club {i}"
-        cards.append(services.publish_project_card(card_data(agency, coordinator, partners, title=title,
+        cards.append(publishing.publish_project_card(card_data(agency, coordinator, partners, title=title,
                                                              call_year=2020 + i)))
     return cards
 
@@ -86,20 +86,20 @@ def test_engine_equals_sql_path_and_plain_counts(monkeypatch, lv01, lt01, coordi
     # Publish events after the engine was loaded: it re-reads the changed cards only.
     full_version = facets._STATE["engine"].full_version
     add_result(cards[0], coordinator_user, title="Welding handbook", link="https://h.example")
-    services.mark_final_report_submitted(cards[0])
+    publishing.mark_final_report_submitted(cards[0])
     cards[0].refresh_from_db()
     workflow.submit_for_review(cards[0], coordinator_user)
     workflow.approve(cards[0], officer)
-    services.mark_project_finalised(cards[0])
+    publishing.mark_project_finalised(cards[0])
     workflow.flag_good_practice(cards[0], officer)
-    services.publish_project_card(card_data(lv01, {"name": "New school", "country": "FI"}, title="Green new"))
+    publishing.publish_project_card(card_data(lv01, {"name": "New school", "country": "FI"}, title="Green new"))
     # cards[2] loses its frequent words, cards[4] gains one.
-    services.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[2].identifier,
+    publishing.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[2].identifier,
                                             title="Robotics only", summary_en="Robotics."))
-    services.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[4].identifier,
+    publishing.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[4].identifier,
                                             title="Green robotics now"))
     ProjectCard.objects.filter(pk=cards[1].pk).update(published_at=None)
-    services.reindex(cards[1])
+    page_cache.reindex(cards[1])
     _compare_all(monkeypatch)
     assert facets._STATE["engine"].full_version == full_version  # incremental, no full reload
     assert _postings_in_table() == _postings_from_rows()  # kept exact on every publish event

@@ -6,7 +6,7 @@ same rows as the per-card indexing."""
 import pytest
 from django.db import connection
 
-from eplus.results import index, public, search, services, workflow
+from eplus.results import index, page_cache, public, publishing, search, workflow
 from eplus.results.models import FacetCount, ProjectCard, SearchRow
 
 from .conftest import add_result, card_data
@@ -50,7 +50,7 @@ def test_counts_stay_exact_through_publish_events(lv01, lt01, coordinator, partn
         agency = lt01 if i == 3 else lv01
         partners = [partner_org] if i % 3 else [partner_org, {"name": f"Extra {i}", "country": "EE"}]
         title = f"Green welding skills {i}" if i < 4 else f"Robotics club {i}"
-        cards.append(services.publish_project_card(card_data(agency, coordinator, partners, title=title)))
+        cards.append(publishing.publish_project_card(card_data(agency, coordinator, partners, title=title)))
     index.refresh_frequent_terms(share=0.3)
     terms = set(FacetCount.objects.exclude(term="").values_list("term", flat=True))
     assert {"weld", "green"} <= terms  # the frequent terms have stored counts
@@ -61,38 +61,38 @@ def test_counts_stay_exact_through_publish_events(lv01, lt01, coordinator, partn
         add_result(card, coordinator_user, title="Welding handbook", link="https://h.example")
         add_result(card, coordinator_user, title="Hidden photo", public_flag=False, result_type="photo",
                        link="https://p.example")
-        services.mark_final_report_submitted(card)
+        publishing.mark_final_report_submitted(card)
         card.refresh_from_db()
         workflow.submit_for_review(card, coordinator_user)
         workflow.approve(card, officer)
     _check_all()
-    services.mark_project_finalised(cards[0])
+    publishing.mark_project_finalised(cards[0])
     _check_all()
     workflow.flag_good_practice(cards[0], officer)
-    services.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[4].identifier,
+    publishing.publish_project_card(card_data(lv01, coordinator, [], identifier=cards[4].identifier,
                                             title="Green robotics now"))
-    services.publish_project_card(card_data(lv01, {"name": "New school", "country": "FI"}, title="Green new"))
+    publishing.publish_project_card(card_data(lv01, {"name": "New school", "country": "FI"}, title="Green new"))
     _check_all()
     counts = dict(FacetCount.objects.filter(term="green", facet="_total").values_list("value", "n"))
     assert counts[""] == _straight("green", {})[0]
 
     # A card taken out of the public set leaves the index and the counts.
     ProjectCard.objects.filter(pk=cards[1].pk).update(published_at=None)
-    services.reindex(cards[1])
+    page_cache.reindex(cards[1])
     assert not SearchRow.objects.filter(pk=cards[1].pk).exists()
     _check_all()
 
 
 def test_bulk_rebuild_equals_card_by_card(lv01, coordinator, partner_org, coordinator_user, officer):
     for i in range(4):
-        card = services.publish_project_card(card_data(lv01, coordinator, [partner_org], title=f"Green {i}"))
+        card = publishing.publish_project_card(card_data(lv01, coordinator, [partner_org], title=f"Green {i}"))
         if i == 0:
             add_result(card, coordinator_user, title="Welding handbook", link="https://h.example")
-            services.mark_final_report_submitted(card)
+            publishing.mark_final_report_submitted(card)
             card.refresh_from_db()
             workflow.submit_for_review(card, coordinator_user)
             workflow.approve(card, officer)
-            services.mark_project_finalised(card)
+            publishing.mark_project_finalised(card)
     fields = ("card_id", "identifier", "call_year", "action", "sector", "status", "good_practice", "success_story",
               "countries", "result_types")
     before = list(SearchRow.objects.order_by("pk").values(*fields))
@@ -109,9 +109,9 @@ def test_bulk_rebuild_equals_card_by_card(lv01, coordinator, partner_org, coordi
 
 
 def test_broad_queries_use_the_static_order_and_narrow_ones_are_ranked(monkeypatch, lv01, coordinator):
-    a = services.publish_project_card(card_data(lv01, coordinator, [], title="Green", call_year=2021,
+    a = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Green", call_year=2021,
                                                 summary_en="green green green green"))
-    b = services.publish_project_card(card_data(lv01, coordinator, [], title="Other", call_year=2024,
+    b = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Other", call_year=2024,
                                                 summary_en="one green word"))
     page, _facets = search.search("green", {})
     assert [c.pk for c in page.object_list] == [a.pk, b.pk]  # ranked: the title match first
@@ -128,7 +128,7 @@ def test_the_sweep_chooses_frequent_terms_again_when_the_cards_outgrow_them(monk
     monkeypatch.setattr(index, "SWEEP_MIN_CARDS", 4)
     monkeypatch.setattr(index, "FREQUENT_SHARE", 0.5)
     for i in range(4):
-        services.publish_project_card(card_data(lv01, coordinator, [], title=f"Robotics club {i}"))
+        publishing.publish_project_card(card_data(lv01, coordinator, [], title=f"Robotics club {i}"))
     assert not FrequentTerm.objects.exists()
     assert index.frequent_terms_stale(min_cards=5) is False  # too few cards to bother
     assert index.frequent_terms_stale() is True  # "robot" is in every card, not frequent yet
@@ -139,7 +139,7 @@ def test_the_sweep_chooses_frequent_terms_again_when_the_cards_outgrow_them(monk
 
     # Many cards without the word: "robot" falls under half the share and is dropped by the next sweep.
     for i in range(16):
-        services.publish_project_card(card_data(lv01, coordinator, [], title=f"Welding course {i}",
+        publishing.publish_project_card(card_data(lv01, coordinator, [], title=f"Welding course {i}",
                                                 summary_en="Welding."))
     assert index.frequent_terms_stale() is True  # 4 of 20 cards: under half of 50 %
     assert sweep(now())["search_frequent_terms_refreshed"] == 1

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from eplus.results import services
+from eplus.results import editing
 from eplus.results.models import ResultFile
 from eplus.core.files import check_content, sniff
 from eplus.results.uploads import MAX_RESULT_FILE_BYTES, LimitedUploadHandler
@@ -42,7 +42,7 @@ def test_a_100_mb_file_is_accepted_streamed_and_hashed(card, coordinator_user, t
     path = _sparse_pdf(tmp_path / "big.pdf", LIMIT)
     tracemalloc.start()
     with open(path, "rb") as f:
-        record = services.add_result_file(result, f, "big.pdf", coordinator_user)
+        record = editing.add_result_file(result, f, "big.pdf", coordinator_user)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 16 * 1024 * 1024, f"the upload used {peak} bytes of memory"
@@ -56,7 +56,7 @@ def test_100_mb_plus_one_byte_is_refused_with_a_clear_message(card, coordinator_
     result = add_result(card, coordinator_user)
     path = _sparse_pdf(tmp_path / "too-big.pdf", LIMIT + 1)
     with open(path, "rb") as f, pytest.raises(ValidationError) as exc:
-        services.add_result_file(result, f, "too-big.pdf", coordinator_user)
+        editing.add_result_file(result, f, "too-big.pdf", coordinator_user)
     assert "larger than 100 MB" in exc.value.messages[0]
     assert "too-big.pdf" in exc.value.messages[0]
     assert not ResultFile.objects.exists()
@@ -89,7 +89,7 @@ def test_limit_enforced_while_streaming_when_size_is_unknown(card, coordinator_u
 
     result = add_result(card, coordinator_user)
     with pytest.raises(ValidationError, match="larger than 100 MB"):
-        services.add_result_file(result, Unsized(LIMIT + 1), "stream.pdf", coordinator_user)
+        editing.add_result_file(result, Unsized(LIMIT + 1), "stream.pdf", coordinator_user)
     assert not ResultFile.objects.exists()
 
 
@@ -102,7 +102,7 @@ def test_limit_enforced_while_streaming_when_size_is_unknown(card, coordinator_u
 def test_executable_renamed_pdf_is_refused(card, coordinator_user, head):
     result = add_result(card, coordinator_user)
     with pytest.raises(ValidationError, match="program or script"):
-        services.add_result_file(result, io.BytesIO(head + b"\x00" * 100), "report.pdf", coordinator_user)
+        editing.add_result_file(result, io.BytesIO(head + b"\x00" * 100), "report.pdf", coordinator_user)
     assert not ResultFile.objects.exists()
 
 
@@ -129,15 +129,15 @@ def _png_bytes(size=(400, 300)):
 def test_logo_checked_and_thumbnail_made(card, coordinator_user):
     from PIL import Image
 
-    services.set_logo(card, io.BytesIO(_png_bytes()), "logo.png", coordinator_user)
+    editing.set_logo(card, io.BytesIO(_png_bytes()), "logo.png", coordinator_user)
     card.refresh_from_db()
     assert card.logo and card.logo_thumbnail
     with card.logo_thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert max(thumb.size) <= 240
     with pytest.raises(ValidationError, match="PNG, JPEG, GIF or WebP"):
-        services.set_logo(card, io.BytesIO(b"%PDF-1.4 not an image"), "logo.png", coordinator_user)
+        editing.set_logo(card, io.BytesIO(b"%PDF-1.4 not an image"), "logo.png", coordinator_user)
     with pytest.raises(ValidationError, match="could not be read"):
-        services.set_logo(card, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10), "logo.png", coordinator_user)
+        editing.set_logo(card, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10), "logo.png", coordinator_user)
 
 
 def _login(client, user):

@@ -3,7 +3,7 @@ from datetime import datetime, timezone as dt_timezone
 from django.urls import reverse
 from freezegun import freeze_time
 
-from eplus.results import services, workflow
+from eplus.results import publishing, workflow
 from eplus.results.models import ResultsStatus
 
 from .conftest import add_pdf, add_result, card_data, finalised_card_with_secrets
@@ -40,8 +40,8 @@ def test_unknown_project_is_404(client, db):
 def test_search_facets_and_filters(client, lv01, coordinator, partner_org, coordinator_user, officer):
     from eplus.results import search
 
-    a = services.publish_project_card(card_data(lv01, coordinator, [partner_org], title="Solar roofs for schools"))
-    services.publish_project_card(card_data(lv01, coordinator, action_type="KA210-SCH", call_year=2023,
+    a = publishing.publish_project_card(card_data(lv01, coordinator, [partner_org], title="Solar roofs for schools"))
+    publishing.publish_project_card(card_data(lv01, coordinator, action_type="KA210-SCH", call_year=2023,
                                             title="Small reading club"))
     page, facets = search.search("", {})
     assert page.paginator.count == 2
@@ -58,10 +58,10 @@ def test_search_facets_and_filters(client, lv01, coordinator, partner_org, coord
 
 
 def test_search_page_is_cached_and_invalidated_on_publish(client, lv01, coordinator):
-    services.publish_project_card(card_data(lv01, coordinator, title="Cached project one"))
+    publishing.publish_project_card(card_data(lv01, coordinator, title="Cached project one"))
     first = client.get(reverse("results:search")).content.decode()
     assert "Cached project one" in first
-    services.publish_project_card(card_data(lv01, coordinator, title="Fresh project two"))
+    publishing.publish_project_card(card_data(lv01, coordinator, title="Fresh project two"))
     assert "Fresh project two" in client.get(reverse("results:search")).content.decode()
 
 
@@ -100,7 +100,7 @@ def test_contacts_hidden_until_published(client, card, coordinator_user):
 def test_locked_card_refuses_posts_with_a_message(client, card, coordinator_user):
     result = add_result(card, coordinator_user)
     add_pdf(result, coordinator_user)
-    services.mark_final_report_submitted(card)
+    publishing.mark_final_report_submitted(card)
     client.force_login(coordinator_user)
     response = client.post(reverse("results:submit", args=[card.identifier]), follow=True)
     assert "submitted for review" in response.content.decode()
@@ -150,7 +150,7 @@ def test_private_files_only_for_managers_and_agency(client, card, coordinator_us
 
 
 def test_flags_through_views(client, card, officer, commission_user):
-    services.mark_project_finalised(card)
+    publishing.mark_project_finalised(card)
     client.force_login(officer)
     assert client.post(reverse("results:flag_success_story", args=[card.identifier]),
                        {"value": "yes"}).status_code == 404
@@ -167,7 +167,7 @@ def test_flags_through_views(client, card, officer, commission_user):
 
 def test_api_list_is_paginated(client, lv01, coordinator):
     for i in range(3):
-        services.publish_project_card(card_data(lv01, coordinator, title=f"Api project {i}"))
+        publishing.publish_project_card(card_data(lv01, coordinator, title=f"Api project {i}"))
     data = client.get("/api/v1/public/projects", {"page_size": 2}).json()
     assert data["count"] == 3 and data["pages"] == 2 and len(data["items"]) == 2 and data["next"]
     second = client.get(data["next"]).json()
@@ -190,7 +190,7 @@ def test_sweep_moves_clock(card, coordinator_user):
 def test_odd_search_input_never_fails(client, lv01, coordinator):
     from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-    services.publish_project_card(card_data(lv01, coordinator, title="Robust search project"))
+    publishing.publish_project_card(card_data(lv01, coordinator, title="Robust search project"))
 
     @hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(q=st.text(max_size=60), year=st.text(max_size=6), page=st.text(max_size=4))

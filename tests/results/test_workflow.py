@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from eplus.core.audit import history
-from eplus.results import public, services, workflow
+from eplus.results import editing, public, publishing, workflow
 from eplus.results.models import ResultsStatus, ReviewEvent
 
 from .conftest import add_pdf, add_result
@@ -38,7 +38,7 @@ def test_end_date_itself_opens_submission(card, coordinator_user):
 
 def test_final_report_opens_submission_before_the_end(card, coordinator_user):
     _ready(card, coordinator_user)
-    services.mark_final_report_submitted(card)
+    publishing.mark_final_report_submitted(card)
     card.refresh_from_db()
     assert card.results_status == ResultsStatus.AVAILABLE
     assert workflow.submit_for_review(card, coordinator_user, now=BEFORE_END).results_status == "under-review"
@@ -71,13 +71,13 @@ def test_locked_under_review_then_returned_then_approved(card, coordinator_user,
     assert any("submitted" in m.subject for m in mail.outbox) and mail.outbox[-1].to == [officer.email]
     # Locked for the coordinator.
     for attempt in (
-        lambda: services.save_result(card, coordinator_user, result=result, title="x", result_type="video",
+        lambda: editing.save_result(card, coordinator_user, result=result, title="x", result_type="video",
                                      description_en="y"),
-        lambda: services.set_website(card, "https://x.example", coordinator_user),
-        lambda: services.save_contact(card, coordinator_user, name="A"),
+        lambda: editing.set_website(card, "https://x.example", coordinator_user),
+        lambda: editing.save_contact(card, coordinator_user, name="A"),
         lambda: add_pdf(result, coordinator_user),
     ):
-        with pytest.raises(services.Locked):
+        with pytest.raises(editing.Locked):
             attempt()
     with pytest.raises(workflow.TransitionError):
         workflow.submit_for_review(card, coordinator_user, now=AFTER_END)
@@ -89,7 +89,7 @@ def test_locked_under_review_then_returned_then_approved(card, coordinator_user,
     assert card.results_status == ResultsStatus.RETURNED
     assert mail.outbox[0].to == [coordinator_user.email]
     assert "Please describe the handbook in English." in mail.outbox[0].body
-    services.save_result(card, coordinator_user, result=result, title="Handbook (EN)", result_type="handbook",
+    editing.save_result(card, coordinator_user, result=result, title="Handbook (EN)", result_type="handbook",
                          description_en="Now in English.")
     card = workflow.submit_for_review(card, coordinator_user, now=AFTER_END)
     card = workflow.approve(card, officer)
@@ -98,13 +98,13 @@ def test_locked_under_review_then_returned_then_approved(card, coordinator_user,
         "submitted", "returned", "submitted", "approved"]
     # Approved but not finalised: results still not public; once finalised, they are.
     assert public.public_results(card) == []
-    services.mark_project_finalised(card)
+    publishing.mark_project_finalised(card)
     card.refresh_from_db()
     assert [r.title for r in public.public_results(card)] == ["Handbook (EN)"]
     result.refresh_from_db()
     assert result.published_at is not None
-    with pytest.raises(services.Locked):
-        services.save_result(card, coordinator_user, result=result, title="x", result_type="video", description_en="y")
+    with pytest.raises(editing.Locked):
+        editing.save_result(card, coordinator_user, result=result, title="x", result_type="video", description_en="y")
 
 
 def test_other_agency_cannot_review(card, coordinator_user, other_officer):
@@ -124,7 +124,7 @@ def test_approve_only_under_review(card, officer):
 def test_good_practice_by_agency_on_finalised_only(card, officer, other_officer, commission_user):
     with pytest.raises(workflow.TransitionError, match="finalised"):
         workflow.flag_good_practice(card, officer)
-    services.mark_project_finalised(card)
+    publishing.mark_project_finalised(card)
     with pytest.raises(PermissionDenied):
         workflow.flag_good_practice(card, other_officer)
     with pytest.raises(PermissionDenied):
@@ -136,7 +136,7 @@ def test_good_practice_by_agency_on_finalised_only(card, officer, other_officer,
 def test_success_story_by_commission_only_on_finalised(card, officer, commission_user, coordinator_user):
     with pytest.raises(workflow.TransitionError, match="finalised"):
         workflow.flag_success_story(card, commission_user)
-    services.set_project_status(card, "finalised")
+    publishing.set_project_status(card, "finalised")
     for user in (officer, coordinator_user):
         with pytest.raises(PermissionDenied):
             workflow.flag_success_story(card, user)
@@ -147,7 +147,7 @@ def test_success_story_by_commission_only_on_finalised(card, officer, commission
 
 def test_unknown_project_status_refused(card):
     with pytest.raises(ValidationError):
-        services.set_project_status(card, "exploded")
+        publishing.set_project_status(card, "exploded")
 
 
 def test_sweep_invites_once_on_the_end_date(card, coordinator_user):
@@ -190,7 +190,7 @@ def test_submission_is_a_hashed_snapshot(card, coordinator_user, officer):
     assert event.snapshot_sha256 == hashlib.sha256(canonical).hexdigest()
     # Later edits (after a return) do not change what was submitted.
     workflow.return_with_comments(card, officer, "More please.")
-    services.save_result(card, coordinator_user, result=result, title="Changed", result_type="video",
+    editing.save_result(card, coordinator_user, result=result, title="Changed", result_type="video",
                          description_en="Changed.")
     event.refresh_from_db()
     assert event.snapshot["results"][0]["title"] == "Welding handbook"

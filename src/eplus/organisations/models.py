@@ -39,7 +39,7 @@ class IssuedOID(models.Model):
 
     Rows are never deleted (not even when the organisation is), and the primary key is the OID
     itself, so the database's unique constraint is what guarantees uniqueness, also under concurrent
-    registrations. See :func:`eplus.organisations.services.issue_oid`.
+    registrations. See :func:`eplus.organisations.registration.issue_oid`.
     """
 
     oid = models.CharField(_("OID"), max_length=9, primary_key=True)

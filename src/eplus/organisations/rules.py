@@ -9,10 +9,11 @@
 
 import rules
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
-from eplus.programme.scoping import staff_agency_ids
+from eplus.programme.scoping import is_agency_staff, staff_agency_ids
 
-from .models import MANAGER_ROLES, Role
+from .models import MANAGER_ROLES, Organisation, RegistrationDraft, Role
 
 
 def role_of(user, organisation):
@@ -54,7 +55,21 @@ def is_country_agency_staff(user, organisation):
     return bool(ids) and bool(ids & agency_ids_of_country(organisation.country_id))
 
 
+@rules.predicate
+def is_staff_of_an_agency(user):
+    return is_agency_staff(user)
+
+
+@rules.predicate
+def owns_draft(user, draft):
+    return draft is None or draft.owner_id == getattr(user, "pk", None)
+
+
 rules.add_perm("organisations.view_organisation", rules.always_allow)
+rules.add_perm("organisations.list_own", rules.is_authenticated)
+rules.add_perm("organisations.accept_invitation", rules.is_authenticated)
+rules.add_perm("organisations.edit_registration", rules.is_authenticated & owns_draft)
+rules.add_perm("organisations.validation_queue", is_staff_of_an_agency)
 rules.add_perm("organisations.register_organisation", rules.is_authenticated)
 rules.add_perm("organisations.view_organisation_private", is_member | is_country_agency_staff)
 rules.add_perm("organisations.manage_members", is_manager)
@@ -79,3 +94,31 @@ def validatable(queryset, user):
     if not ids:
         return queryset.none()
     return queryset.filter(country__agencies__in=ids).distinct()
+
+
+def own_drafts(user):
+    """Registration drafts the user may edit or delete (organisations.edit_registration): their own."""
+    if not getattr(user, "is_authenticated", False):
+        return RegistrationDraft.objects.none()
+    return RegistrationDraft.objects.filter(owner=user)
+
+
+# --- loaders for the views' declared permissions (the object, or 404) --------------------------------
+
+def organisation_by_oid(request, oid, **_kwargs):
+    return get_object_or_404(Organisation.objects.select_related("country"), oid=oid)
+
+
+def validatable_organisation(request, oid):
+    return get_object_or_404(validatable(Organisation.objects.select_related("country"), request.user), oid=oid)
+
+
+def own_draft(request, draft_id, **_kwargs):
+    return get_object_or_404(own_drafts(request.user), pk=draft_id)
+
+
+def resumable_draft(request, draft_id=None, **_kwargs):
+    """The draft of the registration wizard's URL among the user's drafts still kept (None: a new one)."""
+    from .registration import drafts_for
+
+    return get_object_or_404(drafts_for(request.user), pk=draft_id) if draft_id is not None else None

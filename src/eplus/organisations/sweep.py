@@ -1,6 +1,6 @@
 """Organisations' periodic housekeeping (run by ``./run manage sweep``): purge expired drafts."""
 
-from .services import purge_expired_drafts
+from .registration import purge_expired_drafts
 
 
 def sweep(now):

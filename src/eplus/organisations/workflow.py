@@ -12,7 +12,7 @@ from eplus.core.audit import acting_as
 
 from .models import Organisation
 from .rules import is_country_agency_staff
-from .services import notify_members
+from .members import notify_members
 
 Status = Organisation.Status
 
