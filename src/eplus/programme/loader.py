@@ -85,37 +85,44 @@ def load_programme(data_dir=DATA_DIR, force=False):
     return results
 
 
-def load_file(path, force=False):  # noqa: C901 - to be split (issue 10)
-    path = Path(path)
+def _read(path):
+    """The data file's document and SHA-256, checked for its dataset, version and items."""
     raw = path.read_bytes()
-    sha = hashlib.sha256(raw).hexdigest()
     try:
         doc = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ReferenceDataError(f"{path.name}: not valid JSON ({exc})") from exc
-    name, version = doc.get("dataset"), doc.get("version")
-    if not name or not version or not isinstance(doc.get("items"), list):
+    if not doc.get("dataset") or not doc.get("version") or not isinstance(doc.get("items"), list):
         raise ReferenceDataError(f"{path.name}: needs 'dataset', 'version' and a list of 'items'")
-    result = DatasetResult(name=name, version=str(version), outcome="applied")
-    release = ReferenceDataRelease.objects.filter(name=name).first()
-    if release is not None and not force:
-        if version_key(version) < version_key(release.version):
-            result.outcome = "older"
-            result.messages.append(f"version {release.version} is already loaded")
-            return result
-        if version_key(version) == version_key(release.version):
-            if sha == release.sha256:
-                result.outcome = "unchanged"
-            else:
-                result.outcome = "needs-new-version"
-                result.messages.append(
-                    f"{path.name} changed but its version is still {version}: raise the version to apply it "
-                    "(or use --force, which overwrites administrators' edits of the fields it lists)")
-            return result
+    return doc, hashlib.sha256(raw).hexdigest()
+
+
+def _skip_reason(path, doc, sha, release, result):
+    """Set the result's outcome and return True when the loaded release makes this file nothing to apply."""
+    version = doc["version"]
+    if version_key(version) < version_key(release.version):
+        result.outcome = "older"
+        result.messages.append(f"version {release.version} is already loaded")
+        return True
+    if version_key(version) > version_key(release.version):
+        return False
+    if sha == release.sha256:
+        result.outcome = "unchanged"
+    else:
+        result.outcome = "needs-new-version"
+        result.messages.append(
+            f"{path.name} changed but its version is still {version}: raise the version to apply it "
+            "(or use --force, which overwrites administrators' edits of the fields it lists)")
+    return True
+
+
+def _apply_items(path, doc, result):
+    """Run the data set's handler on every item, then the envelopes (errors name the file and item)."""
+    name = doc["dataset"]
     handler = HANDLERS.get(name) or (HANDLERS["calls"] if name.startswith("calls") else None)
     if handler is None:
         raise ReferenceDataError(f"{path.name}: unknown data set {name!r}")
-    reason = f"{name} {version}"
+    reason = f"{name} {doc['version']}"
     default_source = doc.get("default_source", "")
     for index, item in enumerate(doc["items"]):
         try:
@@ -127,9 +134,13 @@ def load_file(path, force=False):  # noqa: C901 - to be split (issue 10)
             _envelope(item, reason, result)
         except (KeyError, ValueError, TypeError, ValidationError, LookupError) as exc:
             raise ReferenceDataError(f"{path.name}: envelope {index + 1}: {_explain(exc)}") from exc
-    values = {"version": str(version), "sha256": sha, "source": doc.get("source", "")}
+
+
+def _record_release(doc, sha, release, result):
+    """Store which version of the data set is loaded (unchanged when it already says so)."""
+    values = {"version": str(doc["version"]), "sha256": sha, "source": doc.get("source", "")}
     if release is None:
-        ReferenceDataRelease.objects.create(name=name, loaded_at=timezone.now(), **values)
+        ReferenceDataRelease.objects.create(name=doc["dataset"], loaded_at=timezone.now(), **values)
     elif any(getattr(release, k) != v for k, v in values.items()):
         for key, value in values.items():
             setattr(release, key, value)
@@ -137,6 +148,18 @@ def load_file(path, force=False):  # noqa: C901 - to be split (issue 10)
         release.save()
     else:
         result.outcome = "unchanged"
+
+
+def load_file(path, force=False):
+    """Apply one data file unless the loaded release is newer or the same (``force`` applies it anyway)."""
+    path = Path(path)
+    doc, sha = _read(path)
+    result = DatasetResult(name=doc["dataset"], version=str(doc["version"]), outcome="applied")
+    release = ReferenceDataRelease.objects.filter(name=doc["dataset"]).first()
+    if release is not None and not force and _skip_reason(path, doc, sha, release, result):
+        return result
+    _apply_items(path, doc, result)
+    _record_release(doc, sha, release, result)
     return result
 
 

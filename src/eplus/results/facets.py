@@ -229,68 +229,70 @@ class Engine:
 _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(&|\||!|\(|\)|<\d*-?>|:[*A-D]+))")
 
 
-def parse_tsquery(text):  # noqa: C901 - to be split (issue 10)
-    """A tree ("lex", word) / ("not", t) / ("and", a, b) / ("or", a, b) for a tsquery's text, or None
-    when it has phrases, prefixes or weights (the SQL path handles those) or is empty."""
+def _tokens(text):
+    """The tsquery's tokens: ("lex", word) and the operators & | ! ( ); None for phrases, weights, bad text."""
     tokens, pos, text = [], 0, text or ""
     while pos < len(text.rstrip()):
         m = _TOKEN.match(text, pos)
-        if not m:
+        if not m or (m.group(2) or "")[:1] in ("<", ":"):
             return None
-        if m.group(1) is not None:
-            tokens.append(("lex", m.group(1).replace("''", "'")))
-        else:
-            op = m.group(2)
-            if op.startswith("<") or op.startswith(":"):
-                return None
-            tokens.append(op)
+        tokens.append(("lex", m.group(1).replace("''", "'")) if m.group(1) is not None else m.group(2))
         pos = m.end()
-    if not tokens:
-        return None
-    index = [0]
+    return tokens
 
-    def peek():
-        return tokens[index[0]] if index[0] < len(tokens) else None
 
-    def take():
-        index[0] += 1
-        return tokens[index[0] - 1]
+class _Parser:
+    """Recursive descent over the tokens: or ← and (| and)*, and ← not (& not)*, not ← ! not | ( or ) | lex."""
 
-    def parse_or():
-        left = parse_and()
-        while peek() == "|":
-            take()
-            left = ("or", left, parse_and())
+    def __init__(self, tokens):
+        self.tokens, self.index = tokens, 0
+
+    def peek(self):
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self):
+        self.index += 1
+        return self.tokens[self.index - 1]
+
+    def binary(self, operator, name, operand):
+        left = operand()
+        while self.peek() == operator:
+            self.take()
+            left = (name, left, operand())
         return left
 
-    def parse_and():
-        left = parse_not()
-        while peek() == "&":
-            take()
-            left = ("and", left, parse_not())
-        return left
+    def parse_or(self):
+        return self.binary("|", "or", self.parse_and)
 
-    def parse_not():
-        token = peek()
+    def parse_and(self):
+        return self.binary("&", "and", self.parse_not)
+
+    def parse_not(self):
+        token = self.take()
         if token == "!":
-            take()
-            return ("not", parse_not())
+            return ("not", self.parse_not())
         if token == "(":
-            take()
-            inner = parse_or()
-            if take() != ")":
+            inner = self.parse_or()
+            if self.take() != ")":
                 raise ValueError("unbalanced")
             return inner
-        token = take()
         if not isinstance(token, tuple):
             raise ValueError("unexpected operator")
         return token
 
+
+def parse_tsquery(text):
+    """A tree ("lex", word) / ("not", t) / ("and", a, b) / ("or", a, b) for a tsquery's text, or None
+    when it has phrases, prefixes or weights (the SQL path handles those) or is empty."""
+    tokens = _tokens(text)
+    if not tokens:
+        return None
+    parser = _Parser(tokens)
     try:
-        tree = parse_or()
+        tree = parser.parse_or()
     except (ValueError, IndexError):
         return None
-    return tree if index[0] == len(tokens) else None
+    return tree if parser.index == len(tokens) else None
 
 
 def _lexemes(tree):

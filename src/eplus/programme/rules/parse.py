@@ -154,7 +154,80 @@ def _organisation(item, path, errors, known_countries):
                         established_on=established, oid=oid)
 
 
-def parse_request(payload, *, known_actions=None, known_countries=None):  # noqa: C901 - to be split (issue 10)
+def _action(value, known_actions, errors):
+    if not isinstance(value, str) or not ACTION_RE.match(value):
+        errors.add("action", _("Give the action as its code, e.g. KA220-VET."))
+    elif known_actions is not None and value not in known_actions:
+        errors.add("action", _("There is no call for this action; choose one of: %(actions)s.") % {
+            "actions": ", ".join(sorted(known_actions))})
+    return value
+
+
+def _organisations(value, errors, known_countries):
+    """The organisations (None when absent), each reference given once."""
+    items = _list(value, "organisations", errors)
+    if items is None:
+        return None
+    parsed = [_organisation(item, f"organisations[{i}]", errors, known_countries) for i, item in enumerate(items)]
+    seen = {}
+    for i, org in enumerate(parsed):
+        if org is None:
+            continue
+        if org.ref in seen:
+            errors.add(f"organisations[{i}].ref", _("This reference is already used by organisations[%(i)d]; "
+                                                    "give each organisation its own.") % {"i": seen[org.ref]})
+        seen.setdefault(org.ref, i)
+    return tuple(o for o in parsed if o is not None)
+
+
+def _work_package(item, i, errors, numbers):
+    """Work package ``i`` (None when it is not an object); ``numbers`` maps the numbers seen to their index."""
+    path = f"work_packages[{i}]"
+    if not isinstance(item, dict):
+        errors.add(path, _("Give each work package as an object with number and amount."))
+        return None
+    _unknown_keys(item, WP_KEYS, path, errors)
+    number = item.get("number")
+    if number is None:
+        errors.add(f"{path}.number", _("Give the work package number."))
+    number = _int(number, f"{path}.number", errors, 1, 99)
+    if number is not None:
+        if number in numbers:
+            errors.add(f"{path}.number", _("This number is already used by work_packages[%(i)d].") % {
+                "i": numbers[number]})
+        numbers.setdefault(number, i)
+    management = item.get("management", False)
+    if not isinstance(management, bool):
+        errors.add(f"{path}.management", _("Give management as true or false."))
+    amount = _amount(item.get("amount"), f"{path}.amount", errors)
+    return WorkPackage(number=number, management=management is True, amount=amount)
+
+
+def _work_packages(value, errors):
+    items = _list(value, "work_packages", errors)
+    if items is None:
+        return None
+    numbers = {}
+    parsed = [_work_package(item, i, errors, numbers) for i, item in enumerate(items)]
+    return tuple(wp for wp in parsed if wp is not None)
+
+
+def _activities(value, errors):
+    items = _list(value, "activities", errors)
+    if items is None:
+        return None
+    acts = []
+    for i, item in enumerate(items):
+        path = f"activities[{i}]"
+        if not isinstance(item, dict):
+            errors.add(path, _("Give each activity as an object with its amount."))
+            continue
+        _unknown_keys(item, ACTIVITY_KEYS, path, errors)
+        acts.append(Activity(amount=_amount(item.get("amount"), f"{path}.amount", errors)))
+    return tuple(acts)
+
+
+def parse_request(payload, *, known_actions=None, known_countries=None):
     """Validate the API payload. ``known_actions`` (e.g. {"KA210-VET", …}) and ``known_countries``
     (ISO codes) are checked when given. Returns ``(Application | None, {field path: message})``."""
     errors = _Errors()
@@ -162,81 +235,20 @@ def parse_request(payload, *, known_actions=None, known_countries=None):  # noqa
         errors.add("body", _("Send a JSON object."))
         return None, dict(errors)
     _unknown_keys(payload, TOP_LEVEL, "", errors)
-
-    action = payload.get("action")
-    if not isinstance(action, str) or not ACTION_RE.match(action):
-        errors.add("action", _("Give the action as its code, e.g. KA220-VET."))
-    elif known_actions is not None and action not in known_actions:
-        errors.add("action", _("There is no call for this action; choose one of: %(actions)s.") % {
-            "actions": ", ".join(sorted(known_actions))})
-
-    call_year = _int(payload.get("call_year"), "call_year", errors, 2014, 2100)
-    round_ = _int(payload.get("round"), "round", errors, 1, 9)
-    lump_sum = _amount(payload.get("lump_sum"), "lump_sum", errors)
-    start_date = _date(payload.get("start_date"), "start_date", errors)
-    duration = _int(payload.get("duration_months"), "duration_months", errors, 1, 120)
-    submitted_at = _instant(payload.get("submitted_at"), "submitted_at", errors)
-
-    organisations = None
-    items = _list(payload.get("organisations"), "organisations", errors)
-    if items is not None:
-        parsed = [_organisation(item, f"organisations[{i}]", errors, known_countries) for i, item in enumerate(items)]
-        seen = {}
-        for i, org in enumerate(parsed):
-            if org is None:
-                continue
-            if org.ref in seen:
-                errors.add(f"organisations[{i}].ref", _("This reference is already used by organisations[%(i)d]; "
-                                                        "give each organisation its own.") % {"i": seen[org.ref]})
-            seen.setdefault(org.ref, i)
-        organisations = tuple(o for o in parsed if o is not None)
-
-    work_packages = None
-    items = _list(payload.get("work_packages"), "work_packages", errors)
-    if items is not None:
-        wps, numbers = [], {}
-        for i, item in enumerate(items):
-            path = f"work_packages[{i}]"
-            if not isinstance(item, dict):
-                errors.add(path, _("Give each work package as an object with number and amount."))
-                continue
-            _unknown_keys(item, WP_KEYS, path, errors)
-            number = item.get("number")
-            if number is None:
-                errors.add(f"{path}.number", _("Give the work package number."))
-            number = _int(number, f"{path}.number", errors, 1, 99)
-            if number is not None:
-                if number in numbers:
-                    errors.add(f"{path}.number", _("This number is already used by work_packages[%(i)d].") % {
-                        "i": numbers[number]})
-                numbers.setdefault(number, i)
-            management = item.get("management", False)
-            if not isinstance(management, bool):
-                errors.add(f"{path}.management", _("Give management as true or false."))
-            amount = _amount(item.get("amount"), f"{path}.amount", errors)
-            wps.append(WorkPackage(number=number, management=management is True, amount=amount))
-        work_packages = tuple(wps)
-
-    activities = None
-    items = _list(payload.get("activities"), "activities", errors)
-    if items is not None:
-        acts = []
-        for i, item in enumerate(items):
-            path = f"activities[{i}]"
-            if not isinstance(item, dict):
-                errors.add(path, _("Give each activity as an object with its amount."))
-                continue
-            _unknown_keys(item, ACTIVITY_KEYS, path, errors)
-            acts.append(Activity(amount=_amount(item.get("amount"), f"{path}.amount", errors)))
-        activities = tuple(acts)
-
-    priorities = _strings(payload.get("priorities"), "priorities", errors)
-    topics = _strings(payload.get("topics"), "topics", errors)
-
+    application = {
+        "action": _action(payload.get("action"), known_actions, errors),
+        "call_year": _int(payload.get("call_year"), "call_year", errors, 2014, 2100),
+        "round": _int(payload.get("round"), "round", errors, 1, 9),
+        "lump_sum": _amount(payload.get("lump_sum"), "lump_sum", errors),
+        "start_date": _date(payload.get("start_date"), "start_date", errors),
+        "duration_months": _int(payload.get("duration_months"), "duration_months", errors, 1, 120),
+        "submitted_at": _instant(payload.get("submitted_at"), "submitted_at", errors),
+        "organisations": _organisations(payload.get("organisations"), errors, known_countries),
+        "work_packages": _work_packages(payload.get("work_packages"), errors),
+        "activities": _activities(payload.get("activities"), errors),
+        "priorities": _strings(payload.get("priorities"), "priorities", errors),
+        "topics": _strings(payload.get("topics"), "topics", errors),
+    }
     if errors:
         return None, dict(errors)
-    return Application(
-        action=action, call_year=call_year, round=round_, lump_sum=lump_sum, start_date=start_date,
-        duration_months=duration, submitted_at=submitted_at, organisations=organisations,
-        work_packages=work_packages, activities=activities, priorities=priorities, topics=topics,
-    ), {}
+    return Application(**application), {}
