@@ -14,37 +14,30 @@ from eplus.results.models import ProjectCard, ReviewEvent
 from .conftest import add_result, finalised_card_with_secrets
 from tests.organisations.conftest import make_officer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")]
 
 
 def _race(card, calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
+    """Run the calls at the same moment, each in its own thread and transaction; their outcomes, sorted."""
+    barrier, outcomes = threading.Barrier(len(calls)), []
 
     def run(call):
-        from django.db import connection as thread_connection
+        from django.db import connection as own
 
+        fresh = ProjectCard.objects.get(pk=card.pk)
+        barrier.wait()
         try:
-            fresh = ProjectCard.objects.get(pk=card.pk)
-            barrier.wait()
             call(fresh)
-            outcomes.append("done")
         except workflow.TransitionError:
             outcomes.append("refused")
-        finally:
-            thread_connection.close()
+        else:
+            outcomes.append("done")
+        own.close()
 
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    [thread.start() for thread in threads]
+    [thread.join(30) for thread in threads]
     return sorted(outcomes)
 
 

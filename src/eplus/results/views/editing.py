@@ -49,6 +49,21 @@ def locked_redirect(request, card, exc):
     return redirect("results:edit", card.identifier)
 
 
+def store_upload(request, card, form, field, store, done_message, done_url, *done_args):
+    """Validate the form and ``store(upload)``: the redirect when done, None when the form shows errors."""
+    if not form.is_valid():
+        return None
+    try:
+        store(form.cleaned_data[field])
+    except editing.Locked as exc:
+        return locked_redirect(request, card, exc)
+    except ValidationError as exc:
+        form.add_error(field, exc.messages)
+        return None
+    messages.success(request, done_message)
+    return redirect(done_url, card.identifier, *done_args)
+
+
 @permission_required("results.edit_card", obj=editable_card)
 def edit(request, identifier):
     return render(request, "results/edit.html", edit_context(request.permission_object))
@@ -74,17 +89,10 @@ def set_website(request, identifier):
 def set_logo(request, identifier):
     card = request.permission_object
     form = LogoForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data["logo"]
-        try:
-            editing.set_logo(card, upload, upload.name, request.user)
-        except editing.Locked as exc:
-            return locked_redirect(request, card, exc)
-        except ValidationError as exc:
-            form.add_error("logo", exc.messages)
-        else:
-            messages.success(request, _("The logo is saved and its thumbnail made."))
-            return redirect("results:edit", card.identifier)
+    done = store_upload(request, card, form, "logo", lambda upload: editing.set_logo(
+        card, upload, upload.name, request.user), _("The logo is saved and its thumbnail made."), "results:edit")
+    if done is not None:
+        return done
     return render(request, "results/edit.html", edit_context(card, logo_form=form), status=400)
 
 

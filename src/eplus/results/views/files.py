@@ -21,7 +21,7 @@ from ..forms import FileForm, ResultForm, ResultWithFileForm
 from ..models import ResultFile
 from ..rules import downloadable_file, editable_card
 from ..uploads import HEAD, LimitedUploadHandler, too_large_message
-from .editing import locked_redirect
+from .editing import locked_redirect, store_upload
 
 
 @permission_required("results.download_file", obj=downloadable_file, login=False)
@@ -118,17 +118,10 @@ def _add_file(request, identifier, result_id):
     result = get_object_or_404(card.results, pk=result_id)
     form = FileForm(request.POST, request.FILES)
     _add_too_large_errors(request, form, "file")
-    if form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            editing.add_result_file(result, upload, upload.name, request.user)
-        except editing.Locked as exc:
-            return locked_redirect(request, card, exc)
-        except ValidationError as exc:
-            form.add_error("file", exc.messages)
-        else:
-            messages.success(request, _("The file is added."))
-            return redirect("results:result_edit", card.identifier, result.pk)
+    done = store_upload(request, card, form, "file", lambda upload: editing.add_result_file(
+        result, upload, upload.name, request.user), _("The file is added."), "results:result_edit", result.pk)
+    if done is not None:
+        return done
     return render(request, "results/result_form.html", {
         "card": card, "form": ResultForm(initial=_result_initial(result)),
         "result": result, "file_form": form, "files": list(result.files.all())}, status=400)
