@@ -53,3 +53,31 @@ def test_validation_pages_only_for_the_countrys_agency(client, lv, lv01, lt01):
     client.logout()
     response = client.get(reverse("organisations:agency_queue"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_review_step_goes_back_or_saves_without_registering(client, lv):
+    owner = make_user()
+    draft = RegistrationDraft.objects.create(owner=owner, data={}, current_step="review")
+    client.force_login(owner)
+    url = reverse("organisations:register_step", args=[draft.pk, "review"])
+    back = client.post(url, {"action": "back"})
+    assert back["Location"] == reverse("organisations:register_step", args=[draft.pk, "contact"])
+    draft.refresh_from_db()
+    assert draft.current_step == "contact"
+    assert client.post(url, {"action": "save"})["Location"] == reverse("organisations:mine")
+    draft.refresh_from_db()
+    assert draft.current_step == "review" and not Membership.objects.filter(user=owner).exists()
+
+
+@pytest.mark.django_db
+def test_private_data_is_listed_for_members_and_the_countrys_agency_only(lv, lv01, lt01):
+    from eplus.organisations.models import Organisation
+
+    member = make_user()
+    organisation = make_organisation(lv, member=member)
+    everything = Organisation.objects.all()
+    assert list(rules.private_visible(everything, member)) == [organisation]
+    assert list(rules.private_visible(everything, make_officer(lv01))) == [organisation]
+    assert not rules.private_visible(everything, make_officer(lt01)).exists()
+    assert not rules.private_visible(everything, make_user()).exists()
