@@ -338,7 +338,7 @@ def make_data(n, words, seed, log):
     from django.middleware.csrf import _get_new_csrf_string
 
     from eplus.accounts.models import User
-    from eplus.applications import services
+    from eplus.applications import annexes, creation, eligibility, partners as partnering, sections as section_saving, statuses
     from eplus.applications.models import AnnexKind, Section
     from eplus.core import time as clock
     from eplus.organisations.models import Membership, Organisation, Role
@@ -375,21 +375,21 @@ def make_data(n, words, seed, log):
         user = User.objects.create_user(email, password=None, first_name="Fictional", last_name=f"Applicant {i}")
         applicant_org = organisation("LV", 3 * i, member=user)
         partners = [organisation(country, 3 * i + k) for k, country in zip((1, 2), rng.sample(countries[1:], 2), strict=True)]
-        application = services.create_application(user, applicant_org, call, "VET")
+        application = creation.create_application(user, applicant_org, call, "VET")
         for partner in partners:
-            services.add_participant(application, partner.oid, "partner", user)
+            partnering.add_participant(application, partner.oid, "partner", user)
         contents = section_contents(rng, priority, topics, words)
         for key, data in contents.items():
             version = Section.objects.get(application=application, key=key).version
-            result = services.save_section(application, key, data, version, user)
+            result = section_saving.save_section(application, key, data, version, user)
             if result.conflict:
                 raise SystemExit(f"unexpected conflict while setting up application {application.pk}")
-        services.add_annex(application, AnnexKind.DECLARATION, SimpleUploadedFile("declaration.pdf", pdf), user)
+        annexes.add_annex(application, AnnexKind.DECLARATION, SimpleUploadedFile("declaration.pdf", pdf), user)
         for partner in partners:
-            services.add_annex(application, AnnexKind.MANDATE, SimpleUploadedFile(f"mandate-{partner.oid}.pdf", pdf),
+            annexes.add_annex(application, AnnexKind.MANDATE, SimpleUploadedFile(f"mandate-{partner.oid}.pdf", pdf),
                                user, organisation=partner)
         application.refresh_from_db()
-        problems = services.blocking_problems(application, services.evaluate(application))
+        problems = statuses.blocking_problems(application, eligibility.evaluate(application))
         if problems:
             raise SystemExit(f"set-up application {application.pk} is not ready: {problems[:3]}")
         session = SessionStore()

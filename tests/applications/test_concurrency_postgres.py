@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from eplus.applications import services
+from eplus.applications import sections as section_saving
 from eplus.applications.models import Application, Section, SectionVersion
 from eplus.organisations.models import Role
 
@@ -31,7 +31,7 @@ def _race(application, payloads):
         try:
             fresh = Application.objects.select_related("call", "action", "agency", "applicant").get(pk=application.pk)
             barrier.wait()
-            results[index] = services.save_section(fresh, "impact", data, 0, user)
+            results[index] = section_saving.save_section(fresh, "impact", data, 0, user)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
