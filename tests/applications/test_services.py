@@ -7,8 +7,11 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from eplus.applications import annexes, creation, eligibility, errors as app_errors, incidents, local_time, partners as partnering, rules, sections as section_saving, sharing, snapshots, submission as submitting
-
+from eplus.applications import annexes, creation, eligibility, incidents, local_time, rules, sharing, snapshots
+from eplus.applications import errors as app_errors
+from eplus.applications import partners as partnering
+from eplus.applications import sections as section_saving
+from eplus.applications import submission as submitting
 from eplus.applications import forms as section_forms
 from eplus.applications.models import (
     AccessLevel, Application, ApplicationAccess, Section, SectionStatus, SectionVersion, Status, Submission,

@@ -4,7 +4,10 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from eplus.applications import creation, partners as partnering, sections as section_saving, submission as submitting
+from eplus.applications import creation
+from eplus.applications import partners as partnering
+from eplus.applications import sections as section_saving
+from eplus.applications import submission as submitting
 from eplus.applications.models import Application, Section, Submission
 from eplus.organisations.models import Role
 

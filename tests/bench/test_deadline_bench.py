@@ -165,7 +165,8 @@ def test_verify_counts_duplicates():
 def test_make_data_sets_up_submittable_applications_with_working_sessions():
     from django.contrib.sessions.backends.db import SessionStore
 
-    from eplus.applications import eligibility, statuses, submission as submitting
+    from eplus.applications import eligibility, statuses
+    from eplus.applications import submission as submitting
     from eplus.applications.models import Application, Section
     from eplus.programme.loader import load_programme
 

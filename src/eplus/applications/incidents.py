@@ -19,21 +19,23 @@ from .rules import require
 INCIDENT_HOURS_DEFAULT = 2
 
 
+def incident_hours(call):
+    """The hours after the deadline within which the call accepts incident reports (the call's data)."""
+    return (call.other_rules or {}).get("technical_incident_report_hours", INCIDENT_HOURS_DEFAULT)
+
 
 def incident_window_closes(call):
-    hours = (call.other_rules or {}).get("technical_incident_report_hours", INCIDENT_HOURS_DEFAULT)
-    return call.deadline + timedelta(hours=hours)
+    return call.deadline + timedelta(hours=incident_hours(call))
 
 
 def report_incident(user, application, description, files=()):
     """A technical-incident report, time-stamped on the server, for the application's agency."""
     require(user, "applications.report_incident", application)
     now = clock.now()
-    hours = incident_window_closes(application.call) - application.call.deadline
     if now >= incident_window_closes(application.call):
         raise ApplicationError(_("Technical problems must be reported within %(hours)s hours after the deadline; "
                                  "that time has passed. Contact your National Agency directly.")
-                               % {"hours": f"{hours / timedelta(hours=1):g}"})
+                               % {"hours": incident_hours(application.call)})
     description = (description or "").strip()
     if not description:
         raise ValidationError({"description": [_("Describe what happened.")]})

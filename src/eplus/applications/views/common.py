@@ -11,6 +11,7 @@ from eplus.core import time as clock
 
 from .. import forms as F
 from ..eligibility import evaluate
+from ..incidents import incident_hours
 from ..rules import deadline_open, visible_applications
 
 
@@ -50,4 +51,5 @@ def page_context(application, verdict=None):
     return {
         "application": application, "verdict": verdict, "is_open": deadline_open(application, now),
         "remaining": remaining(application.call.deadline, now), "titles": F.SECTION_TITLES,
+        "incident_hours": incident_hours(application.call),
     }
