@@ -4,16 +4,12 @@ content (``core.files``), stored with their SHA-256, under the application's row
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from eplus.core.audit import acting_as
 from eplus.core.files import check_document
 
-from .models import Annex, AnnexKind, Application
-from .rules import require, require_open
-from .sections import bump_section
-from .statuses import refresh_statuses
+from .models import Annex, AnnexKind
+from .sections import bump_section, locked_change, may_change
 
 
 def check_file(uploaded):
@@ -22,15 +18,13 @@ def check_file(uploaded):
 
 
 def add_annex(application, kind, uploaded, user, organisation=None):
-    require(user, "applications.change_application", application)
-    require_open(application)
+    may_change(application, user)
     if kind not in AnnexKind.values:
         raise ValidationError({"kind": [_("Choose the kind of annex.")]})
     if kind == AnnexKind.MANDATE and organisation is None:
         raise ValidationError({"organisation": [_("Choose the partner whose mandate this is.")]})
     content_type, size, digest = check_file(uploaded)
-    with acting_as(user), transaction.atomic():
-        Application.objects.select_for_update().get(pk=application.pk)
+    with locked_change(application, user):
         same = application.annexes.filter(kind=kind, organisation=organisation, sha256=digest).first()
         if same is not None:
             return same  # the same file uploaded again (a second click): kept once
@@ -39,18 +33,14 @@ def add_annex(application, kind, uploaded, user, organisation=None):
         annex.file.save(Path(uploaded.name).name, uploaded, save=False)
         annex.save(audit_verb="upload-annex")
         bump_section(application, "annexes", user, f"add {annex.original_name}")
-    refresh_statuses(application)
     return annex
 
 
 def remove_annex(application, annex, user):
-    require(user, "applications.change_application", application)
-    require_open(application)
-    with acting_as(user), transaction.atomic():
-        Application.objects.select_for_update().get(pk=application.pk)
+    may_change(application, user)
+    with locked_change(application, user):
         if not Annex.objects.filter(pk=annex.pk).exists():
             return  # removed meanwhile (a second click): nothing more to do
         annex.delete()
         bump_section(application, "annexes", user, f"remove {annex.original_name}")
-    refresh_statuses(application)
 

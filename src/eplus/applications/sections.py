@@ -2,6 +2,7 @@
 gets both versions), the history of versions, the context mirrored onto the application's columns, and
 the statuses of the task list brought up to date."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from eplus.core.audit import acting_as, diff, record
 
 from . import forms as section_forms
 from .eligibility import evaluate
-from .models import Section, SectionVersion
+from .models import Application, Section, SectionVersion
 from .rules import require, require_open
 from .statuses import refresh_statuses
 from .values import parse_date, parse_int, parse_money
@@ -50,6 +51,22 @@ def bump_section(application, key, user, note):
                                   saved_by=user, saved_at=section.updated_at, note=note[:100])
 
 
+def may_change(application, user):
+    """Raise unless ``user`` may change the application and its call is still open."""
+    require(user, "applications.change_application", application)
+    require_open(application)
+
+
+@contextmanager
+def locked_change(application, user):
+    """A change of the application under its row lock, acting as ``user``; the statuses are stored again
+    afterwards (a partner or an annex can complete or break a section)."""
+    with acting_as(user), transaction.atomic():
+        Application.objects.select_for_update().get(pk=application.pk)
+        yield
+    refresh_statuses(application)
+
+
 def _sync_context(application, data, user):
     """Mirror the context section onto the application's own columns (lists, numbers, the agency)."""
     application.language = str(data.get("language") or "")[:8]
@@ -67,8 +84,7 @@ def _checked_input(application, key, data, base_version, user):
     """The base version as a number, after checking the user, the deadline and the data's shape."""
     if key not in section_forms.FORM_SECTIONS:
         raise ValidationError(_("This section is not saved as a form."))
-    require(user, "applications.change_application", application)
-    require_open(application)
+    may_change(application, user)
     if not isinstance(data, dict):
         raise ValidationError(_("Section data must be a JSON object."))
     try:
