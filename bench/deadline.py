@@ -210,14 +210,13 @@ class DbState:
     post_counts: dict = field(default_factory=dict)  # app -> submit POSTs sent (from the client)
 
 
-def verify(events, db):  # noqa: C901 - to be split (issue 10)
-    """(lost, late_accepted, duplicated, details) from the client's events and the database's state."""
-    deadline = db.deadline
-    acked_saves = [e for e in events if e.kind == "save" and e.status == 200]
-    acked_submits = [e for e in events if e.kind == "submit" and e.status == 302 and e.submission]
-    details = Counter()
+def _acked(events):
+    """(acknowledged saves, acknowledged submissions) of the client's events."""
+    return ([e for e in events if e.kind == "save" and e.status == 200],
+            [e for e in events if e.kind == "submit" and e.status == 302 and e.submission])
 
-    # lost
+
+def _lost_saves(acked_saves, db, details):
     for e in acked_saves:
         stored = db.versions.get((e.app, e.key, e.version))
         if stored is None or stored[0] != e.data:
@@ -228,6 +227,20 @@ def verify(events, db):  # noqa: C901 - to be split (issue 10)
     for (app, key), e in last_save.items():
         if db.sections.get((app, key)) != e.data:
             details["lost_final_content"] += 1
+
+
+def _lost_in_snapshot(app, submit, row, acked_saves, details):
+    """Count the sections saved (and acknowledged) before ``submit`` that its snapshot does not hold."""
+    saved_before = {}
+    for s in sorted((s for s in acked_saves if s.app == app and s.sent + s.ms / 1000 <= submit.sent),
+                    key=lambda s: s.version):
+        saved_before[s.key] = s.data
+    for key, data in saved_before.items():
+        if (row["snapshot_sections"].get(key) or {}).get("data") != data:
+            details["lost_in_snapshot"] += 1
+
+
+def _lost_submissions(acked_submits, acked_saves, db, details):
     by_id = {s["id"]: s for s in db.submissions}
     last_submit = {}
     for e in sorted(acked_submits, key=lambda e: e.sent):
@@ -241,32 +254,39 @@ def verify(events, db):  # noqa: C901 - to be split (issue 10)
         if not row["is_current"]:
             details["lost_not_current"] += 1
             continue
-        saved_before = {}
-        for s in sorted((s for s in acked_saves if s.app == app and s.sent + s.ms / 1000 <= e.sent),
-                        key=lambda s: s.version):
-            saved_before[s.key] = s.data
-        for key, data in saved_before.items():
-            if (row["snapshot_sections"].get(key) or {}).get("data") != data:
-                details["lost_in_snapshot"] += 1
-    lost = sum(v for k, v in details.items() if k.startswith("lost_"))
+        _lost_in_snapshot(app, e, row, acked_saves, details)
 
-    # late accepted
+
+def _late_accepted(acked_saves, acked_submits, db, details):
+    deadline = db.deadline
     late_rows = {s["id"] for s in db.submissions if s["submitted_at"] >= deadline}
     late_client = {e.submission for e in acked_submits if e.sent >= deadline}
     details["late_submissions"] = len(late_rows | late_client)
     late_versions = {k for k, (_d, at) in db.versions.items() if at >= deadline}
     late_save_acks = {(e.app, e.key, e.version) for e in acked_saves if e.sent >= deadline}
     details["late_saves"] = len(late_versions | late_save_acks)
-    late_accepted = details["late_submissions"] + details["late_saves"]
+    return details["late_submissions"] + details["late_saves"]
 
-    # duplicated
+
+def _duplicated(db, details):
     current = Counter(s["app"] for s in db.submissions if s["is_current"])
     details["duplicated_current"] = sum(1 for c in current.values() if c > 1)
     numbers = Counter(n for n in db.numbers.values() if n)
     details["duplicated_numbers"] = sum(1 for c in numbers.values() if c > 1)
     rows = Counter(s["app"] for s in db.submissions)
     details["duplicated_rows"] = sum(1 for app, c in rows.items() if c > db.post_counts.get(app, 0))
-    duplicated = details["duplicated_current"] + details["duplicated_numbers"] + details["duplicated_rows"]
+    return details["duplicated_current"] + details["duplicated_numbers"] + details["duplicated_rows"]
+
+
+def verify(events, db):
+    """(lost, late_accepted, duplicated, details) from the client's events and the database's state."""
+    acked_saves, acked_submits = _acked(events)
+    details = Counter()
+    _lost_saves(acked_saves, db, details)
+    _lost_submissions(acked_submits, acked_saves, db, details)
+    lost = sum(v for k, v in details.items() if k.startswith("lost_"))
+    late_accepted = _late_accepted(acked_saves, acked_submits, db, details)
+    duplicated = _duplicated(db, details)
     return lost, late_accepted, duplicated, dict(details)
 
 
@@ -338,7 +358,9 @@ def make_data(n, words, seed, log):
     from django.middleware.csrf import _get_new_csrf_string
 
     from eplus.accounts.models import User
-    from eplus.applications import services
+    from eplus.applications import annexes, creation, eligibility, statuses
+    from eplus.applications import partners as partnering
+    from eplus.applications import sections as section_saving
     from eplus.applications.models import AnnexKind, Section
     from eplus.core import time as clock
     from eplus.organisations.models import Membership, Organisation, Role
@@ -375,21 +397,21 @@ def make_data(n, words, seed, log):
         user = User.objects.create_user(email, password=None, first_name="Fictional", last_name=f"Applicant {i}")
         applicant_org = organisation("LV", 3 * i, member=user)
         partners = [organisation(country, 3 * i + k) for k, country in zip((1, 2), rng.sample(countries[1:], 2), strict=True)]
-        application = services.create_application(user, applicant_org, call, "VET")
+        application = creation.create_application(user, applicant_org, call, "VET")
         for partner in partners:
-            services.add_participant(application, partner.oid, "partner", user)
+            partnering.add_participant(application, partner.oid, "partner", user)
         contents = section_contents(rng, priority, topics, words)
         for key, data in contents.items():
             version = Section.objects.get(application=application, key=key).version
-            result = services.save_section(application, key, data, version, user)
+            result = section_saving.save_section(application, key, data, version, user)
             if result.conflict:
                 raise SystemExit(f"unexpected conflict while setting up application {application.pk}")
-        services.add_annex(application, AnnexKind.DECLARATION, SimpleUploadedFile("declaration.pdf", pdf), user)
+        annexes.add_annex(application, AnnexKind.DECLARATION, SimpleUploadedFile("declaration.pdf", pdf), user)
         for partner in partners:
-            services.add_annex(application, AnnexKind.MANDATE, SimpleUploadedFile(f"mandate-{partner.oid}.pdf", pdf),
+            annexes.add_annex(application, AnnexKind.MANDATE, SimpleUploadedFile(f"mandate-{partner.oid}.pdf", pdf),
                                user, organisation=partner)
         application.refresh_from_db()
-        problems = services.blocking_problems(application, services.evaluate(application))
+        problems = statuses.blocking_problems(application, eligibility.evaluate(application))
         if problems:
             raise SystemExit(f"set-up application {application.pk} is not ready: {problems[:3]}")
         session = SessionStore()

@@ -1,16 +1,19 @@
-"""Two people save the same section from the same base version at the same moment (real PostgreSQL
-transactions in two threads): exactly one wins, the other gets a Conflict with both versions."""
+"""Real PostgreSQL transactions in threads: two people save the same section from the same base version
+at the same moment (exactly one wins, the other gets a Conflict with both versions); ten clicks on Submit
+at once give one snapshot, one PDF task and one confirmation e-mail."""
 
 import threading
+from unittest import mock
 
 import pytest
 from django.db import connection
 
-from eplus.applications import services
-from eplus.applications.models import Application, Section, SectionVersion
+from eplus.applications import sections as section_saving
+from eplus.applications import submission as submitting
+from eplus.applications.models import Application, Section, SectionVersion, Submission, SubmissionParty
 from eplus.organisations.models import Role
 
-from .conftest import make_user
+from .conftest import make_ready, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +34,7 @@ def _race(application, payloads):
         try:
             fresh = Application.objects.select_related("call", "action", "agency", "applicant").get(pk=application.pk)
             barrier.wait()
-            results[index] = services.save_section(fresh, "impact", data, 0, user)
+            results[index] = section_saving.save_section(fresh, "impact", data, 0, user)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -63,3 +66,37 @@ def test_two_concurrent_saves_one_wins_the_other_gets_both_versions(application,
         assert loser.theirs == section.data and loser.theirs_version == 1
         assert {loser.yours["impact"], loser.theirs["impact"]} == {mine["impact"], theirs["impact"]}
         assert SectionVersion.objects.filter(section=section).count() == 1
+
+
+def test_ten_parallel_submissions_give_one_snapshot_one_pdf_task_and_one_mail(
+        clock, application, coordinator, partners, mailoutbox):
+    make_ready(application, coordinator, partners)
+    clicks = 10
+    barrier = threading.Barrier(clicks)
+    results, errors = [None] * clicks, []
+
+    def run(index):
+        from django.db import connection as thread_connection
+
+        try:
+            fresh = Application.objects.select_related("call", "action", "agency", "applicant").get(pk=application.pk)
+            barrier.wait()
+            results[index] = submitting.submit(fresh, coordinator)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    with mock.patch("eplus.applications.tasks.render_submission_pdf") as task:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(clicks)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    submission = Submission.objects.get(application=application)
+    assert {result.pk for result in results} == {submission.pk}
+    assert submission.is_current and submission.number
+    task.enqueue.assert_called_once_with(submission.pk)
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [coordinator.email]
+    assert SubmissionParty.objects.filter(application=application).count() == 1 + len(partners)

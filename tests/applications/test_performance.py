@@ -8,7 +8,9 @@ from django.apps import apps
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
-from eplus.applications import refdata, services
+from eplus.applications import annexes, creation, eligibility, refdata, section_data
+from eplus.applications import partners as partnering
+from eplus.applications import submission as submitting
 from eplus.applications.models import Section, Status, Submission, SubmissionParty
 from eplus.programme import rules as engine
 from eplus.programme.models import Call, Country
@@ -37,8 +39,8 @@ def snapshot_others(application):
 
 def same_verdict(application):
     fresh = type(application).objects.select_related("call", "action", "agency", "applicant").get(pk=application.pk)
-    by_table = services.evaluate(fresh)
-    by_snapshots = services.evaluate(fresh, others=snapshot_others(fresh))
+    by_table = eligibility.evaluate(fresh)
+    by_snapshots = eligibility.evaluate(fresh, others=snapshot_others(fresh))
     assert by_table.checks == by_snapshots.checks
     return by_table
 
@@ -50,54 +52,54 @@ def parties(application):
 def test_parties_recorded_replaced_on_resubmission_and_removed_on_withdrawal(
         clock, application, coordinator, applicant_org, partners):
     make_ready(application, coordinator, partners)
-    first = services.submit(application, coordinator)
+    first = submitting.submit(application, coordinator)
     assert parties(application) == sorted([(applicant_org.oid, "applicant", first.pk),
                                            (partners[0].oid, "partner", first.pk),
                                            (partners[1].oid, "partner", first.pk)])
     row = SubmissionParty.objects.filter(application=application).first()
     assert (row.action_code, row.sector, row.agency_code, row.deadline) == (
         "KA220", "VET", "LV01", application.call.deadline)
-    services.remove_participant(application, application.participations.get(organisation=partners[1]), coordinator)
+    partnering.remove_participant(application, application.participations.get(organisation=partners[1]), coordinator)
     german = make_organisation("DE")
-    services.add_participant(application, german.oid, "partner", coordinator)
+    partnering.add_participant(application, german.oid, "partner", coordinator)
     make_ready_annexes(application, coordinator)
-    second = services.submit(application, coordinator)
+    second = submitting.submit(application, coordinator)
     assert parties(application) == sorted([(applicant_org.oid, "applicant", second.pk),
                                            (partners[0].oid, "partner", second.pk),
                                            (german.oid, "partner", second.pk)])
-    services.withdraw(application, coordinator, "plans changed")
+    submitting.withdraw(application, coordinator, "plans changed")
     assert parties(application) == []
 
 
 def test_cross_application_rules_same_as_over_the_snapshots(clock, ka220, coordinator, applicant_org, partners):
-    first = services.create_application(coordinator, applicant_org, ka220, "VET")
+    first = creation.create_application(coordinator, applicant_org, ka220, "VET")
     make_ready(first, coordinator, partners)
-    services.submit(first, coordinator)
+    submitting.submit(first, coordinator)
     # An unrelated submitted application (no shared OID) is not even read.
     other_org = make_organisation("LV", member=coordinator)
-    unrelated = services.create_application(coordinator, other_org, ka220, "VET")
+    unrelated = creation.create_application(coordinator, other_org, ka220, "VET")
     make_ready(unrelated, coordinator, [make_organisation("PL"), make_organisation("FI")])
-    services.submit(unrelated, coordinator)
+    submitting.submit(unrelated, coordinator)
 
-    second = services.create_application(coordinator, applicant_org, ka220, "ADU")
+    second = creation.create_application(coordinator, applicant_org, ka220, "ADU")
     make_ready(second, coordinator, partners)
-    others = services.other_applications(second)
+    others = eligibility.other_applications(second)
     assert [o.id for o in others] == [str(first.pk)]
     verdict = same_verdict(second)
     assert any(c.rule == "consortium.once-per-deadline" and c.passed is False for c in verdict.checks)
 
     # Resubmitting the first one with another consortium frees the second one.
-    services.remove_participant(first, first.participations.get(organisation=partners[1]), coordinator)
-    services.add_participant(first, make_organisation("DE").oid, "partner", coordinator)
+    partnering.remove_participant(first, first.participations.get(organisation=partners[1]), coordinator)
+    partnering.add_participant(first, make_organisation("DE").oid, "partner", coordinator)
     first.refresh_from_db()
     make_ready_annexes(first, coordinator)
-    services.submit(first, coordinator)
+    submitting.submit(first, coordinator)
     verdict = same_verdict(second)
     assert any(c.rule == "consortium.once-per-deadline" and c.passed is True for c in verdict.checks)
 
     # Withdrawn: no longer counted at all.
-    services.withdraw(first, coordinator)
-    assert services.other_applications(second) == []
+    submitting.withdraw(first, coordinator)
+    assert eligibility.other_applications(second) == []
     same_verdict(second)
 
 
@@ -108,12 +110,12 @@ def make_ready_annexes(application, user):
 
     for p in application.participations.filter(role="partner").select_related("organisation"):
         if not application.annexes.filter(kind=AnnexKind.MANDATE, organisation=p.organisation).exists():
-            services.add_annex(application, AnnexKind.MANDATE, pdf_file(), user, organisation=p.organisation)
+            annexes.add_annex(application, AnnexKind.MANDATE, pdf_file(), user, organisation=p.organisation)
 
 
 def test_ka210_applicant_limit_via_the_table(clock, ka210, coordinator, applicant_org, partners):
     def ka210_ready(sector):
-        application = services.create_application(coordinator, applicant_org, ka210, sector)
+        application = creation.create_application(coordinator, applicant_org, ka210, sector)
         make_ready(application, coordinator, [partners[0]])
         save(application, "context", context_data(lump_sum="30000.00", duration_months="12"), coordinator)
         save(application, "design", {"items": [{"title": "Meeting", "description": "d", "start": "2027-10-01",
@@ -122,19 +124,19 @@ def test_ka210_applicant_limit_via_the_table(clock, ka210, coordinator, applican
         return application
 
     first = ka210_ready("VET")
-    services.submit(first, coordinator)
+    submitting.submit(first, coordinator)
     second = ka210_ready("ADU")
     verdict = same_verdict(second)
     assert any(c.rule == "limits.applicant-once-per-round" and c.passed is False for c in verdict.checks)
-    services.withdraw(first, coordinator)
+    submitting.withdraw(first, coordinator)
     verdict = same_verdict(second)
     assert any(c.rule == "limits.applicant-once-per-round" and c.passed is True for c in verdict.checks)
-    services.submit(second, coordinator)
+    submitting.submit(second, coordinator)
 
 
 def test_data_migration_fills_the_parties_of_existing_submissions(clock, application, coordinator, partners):
     make_ready(application, coordinator, partners)
-    services.submit(application, coordinator)
+    submitting.submit(application, coordinator)
     expected = parties(application)
     SubmissionParty.objects.all().delete()
     migration = importlib.import_module("eplus.applications.migrations.0002_submission_parties")
@@ -150,11 +152,11 @@ def fresh(application):
 
 def test_an_edit_of_the_call_is_seen_by_the_next_evaluation(application, coordinator):
     save(application, "context", context_data(duration_months="24"), coordinator)
-    assert not [c for c in services.evaluate(fresh(application)).errors if c.rule == "duration.range"]
+    assert not [c for c in eligibility.evaluate(fresh(application)).errors if c.rule == "duration.range"]
     call = Call.objects.get(pk=application.call_id)
     call.duration_max_months = 12
     call.save()  # what the admin does
-    verdict = services.evaluate(fresh(application))
+    verdict = eligibility.evaluate(fresh(application))
     assert any(c.rule == "duration.range" and c.passed is False for c in verdict.checks)
 
 
@@ -168,25 +170,25 @@ def test_an_edit_of_the_call_in_the_admin_is_seen_at_once(application, coordinat
     model_admin = admin.site._registry[Call]
     call.duration_max_months = 12
     model_admin.save_model(request=None, obj=call, form=None, change=True)
-    assert any(c.rule == "duration.range" and c.passed is False for c in services.evaluate(fresh(application)).checks)
+    assert any(c.rule == "duration.range" and c.passed is False for c in eligibility.evaluate(fresh(application)).checks)
 
 
 def test_a_country_edit_bumps_the_data_version(application):
     before = refdata.current_token()
-    services.evaluate(fresh(application))
+    eligibility.evaluate(fresh(application))
     country = Country.objects.get(code="LT")
     country.name = "Fictional Lithuania"
     country.save()
     assert refdata.current_token() != before
-    infos = services.country_infos(fresh(application))
+    infos = eligibility.country_infos(fresh(application))
     assert any(info.name == "Fictional Lithuania" for info in infos)
 
 
 def test_reference_data_is_not_read_again_while_unchanged(application):
-    services.evaluate(fresh(application))
+    eligibility.evaluate(fresh(application))
     app = fresh(application)
     with CaptureQueriesContext(connection) as queries:
-        services.evaluate(app)
+        eligibility.evaluate(app)
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert 'FROM "programme_country"' not in sql and 'FROM "programme_priority"' not in sql
     assert "snapshot" not in sql and len(queries.captured_queries) <= 5
@@ -234,26 +236,65 @@ def test_refused_submission_re_renders_with_the_problems(client, clock, applicat
     assert not Submission.objects.filter(application=application).exists()
 
 
-def test_autosave_stores_only_its_section_status_and_the_task_list_refreshes_the_rest(
+def test_a_save_stores_the_status_of_every_section_and_the_task_list_only_reads(
         client, application, coordinator, partners):
     make_ready(application, coordinator, partners)
-    # Another organisation's change the design section depends on is made behind the services' back.
+    # A status gone stale behind the domain functions' back (as after a change elsewhere).
     Section.objects.filter(application=application, key="summary").update(status="not-started")
-    save(application, "impact", {"impact": "Other", "dissemination": "Open", "sustainability": "Kept"}, coordinator)
-    assert Section.objects.get(application=application, key="summary").status == "not-started"
     client.force_login(coordinator)
-    assert client.get(f"/applications/{application.pk}/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/applications/{application.pk}/")
+    assert page.status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT",
+                                                                                                   "DELETE"))]
+    assert writes == []
+    # The page shows the status computed now, without storing it.
+    assert [row for row in page.context["rows"] if row[0] == "summary"][0][2] == "complete"
+    assert Section.objects.get(application=application, key="summary").status == "not-started"
+    # A save of another section brings every stored status up to date.
+    save(application, "impact", {"impact": "Other", "dissemination": "Open", "sustainability": "Kept"}, coordinator)
     assert Section.objects.get(application=application, key="summary").status == "complete"
+
+
+def test_a_programme_data_edit_refreshes_the_stored_statuses_after_commit(
+        application, coordinator, partners):
+    from eplus.programme.models import Priority
+
+    make_ready(application, coordinator, partners)
+    assert Section.objects.get(application=application, key="relevance").status == "complete"
+    code = Section.objects.get(application=application, key="relevance").data["priorities"][0]
+    priority = Priority.objects.get(code=code)
+    priority.active = False
+    priority.save()
+    priority.save()  # two edits in one transaction: one refresh, after the commit
+    pending = [item[1] for item in connection.run_on_commit if item[1] is refdata.refresh_statuses_later]
+    assert len(pending) == 1
+    assert Section.objects.get(application=application, key="relevance").status == "complete"
+    pending[0]()  # what the commit runs: the task (immediate in tests)
+    assert Section.objects.get(application=application, key="relevance").status == "has-errors"
+
+
+def test_the_refresh_leaves_closed_calls_alone(application, coordinator, clock):
+    from eplus.applications.statuses import refresh_open_applications
+    from .test_services import _at
+
+    Section.objects.filter(application=application, key="summary").update(status="complete")
+    clock(_at(12, 0, 0))
+    refresh_open_applications()
+    assert Section.objects.get(application=application, key="summary").status == "complete"
+    clock(_at(11, 0, 0))
+    refresh_open_applications()
+    assert Section.objects.get(application=application, key="summary").status == "not-started"
 
 
 def test_a_priority_switched_off_leaves_the_form_at_once(application):
     from eplus.programme.models import Priority
 
-    form = services.section_form(fresh(application), "relevance", {})
+    form = section_data.section_form(fresh(application), "relevance", {})
     codes = [code for code, _name in form.fields["priorities"].choices]
     assert codes
     priority = Priority.objects.get(code=codes[0])
     priority.active = False
     priority.save()
-    form = services.section_form(fresh(application), "relevance", {})
+    form = section_data.section_form(fresh(application), "relevance", {})
     assert codes[0] not in [code for code, _name in form.fields["priorities"].choices]

@@ -7,7 +7,12 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from eplus.applications import services
+from eplus.applications import annexes, creation, eligibility, incidents, local_time, rules, sharing, snapshots
+from eplus.applications import errors as app_errors
+from eplus.applications import partners as partnering
+from eplus.applications import sections as section_saving
+from eplus.applications import submission as submitting
+from eplus.applications import forms as section_forms
 from eplus.applications.models import (
     AccessLevel, Application, ApplicationAccess, Section, SectionStatus, SectionVersion, Status, Submission,
 )
@@ -28,12 +33,12 @@ def test_application_goes_to_the_agency_of_the_applicant_country(application, ap
     assert application.status == Status.DRAFT and application.number is None
     assert list(application.participations.values_list("organisation__oid", "role")) == [
         (applicant_org.oid, "applicant")]
-    assert set(application.sections.values_list("key", flat=True)) == set(services.section_forms.SECTION_KEYS)
+    assert set(application.sections.values_list("key", flat=True)) == set(section_forms.SECTION_KEYS)
 
 
 def test_youth_goes_to_the_youth_agency(clock, ka220, coordinator):
     org = make_organisation("LV", member=coordinator, organisation_type="youth-organisation")
-    application = services.create_application(coordinator, org, ka220, "YOU")
+    application = creation.create_application(coordinator, org, ka220, "YOU")
     assert application.agency.code == "LV02"
 
 
@@ -43,7 +48,7 @@ def test_centralised_action_goes_to_the_executive_agency(clock, coordinator, pro
         pytest.skip("no centralised call in the reference data")
     clock(call.deadline - timedelta(days=10))
     org = make_organisation("LV", member=coordinator)
-    application = services.create_application(coordinator, org, call, (call.action.sectors or [None])[0])
+    application = creation.create_application(coordinator, org, call, (call.action.sectors or [None])[0])
     assert application.agency == call.action.managing_agency
     assert application.agency.kind == Agency.Kind.EXECUTIVE
 
@@ -51,20 +56,20 @@ def test_centralised_action_goes_to_the_executive_agency(clock, coordinator, pro
 def test_only_members_create_and_only_for_open_calls(clock, ka220, applicant_org, coordinator, programme):
     stranger = make_user()
     with pytest.raises(PermissionDenied):
-        services.create_application(stranger, applicant_org, ka220, "VET")
+        creation.create_application(stranger, applicant_org, ka220, "VET")
     closed = Call.objects.get(year=2026, action__code="KA220", round=1)
     with pytest.raises(ValidationError):
-        services.create_application(coordinator, applicant_org, closed, "VET")
+        creation.create_application(coordinator, applicant_org, closed, "VET")
 
 
 def test_add_participant_by_oid_with_registration_data(application, coordinator, partners):
-    services.add_participant(application, partners[0].oid.lower(), "partner", coordinator)
+    partnering.add_participant(application, partners[0].oid.lower(), "partner", coordinator)
     with pytest.raises(ValidationError) as exc:
-        services.add_participant(application, "E99999999", "partner", coordinator)
+        partnering.add_participant(application, "E99999999", "partner", coordinator)
     assert "E99999999" in str(exc.value)
     with pytest.raises(ValidationError):
-        services.add_participant(application, partners[0].oid, "partner", coordinator)
-    app_input = services.eligibility_input(application)
+        partnering.add_participant(application, partners[0].oid, "partner", coordinator)
+    app_input = eligibility.eligibility_input(application)
     lt = next(o for o in app_input.organisations if o.oid == partners[0].oid)
     assert lt.country == "LT" and lt.type == "vet-provider" and lt.role == "partner"
 
@@ -74,18 +79,18 @@ def test_add_participant_by_oid_with_registration_data(application, coordinator,
 def test_access_levels(application, coordinator, applicant_org, partners, partner_user):
     member = make_user()
     applicant_org.memberships.create(user=member, role=Role.MEMBER)
-    assert services.access_level(coordinator, application) == AccessLevel.SUBMIT
-    assert services.access_level(member, application) == AccessLevel.EDIT
-    assert services.access_level(partner_user, application) is None
-    services.add_participant(application, partners[0].oid, "partner", coordinator)
+    assert rules.access_level(coordinator, application) == AccessLevel.SUBMIT
+    assert rules.access_level(member, application) == AccessLevel.EDIT
+    assert rules.access_level(partner_user, application) is None
+    partnering.add_participant(application, partners[0].oid, "partner", coordinator)
     with pytest.raises(PermissionDenied):
-        services.share(application, partner_user, AccessLevel.EDIT, member)  # members do not share
-    services.share(application, partner_user, AccessLevel.VIEW, coordinator)
+        sharing.share(application, partner_user, AccessLevel.EDIT, member)  # members do not share
+    sharing.share(application, partner_user, AccessLevel.VIEW, coordinator)
     fresh = Application.objects.get(pk=application.pk)
-    assert services.access_level(partner_user, fresh) == AccessLevel.VIEW
+    assert rules.access_level(partner_user, fresh) == AccessLevel.VIEW
     with pytest.raises(PermissionDenied):
         save(fresh, "impact", {"impact": "x"}, partner_user)
-    services.share(fresh, partner_user, AccessLevel.EDIT, coordinator)
+    sharing.share(fresh, partner_user, AccessLevel.EDIT, coordinator)
     fresh = Application.objects.get(pk=application.pk)
     assert save(fresh, "impact", {"impact": "x"}, partner_user).conflict is False
     assert ApplicationAccess.objects.filter(application=application).count() == 1
@@ -94,7 +99,7 @@ def test_access_levels(application, coordinator, applicant_org, partners, partne
 def test_share_only_with_people_of_participating_organisations(application, coordinator):
     outsider = make_user()
     with pytest.raises(ValidationError):
-        services.share(application, outsider, AccessLevel.VIEW, coordinator)
+        sharing.share(application, outsider, AccessLevel.VIEW, coordinator)
 
 
 def test_visible_applications_filter(application, coordinator, partner_user):
@@ -109,15 +114,15 @@ def test_visible_applications_filter(application, coordinator, partner_user):
 def test_second_save_from_the_same_base_gets_a_conflict_with_both_versions(application, coordinator, applicant_org):
     colleague = make_user()
     applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
-    first = services.save_section(application, "impact", {"impact": "Mine"}, 0, coordinator)
-    second = services.save_section(application, "impact", {"impact": "Theirs"}, 0, colleague)
+    first = section_saving.save_section(application, "impact", {"impact": "Mine"}, 0, coordinator)
+    second = section_saving.save_section(application, "impact", {"impact": "Theirs"}, 0, colleague)
     assert first.conflict is False and first.section.version == 1
     assert second.conflict is True
     assert second.theirs == {"impact": "Mine"} and second.yours == {"impact": "Theirs"}
     assert second.theirs_version == 1 and second.base_version == 0
     assert Section.objects.get(application=application, key="impact").data == {"impact": "Mine"}
     # The user keeps theirs by saving from the version they now know: both stay in the history.
-    third = services.save_section(application, "impact", second.yours, second.theirs_version, colleague)
+    third = section_saving.save_section(application, "impact", second.yours, second.theirs_version, colleague)
     assert third.conflict is False and third.section.version == 2
     history = list(SectionVersion.objects.filter(section__key="impact", section__application=application)
                    .order_by("version").values_list("data", flat=True))
@@ -126,8 +131,8 @@ def test_second_save_from_the_same_base_gets_a_conflict_with_both_versions(appli
 
 
 def test_saving_the_same_data_again_makes_no_new_version(application, coordinator):
-    services.save_section(application, "impact", {"impact": "Same"}, 0, coordinator)
-    again = services.save_section(application, "impact", {"impact": "Same"}, 0, coordinator)
+    section_saving.save_section(application, "impact", {"impact": "Same"}, 0, coordinator)
+    again = section_saving.save_section(application, "impact", {"impact": "Same"}, 0, coordinator)
     assert again.conflict is False and again.section.version == 1
 
 
@@ -138,7 +143,7 @@ def test_section_statuses_follow_the_engine(application, coordinator):
     save(application, "context", context_data(duration_months="48"), coordinator)
     section = Section.objects.get(application=application, key="context")
     assert section.status == SectionStatus.HAS_ERRORS
-    verdict = services.evaluate(application)
+    verdict = eligibility.evaluate(application)
     assert any(c.rule == "duration.range" and c.passed is False for c in verdict.for_field("duration_months"))
     save(application, "context", context_data(), coordinator)
     assert Section.objects.get(application=application, key="context").status == SectionStatus.COMPLETE
@@ -150,7 +155,7 @@ def test_design_amounts_that_do_not_add_up_mark_the_design_section(application, 
     save(application, "context", context_data(), coordinator)
     save(application, "design", wp_data(("50000.00", "100000.00")), coordinator)
     assert Section.objects.get(application=application, key="design").status == SectionStatus.HAS_ERRORS
-    assert any(c.rule == "wp.sum" for c in services.evaluate(application).errors)
+    assert any(c.rule == "wp.sum" for c in eligibility.evaluate(application).errors)
     save(application, "design", wp_data(("50000.00", "100000.00", "100000.00")), coordinator)
     assert Section.objects.get(application=application, key="design").status == SectionStatus.COMPLETE
 
@@ -173,11 +178,11 @@ def _at(hour, minute, second):
 def test_deadline_boundary_in_brussels_time(clock, application, coordinator, partners):
     make_ready(application, coordinator, partners)
     clock(_at(12, 0, 0))
-    with pytest.raises(services.DeadlineClosed):
-        services.submit(application, coordinator)
+    with pytest.raises(app_errors.DeadlineClosed):
+        submitting.submit(application, coordinator)
     assert Submission.objects.count() == 0
     clock(_at(11, 59, 59))
-    submission = services.submit(application, coordinator)
+    submission = submitting.submit(application, coordinator)
     assert submission.submitted_at == _at(11, 59, 59)
     assert NUMBER.match(submission.number)
 
@@ -187,10 +192,10 @@ def test_submission_snapshot_number_mail_and_resubmission(clock, application, co
     make_ready(application, coordinator, partners)
     clock(_at(9, 0, 0))
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.submit(application, coordinator)
+        first = submitting.submit(application, coordinator)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.number == first.number
-    assert first.sha256 == hashlib.sha256(services.canonical_json(first.snapshot).encode()).hexdigest()
+    assert first.sha256 == hashlib.sha256(snapshots.canonical_json(first.snapshot).encode()).hexdigest()
     assert first.snapshot["organisations"][0]["role"] == "applicant"
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
@@ -199,7 +204,7 @@ def test_submission_snapshot_number_mail_and_resubmission(clock, application, co
 
     save(application, "impact", {"impact": "Better", "dissemination": "Open", "sustainability": "Kept"}, coordinator)
     clock(_at(10, 0, 0))
-    second = services.submit(application, coordinator)
+    second = submitting.submit(application, coordinator)
     first.refresh_from_db()
     assert second.number == first.number  # the number stays, the new version replaces the old one
     assert second.is_current and not first.is_current
@@ -209,7 +214,7 @@ def test_submission_snapshot_number_mail_and_resubmission(clock, application, co
 
 def test_submission_is_immutable(clock, application, coordinator, partners):
     make_ready(application, coordinator, partners)
-    submission = services.submit(application, coordinator)
+    submission = submitting.submit(application, coordinator)
     submission = Submission.objects.get(pk=submission.pk)
     submission.snapshot = {"title": "changed"}
     with pytest.raises(ValidationError):
@@ -223,8 +228,8 @@ def test_submission_is_immutable(clock, application, coordinator, partners):
 
 
 def test_incomplete_application_is_refused_with_its_problems(clock, application, coordinator):
-    with pytest.raises(services.NotEligible) as exc:
-        services.submit(application, coordinator)
+    with pytest.raises(app_errors.NotEligible) as exc:
+        submitting.submit(application, coordinator)
     keys = {key for key, _message in exc.value.problems}
     assert {"context", "organisations", "annexes"} <= keys
     assert Application.objects.get(pk=application.pk).number is None
@@ -235,35 +240,35 @@ def test_only_managers_submit(clock, application, coordinator, applicant_org, pa
     member = make_user()
     applicant_org.memberships.create(user=member, role=Role.MEMBER)
     with pytest.raises(PermissionDenied):
-        services.submit(application, member)
+        submitting.submit(application, member)
 
 
 def test_numbers_are_unique_and_sequential(clock, ka220, coordinator, partners):
     numbers = []
     for _ in range(3):
         org = make_organisation("LV", member=coordinator)
-        application = services.create_application(coordinator, org, ka220, "VET")
+        application = creation.create_application(coordinator, org, ka220, "VET")
         extra = make_organisation("PL")
         make_ready(application, coordinator, [*partners, extra])
-        numbers.append(services.submit(application, coordinator).number)
+        numbers.append(submitting.submit(application, coordinator).number)
     serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
     assert len(set(numbers)) == 3 and serials == sorted(serials) and serials[2] - serials[0] == 2
 
 
 def test_same_consortium_only_once_per_deadline(clock, ka220, coordinator, applicant_org, partners):
-    first = services.create_application(coordinator, applicant_org, ka220, "VET")
+    first = creation.create_application(coordinator, applicant_org, ka220, "VET")
     make_ready(first, coordinator, partners)
-    services.submit(first, coordinator)
-    second = services.create_application(coordinator, applicant_org, ka220, "ADU")
+    submitting.submit(first, coordinator)
+    second = creation.create_application(coordinator, applicant_org, ka220, "ADU")
     make_ready(second, coordinator, partners)
-    with pytest.raises(services.NotEligible) as exc:
-        services.submit(second, coordinator)
+    with pytest.raises(app_errors.NotEligible) as exc:
+        submitting.submit(second, coordinator)
     assert any("same consortium" in message for _key, message in exc.value.problems)
 
 
 def test_ka210_applicant_once_per_round(clock, ka210, coordinator, applicant_org, partners):
     def ka210_ready(sector):
-        application = services.create_application(coordinator, applicant_org, ka210, sector)
+        application = creation.create_application(coordinator, applicant_org, ka210, sector)
         make_ready(application, coordinator, [partners[0]])
         save(application, "context", context_data(lump_sum="30000.00", duration_months="12"), coordinator)
         save(application, "design", {"items": [{"title": "Meeting", "description": "d", "start": "2027-10-01",
@@ -272,31 +277,31 @@ def test_ka210_applicant_once_per_round(clock, ka210, coordinator, applicant_org
         return application
 
     first = ka210_ready("VET")
-    services.submit(first, coordinator)
+    submitting.submit(first, coordinator)
     second = ka210_ready("ADU")
-    with pytest.raises(services.NotEligible) as exc:
-        services.submit(second, coordinator)
+    with pytest.raises(app_errors.NotEligible) as exc:
+        submitting.submit(second, coordinator)
     assert any("at most 1" in message for _key, message in exc.value.problems)
 
 
 def test_withdrawal_before_the_deadline_only(clock, application, coordinator, partners):
     make_ready(application, coordinator, partners)
     clock(_at(9, 0, 0))
-    submission = services.submit(application, coordinator)
-    services.withdraw(application, coordinator, "changed our plans")
+    submission = submitting.submit(application, coordinator)
+    submitting.withdraw(application, coordinator, "changed our plans")
     application.refresh_from_db()
     submission.refresh_from_db()
     assert application.status == Status.WITHDRAWN and not submission.is_current
     assert application.withdrawals.get().reason == "changed our plans"
-    services.submit(application, coordinator)
+    submitting.submit(application, coordinator)
     clock(_at(12, 0, 0))
-    with pytest.raises(services.DeadlineClosed):
-        services.withdraw(application, coordinator)
+    with pytest.raises(app_errors.DeadlineClosed):
+        submitting.withdraw(application, coordinator)
 
 
 def test_after_the_deadline_nothing_changes(clock, application, coordinator):
     clock(_at(12, 0, 1))
-    with pytest.raises(services.DeadlineClosed):
+    with pytest.raises(app_errors.DeadlineClosed):
         save(application, "impact", {"impact": "late"}, coordinator)
 
 
@@ -304,19 +309,19 @@ def test_after_the_deadline_nothing_changes(clock, application, coordinator):
 
 def test_annex_size_limit(application, coordinator):
     exact = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 5))
-    annex = services.add_annex(application, "declaration-on-honour", exact, coordinator)
+    annex = annexes.add_annex(application, "declaration-on-honour", exact, coordinator)
     assert annex.size == MAX_DOCUMENT_BYTES and annex.content_type == "application/pdf"
     too_big = SimpleUploadedFile("bigger.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 4))
     with pytest.raises(ValidationError, match="15 MB"):
-        services.add_annex(application, "declaration-on-honour", too_big, coordinator)
+        annexes.add_annex(application, "declaration-on-honour", too_big, coordinator)
 
 
 def test_annex_type_is_checked_by_content(application, coordinator):
     exe = SimpleUploadedFile("declaration.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, content_type="application/pdf")
     with pytest.raises(ValidationError, match="not a PDF, PNG or JPEG"):
-        services.add_annex(application, "declaration-on-honour", exe, coordinator)
+        annexes.add_annex(application, "declaration-on-honour", exe, coordinator)
     png = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
-    annex = services.add_annex(application, "other", png, coordinator)
+    annex = annexes.add_annex(application, "other", png, coordinator)
     assert annex.content_type == "image/png"
     assert annex.sha256 == hashlib.sha256(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20).hexdigest()
 
@@ -325,7 +330,7 @@ def test_annex_type_is_checked_by_content(application, coordinator):
 
 def test_incident_is_time_stamped_on_the_server(clock, application, coordinator):
     clock(_at(11, 58, 30))
-    report = services.report_incident(coordinator, application, "The upload froze.",
+    report = incidents.report_incident(coordinator, application, "The upload froze.",
                                       [SimpleUploadedFile("s.png", b"\x89PNG\r\n\x1a\n" + b"1" * 10)])
     assert report.reported_at == _at(11, 58, 30)
     assert report.agency.code == "LV01" and report.screenshots.count() == 1
@@ -336,14 +341,14 @@ def test_incident_is_time_stamped_on_the_server(clock, application, coordinator)
     AgencyMembership.objects.create(user=officer, agency=report.agency, role="officer")
     assert list(agency_incidents(officer)) == [report]
     clock(_at(14, 0, 0))  # two hours after the deadline: too late
-    with pytest.raises(services.ApplicationError):
-        services.report_incident(coordinator, application, "Too late", [])
+    with pytest.raises(app_errors.ApplicationError):
+        incidents.report_incident(coordinator, application, "Too late", [])
 
 
 def test_the_pdf_task_renders_a_pdf(clock, application, coordinator, partners, django_capture_on_commit_callbacks):
     make_ready(application, coordinator, partners)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        submission = services.submit(application, coordinator)
+        submission = submitting.submit(application, coordinator)
     assert not Submission.objects.get(pk=submission.pk).pdf  # nothing rendered inside the transaction
     for callback in callbacks:  # the commit enqueues the task; the immediate backend runs it
         callback()
@@ -353,14 +358,14 @@ def test_the_pdf_task_renders_a_pdf(clock, application, coordinator, partners, d
 
 
 def test_country_time_zone_from_zone_tab():
-    assert services.country_time_zone("LV").key == "Europe/Riga"
-    assert services.country_time_zone("BE").key == "Europe/Brussels"
+    assert local_time.country_time_zone("LV").key == "Europe/Riga"
+    assert local_time.country_time_zone("BE").key == "Europe/Brussels"
 
 
 def test_your_own_save_in_between_is_not_a_conflict(application, coordinator, applicant_org):
-    services.save_section(application, "impact", {"impact": "autosaved half"}, 0, coordinator)
-    result = services.save_section(application, "impact", {"impact": "whole text"}, 0, coordinator)
+    section_saving.save_section(application, "impact", {"impact": "autosaved half"}, 0, coordinator)
+    result = section_saving.save_section(application, "impact", {"impact": "whole text"}, 0, coordinator)
     assert result.conflict is False and result.section.version == 2
     colleague = make_user()
     applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
-    assert services.save_section(application, "impact", {"impact": "other"}, 1, colleague).conflict is True
+    assert section_saving.save_section(application, "impact", {"impact": "other"}, 1, colleague).conflict is True

@@ -4,7 +4,10 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from eplus.applications import services
+from eplus.applications import creation
+from eplus.applications import partners as partnering
+from eplus.applications import sections as section_saving
+from eplus.applications import submission as submitting
 from eplus.applications.models import Application, Section, Submission
 from eplus.organisations.models import Role
 
@@ -71,7 +74,7 @@ def test_save_without_javascript_then_autosave_with_htmx(logged_in, application)
 def test_conflict_screen_shows_both_and_keep_mine_saves(logged_in, application, coordinator, applicant_org):
     colleague = make_user()
     applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
-    services.save_section(application, "impact", {"impact": "Theirs text", "dissemination": "", "sustainability": ""},
+    section_saving.save_section(application, "impact", {"impact": "Theirs text", "dissemination": "", "sustainability": ""},
                           0, colleague)
     url = reverse("applications:section", args=[application.pk, "impact"])
     response = logged_in.post(url, {"base_version": "0", "impact": "My text", "dissemination": "d",
@@ -89,7 +92,7 @@ def test_conflict_screen_shows_both_and_keep_mine_saves(logged_in, application, 
 def test_autosave_conflict_is_announced(logged_in, application, applicant_org):
     colleague = make_user()
     applicant_org.memberships.create(user=colleague, role=Role.MEMBER)
-    services.save_section(application, "summary", {"objectives": "theirs"}, 0, colleague)
+    section_saving.save_section(application, "summary", {"objectives": "theirs"}, 0, colleague)
     response = logged_in.post(reverse("applications:section", args=[application.pk, "summary"]),
                               {"base_version": "0", "objectives": "mine"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and b"Review both versions" in response.content
@@ -150,7 +153,7 @@ def test_submit_after_the_deadline_is_refused_with_a_clear_message(logged_in, cl
 
 
 def test_share_page(logged_in, application, coordinator, partners, partner_user):
-    services.add_participant(application, partners[0].oid, "partner", coordinator)
+    partnering.add_participant(application, partners[0].oid, "partner", coordinator)
     url = reverse("applications:share", args=[application.pk])
     response = logged_in.post(url, {"email": partner_user.email, "level": "edit"})
     assert response.status_code == 302
@@ -180,7 +183,7 @@ def test_my_applications_list_query_count_does_not_grow(client, clock, ka220, co
                                                         django_assert_max_num_queries):
     for _ in range(count):
         org = make_organisation("LV", member=coordinator)
-        services.create_application(coordinator, org, ka220, "VET")
+        creation.create_application(coordinator, org, ka220, "VET")
     client.force_login(coordinator)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("applications:mine"))
@@ -225,7 +228,7 @@ def test_withdraw_view(logged_in, clock, application, coordinator, partners, dja
     from tests.organisations.conftest import mark_reauthenticated
 
     make_ready(application, coordinator, partners)
-    services.submit(application, coordinator)
+    submitting.submit(application, coordinator)
     mark_reauthenticated(logged_in, coordinator)
     response = logged_in.post(reverse("applications:withdraw", args=[application.pk]), {"reason": "Plans changed"})
     assert response.status_code == 302

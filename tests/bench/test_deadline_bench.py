@@ -165,7 +165,8 @@ def test_verify_counts_duplicates():
 def test_make_data_sets_up_submittable_applications_with_working_sessions():
     from django.contrib.sessions.backends.db import SessionStore
 
-    from eplus.applications import services
+    from eplus.applications import eligibility, statuses
+    from eplus.applications import submission as submitting
     from eplus.applications.models import Application, Section
     from eplus.programme.loader import load_programme
 
@@ -175,14 +176,14 @@ def test_make_data_sets_up_submittable_applications_with_working_sessions():
     for applicant in applicants:
         application = Application.objects.select_related("call", "action", "agency", "applicant").get(pk=applicant.pk)
         assert application.call_id == call.pk
-        assert services.blocking_problems(application, services.evaluate(application)) == []
+        assert statuses.blocking_problems(application, eligibility.evaluate(application)) == []
         session = SessionStore(session_key=applicant.session_key)
         assert session.get("_auth_user_id") == str(application.created_by_id)
         for key, (version, data) in applicant.sections.items():
             section = Section.objects.get(application=application, key=key)
             assert (section.version, section.data) == (version, data)
         assert len(applicant.csrf) == 32
-    submission = services.submit(application, application.created_by)
+    submission = submitting.submit(application, application.created_by)
     assert submission.is_current
 
 

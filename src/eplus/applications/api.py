@@ -7,14 +7,16 @@ deadline-day load test) with a logged-in session: send the CSRF token in ``X-CSR
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
-from . import services
+from .errors import ApplicationError
 from .forms import FORM_SECTIONS
-from .models import AccessLevel, Section
+from .models import Section
 from .rules import visible_applications
+from .sections import save_section as save
 
 router = Router(tags=["applications"])
 
@@ -45,12 +47,11 @@ class Message(Schema):
     detail: str
 
 
-def _application(request, pk, level=AccessLevel.VIEW):
+def _application(request, pk, perm="applications.view_application"):
+    """The application if the user has ``perm`` on it (the permissions the pages declare); 404 otherwise."""
     application = get_object_or_404(
         visible_applications(request.user).select_related("call", "action", "agency", "applicant"), pk=pk)
-    if not services.has_level(request.user, application, level):
-        from django.http import Http404
-
+    if not request.user.has_perm(perm, application):
         raise Http404
     return application
 
@@ -66,12 +67,12 @@ def get_section(request, pk: int, key: str):
             response={200: SectionOut, 404: Message, 409: ConflictOut, 422: Message})
 def save_section(request, pk: int, key: str, payload: SectionIn):
     """Autosave one section from ``base_version``; 409 with both versions when someone saved meanwhile."""
-    application = _application(request, pk, AccessLevel.EDIT)
+    application = _application(request, pk, "applications.change_application")
     if key not in FORM_SECTIONS:
         return Status(404, {"detail": "This section is not saved as a form."})
     try:
-        result = services.save_section(application, key, payload.data, payload.base_version, request.user)
-    except (ValidationError, services.ApplicationError, PermissionDenied) as exc:
+        result = save(application, key, payload.data, payload.base_version, request.user)
+    except (ValidationError, ApplicationError, PermissionDenied) as exc:
         return Status(422, {"detail": " ".join(getattr(exc, "messages", [str(exc)]))})
     if result.conflict:
         return Status(409, {"detail": "Someone else saved this section; choose between both versions.",

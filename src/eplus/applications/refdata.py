@@ -9,6 +9,7 @@ bench run without Redis, where the Django cache is per process). Reading the tok
 
 ``bump()`` is connected to ``post_save``/``post_delete`` of the programme models in
 ``ApplicationsConfig.ready``; call it yourself after bulk updates (``QuerySet.update`` sends no signal).
+After the edit commits it also has the stored section statuses of open applications refreshed (a task).
 """
 
 import threading
@@ -65,6 +66,16 @@ def bump(**_kwargs):
         _memo["token"], _memo["values"] = None, {}
     # If the edit's transaction rolls back, the old token is back: forget what was memoised meanwhile.
     transaction.on_commit(forget)
+    # A priority switched off or a changed rule can change the status of sections: once the edit commits,
+    # the stored statuses of the open applications are brought up to date (once per transaction).
+    if not any(item[1] is refresh_statuses_later for item in transaction.get_connection().run_on_commit):
+        transaction.on_commit(refresh_statuses_later)
+
+
+def refresh_statuses_later():
+    from .tasks import refresh_section_statuses
+
+    refresh_section_statuses.enqueue()
 
 
 def forget():

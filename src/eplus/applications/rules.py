@@ -1,20 +1,82 @@
-"""Who may do what with an application (``rules`` predicates) and the matching queryset filters.
+"""Who may do what with an application (``rules`` predicates) and, beside them, the queryset filters.
 
 - members of the applicant organisation: edit; its legal representatives and contact persons: submit,
   share and withdraw;
 - people of partner organisations: only what the application is explicitly shared with them (view/edit);
 - staff of the receiving agency: the incident reports (the evaluation app shows the applications).
-Lists use :func:`visible_applications`, so a list never shows what the detail page refuses.
+Lists use :func:`visible_applications`, so a list never shows what the detail page refuses. Views
+declare these permissions (``core.permissions.permission_required``); the domain modules check the same
+ones through :func:`require`.
 """
 
 import rules
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
+from eplus.core import time as clock
+from eplus.organisations.models import MANAGER_ROLES, Membership
+from eplus.programme.scoping import is_agency_staff as _is_agency_staff
 from eplus.programme.scoping import staff_agency_ids
 
-from .models import AccessLevel
-from .services import has_level
+from .errors import DeadlineClosed
+from .models import LEVEL_RANK, AccessLevel, Application, ApplicationAccess, IncidentReport
 
+# --- access levels ------------------------------------------------------------------------------------
+
+
+def access_level(user, application):
+    """'view', 'edit', 'submit' or None: the applicant organisation's managers submit, its members edit;
+    anyone else only through an explicit share. Cached on the instance."""
+    if not getattr(user, "is_authenticated", False) or application is None:
+        return None
+    cache = application.__dict__.setdefault("_eplus_levels", {})
+    if user.pk not in cache:
+        levels = []
+        role = Membership.objects.filter(organisation_id=application.applicant_id, user=user) \
+            .values_list("role", flat=True).first()
+        if role in MANAGER_ROLES:
+            levels.append(AccessLevel.SUBMIT)
+        elif role:
+            levels.append(AccessLevel.EDIT)
+        shared = ApplicationAccess.objects.filter(application=application, user=user) \
+            .values_list("level", flat=True).first()
+        if shared:
+            levels.append(AccessLevel(shared))
+        cache[user.pk] = max(levels, key=LEVEL_RANK.get) if levels else None
+    return cache[user.pk]
+
+
+def forget_levels(application):
+    """Drop the levels cached on ``application`` (after a share changed them)."""
+    application.__dict__.pop("_eplus_levels", None)
+
+
+def has_level(user, application, level):
+    current = access_level(user, application)
+    return current is not None and LEVEL_RANK[current] >= LEVEL_RANK[level]
+
+
+def deadline_open(application, now=None):
+    """True while the call accepts submissions and changes (the deadline instant itself is closed)."""
+    return clock.is_before_deadline(now or clock.now(), application.call.deadline)
+
+
+def require_open(application, now=None):
+    if not deadline_open(application, now):
+        raise DeadlineClosed(_(
+            "The deadline of this call was %(deadline)s (Brussels time); the application can no longer be "
+            "changed or submitted.") % {"deadline": clock.format_brussels(application.call.deadline)})
+
+
+def require(user, perm, application):
+    """Raise PermissionDenied unless the registered permission ``perm`` holds (the same predicate the
+    views declare; no superuser shortcut)."""
+    if not rules.has_perm(perm, user, application):
+        raise PermissionDenied(_("You do not have access to this application."))
+
+
+# --- predicates -----------------------------------------------------------------------------------------
 
 @rules.predicate
 def can_view(user, application):
@@ -31,17 +93,49 @@ def can_submit(user, application):
     return has_level(user, application, AccessLevel.SUBMIT)
 
 
+@rules.predicate
+def is_open(_user, application):
+    return application is not None and deadline_open(application)
+
+
+can_edit_section = can_edit & is_open
+can_share = can_submit
+can_withdraw = can_submit
+can_report_incident = can_edit
+
+
+@rules.predicate
+def is_agency_staff(user):
+    return _is_agency_staff(user)
+
+
+@rules.predicate
+def can_view_incident(user, report):
+    """Staff of the report's agency, or anyone who may open the report's application."""
+    if report is None:
+        return False
+    if agency_incidents(user).filter(pk=report.pk).exists():
+        return True
+    return bool(report.application_id) and visible_applications(user).filter(pk=report.application_id).exists()
+
+
+rules.add_perm("applications.list_applications", rules.is_authenticated)
+rules.add_perm("applications.create_application", rules.is_authenticated)
 rules.add_perm("applications.view_application", can_view)
 rules.add_perm("applications.change_application", can_edit)
+rules.add_perm("applications.edit_section", can_edit_section)
 rules.add_perm("applications.submit_application", can_submit)
+rules.add_perm("applications.share_application", can_share)
+rules.add_perm("applications.withdraw_application", can_withdraw)
+rules.add_perm("applications.report_incident", can_report_incident)
+rules.add_perm("applications.list_agency_incidents", is_agency_staff)
+rules.add_perm("applications.view_incident", can_view_incident)
 
+
+# --- what a user may list ----------------------------------------------------------------------------------
 
 def visible_applications(user):
     """Applications the user may open: those of organisations they act for, and those shared with them."""
-    from eplus.organisations.models import Membership
-
-    from .models import Application, ApplicationAccess
-
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
     # EXISTS rather than joins + DISTINCT: no duplicate rows to remove, and far cheaper for one application.
@@ -52,8 +146,6 @@ def visible_applications(user):
 
 def agency_incidents(user):
     """Incident reports of the agencies the user works for."""
-    from .models import IncidentReport
-
     ids = staff_agency_ids(user)
     if not ids:
         return IncidentReport.objects.none()

@@ -1,0 +1,1 @@
+"""Application pages, one module per area; ``urls.py`` points at the modules."""
