@@ -14,7 +14,10 @@ import pytest
 from django.core.management import call_command
 
 from eplus.accounts.models import User
-from eplus.evaluation import services
+from eplus.evaluation.assessments import save_assessment
+from eplus.evaluation.cases import open_cases
+from eplus.evaluation.checks import confirm_formal_check
+from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency, AgencyMembership
 
@@ -72,23 +75,23 @@ def world(transactional_db, settings, live_server):
     for email, first, last in (("anna.expert@experts.example", "Anna", "Expert"),
                                ("boris.expert@experts.example", "Boris", "Expert")):
         person = _person(email, first, last, mfa=True)
-        services.register_expert(agency, email=email, first_name=first, last_name=last, languages=["en"],
+        register_expert(agency, email=email, first_name=first, last_name=last, languages=["en"],
                                  sectors=["VET"])
         experts.append(person)
     coordinator = _person("coordinator@college.example", "Cora", "Coordinator")
     application = f.submitted(coordinator=coordinator, lump_sum="400000.00", title="Green welding skills")
     # A second application of the same call and field, already assessed, so the ranking has two lines.
     rival = f.submitted(lump_sum="400000.00", title="Hospitality mentors")
-    services.open_cases()
+    open_cases()
     rival_case = Case.objects.get(application=rival)
-    services.confirm_formal_check(rival_case, True, "", officer)
+    confirm_formal_check(rival_case, True, "", officer)
     scores = {"relevance": "20", "design": "25", "partnership": "16", "impact": "20"}  # 81
     for role in (AssignmentRole.FIRST, AssignmentRole.SECOND):
         helper = f.user()
-        services.register_expert(agency, email=helper.email, first_name="H", last_name="Elper", sectors=["VET"])
-        assignment = services.assign(rival_case, helper, role, officer)
-        services.declare(assignment, True, "", helper)
-        services.save_assessment(assignment, scores, {k: "Solid." for k in scores}, helper, submit=True)
+        register_expert(agency, email=helper.email, first_name="H", last_name="Elper", sectors=["VET"])
+        assignment = assign(rival_case, helper, role, officer)
+        declare(assignment, True, "", helper)
+        save_assessment(assignment, scores, {k: "Solid." for k in scores}, helper, submit=True)
     return {"officer": officer, "experts": experts, "coordinator": coordinator, "application": application,
             "rival": rival}
 

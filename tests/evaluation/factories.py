@@ -63,8 +63,9 @@ def call(action="KA220", year=2026):
 
 
 def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00", text=None, coordinator=None,
-              partners=None, language="en", title=None):
-    """A submitted application with its current submission (snapshot with prose for the similarity check)."""
+              partners=None, language="en", title=None, priorities=("HOR-INCLUSION",)):
+    """A submitted application with its current submission (snapshot with prose for the similarity check, and
+    the priority the eligibility engine asks for; ``priorities=()`` makes it ineligible)."""
     the_call = call(action)
     agency_obj = Agency.objects.get(code=agency)
     n = next(_n)
@@ -83,7 +84,8 @@ def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00",
         "agency": agency, "submitted_at": app.submitted_at.isoformat(),
         "organisations": [{"oid": o.oid, "role": r, "legal_name": o.legal_name, "country": o.country_id}
                           for o, r in [(applicant, "applicant")] + [(p, "partner") for p in partners]],
-        "sections": {"relevance": {"version": 1, "data": {"needs": text or TEXTS[n % len(TEXTS)] + f" Ref {n}."}}},
+        "sections": {"relevance": {"version": 1, "data": {"needs": text or TEXTS[n % len(TEXTS)] + f" Ref {n}.",
+                                                         "priorities": list(priorities)}}},
     }
     Submission.objects.create(application=app, number=app.number, submitted_at=app.submitted_at,
                               snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True)
