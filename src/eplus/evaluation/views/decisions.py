@@ -51,8 +51,9 @@ def agreement_pdf(request, application_pk):
     file = agreement.signed_pdf if signed else agreement.pdf
     if not file:
         # 503 with a retry hint of a few seconds: the task renders the PDF right after the release.
-        return render(request, "evaluation/agreement_pending.html", {"agreement": agreement}, status=503,
-                      headers={"Retry-After": "10"})
+        response = render(request, "evaluation/agreement_pending.html", {"agreement": agreement}, status=503)
+        response["Retry-After"] = "10"
+        return response
     return FileResponse(file.open("rb"), content_type="application/pdf", as_attachment=False,
                         filename=f"grant-agreement-{agreement.case.application.number}.pdf")
 
