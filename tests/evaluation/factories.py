@@ -94,3 +94,26 @@ def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00",
 
 def now():
     return clock.now()
+
+
+GOOD_SCORES = {"relevance": "20", "design": "25", "partnership": "15", "impact": "20"}  # 80 of a KA220 call
+
+
+def opened_case(**kw):
+    """A submitted application (see :func:`submitted`) and its case, opened as the sweep opens it."""
+    from eplus.evaluation.cases import open_cases
+    from eplus.evaluation.models import Case
+
+    app = submitted(**kw)
+    open_cases()
+    return Case.objects.get(application=app)
+
+
+def expert(sectors=("VET",), agency="LV01"):
+    """A registered expert of ``agency`` (English, the given fields), with a second factor."""
+    from eplus.evaluation.experts import register_expert
+
+    person = with_mfa(user())
+    register_expert(Agency.objects.get(code=agency), email=person.email, first_name="E", last_name="X",
+                    languages=["en"], sectors=list(sectors))
+    return person

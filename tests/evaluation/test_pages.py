@@ -1,7 +1,6 @@
 """The back-office pages area by area: GET only reads (cases come from the sweep, the stored verdict and the
 stored agreement PDF are shown), every POST goes through its domain verb, and wrong roles get a 404."""
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,7 @@ from eplus.evaluation.assessments import save_assessment
 from eplus.evaluation.cases import open_cases
 from eplus.evaluation.checks import confirm_formal_check
 from eplus.evaluation.decisions import release, stage_decisions
-from eplus.evaluation.experts import assign, declare, register_expert
+from eplus.evaluation.experts import assign, declare
 from eplus.evaluation.findings import run_similarity
 from eplus.evaluation.models import (
     AgreementStatus, Assignment, AssignmentRole, Case, CaseState, Decision, DecisionStatus, FindingStatus,
@@ -23,31 +22,21 @@ from eplus.evaluation.models import (
 )
 from eplus.evaluation.ranking import run_selection
 from eplus.evaluation.sweep import sweep
-from eplus.programme.models import Agency
+
+from tests.organisations.conftest import mark_reauthenticated
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
-GOOD = {"relevance": "20", "design": "25", "partnership": "15", "impact": "20"}
+GOOD = f.GOOD_SCORES
 
 
-def _case(**kw):
-    app = f.submitted(**kw)
-    open_cases()
-    return Case.objects.get(application=app)
-
-
-def _expert(**kw):
-    person = f.with_mfa(f.user())
-    register_expert(Agency.objects.get(code="LV01"), email=person.email, first_name="E", last_name="X",
-                    languages=["en"], sectors=kw.get("sectors", ["VET"]))
-    return person
 
 
 def _scored(case, officer, first=GOOD, second=GOOD):
     confirm_formal_check(case, True, "", officer)
     for role, scores in ((AssignmentRole.FIRST, first), (AssignmentRole.SECOND, second)):
-        expert = _expert()
+        expert = f.expert()
         a = declare(assign(case, expert, role, officer), True, "", expert)
         save_assessment(a, scores, {k: "ok" for k in scores}, expert, submit=True)
     return Case.objects.get(pk=case.pk)
@@ -55,15 +44,11 @@ def _scored(case, officer, first=GOOD, second=GOOD):
 
 def _login(client, user):
     client.force_login(user)
-    session = client.session
-    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email,
-                                                   "reauthenticated": True}]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
+    mark_reauthenticated(client, user)
 
 
 def _released(coordinator, officer, render=True):
-    case = _scored(_case(coordinator=coordinator, lump_sum="120000.00"), officer)
+    case = _scored(f.opened_case(coordinator=coordinator, lump_sum="120000.00"), officer)
     run_selection(case.agency, case.call, "VET", officer)
     release(stage_decisions(case.agency, case.call, "VET", officer), officer)
     agreement = GrantAgreement.objects.get(case=case)
@@ -94,7 +79,7 @@ def test_no_case_is_opened_before_the_deadline(programme):
 
 
 def test_an_ineligible_snapshot_is_stored_with_its_problems(programme):
-    case = _case(priorities=())
+    case = f.opened_case(priorities=())
     assert case.formal_verdict["eligible"] is False
     assert any(c["rule"] == "priorities.required" and not c["passed"] for c in case.formal_verdict["checks"])
 
@@ -106,12 +91,12 @@ def test_unknown_export_format_is_404(client, programme):
 
 def test_auto_assign_page_assigns_two_experts_and_warns_when_none_is_free(client, programme):
     officer = f.officer()
-    case = _case()
+    case = f.opened_case()
     confirm_formal_check(case, True, "", officer)
     client.force_login(officer)
     response = client.post(reverse("evaluation:auto_assign"), {"call": str(case.call_id)}, follow=True)
     assert "No suitable expert is free" in response.content.decode()
-    _expert(), _expert()
+    f.expert(), f.expert()
     client.post(reverse("evaluation:auto_assign"), {"call": str(case.call_id)})
     assert Assignment.objects.filter(case=case).count() == 2
 
@@ -119,7 +104,7 @@ def test_auto_assign_page_assigns_two_experts_and_warns_when_none_is_free(client
 # --- one case ----------------------------------------------------------------------------------------------
 
 def test_the_case_page_shows_the_stored_verdict_without_running_the_engine(client, programme, monkeypatch):
-    case = _case(priorities=())
+    case = f.opened_case(priorities=())
     officer = f.officer()
     client.force_login(officer)
     monkeypatch.setattr(checks, "eligibility_verdict", lambda case: pytest.fail("the engine ran on GET"))
@@ -132,7 +117,7 @@ def test_the_case_page_shows_the_stored_verdict_without_running_the_engine(clien
 
 
 def test_formal_check_page_records_and_explains(client, programme):
-    case = _case(priorities=())
+    case = f.opened_case(priorities=())
     client.force_login(f.officer())
     url = reverse("evaluation:formal_check", args=[case.pk])
     response = client.post(url, {"decision": "eligible", "reason": ""})
@@ -147,8 +132,8 @@ def test_formal_check_page_records_and_explains(client, programme):
 
 def test_assign_and_unassign_pages(client, programme):
     officer = f.officer()
-    case = _case()
-    expert, other = _expert(), _expert()
+    case = f.opened_case()
+    expert, other = f.expert(), f.expert()
     client.force_login(officer)
     url = reverse("evaluation:assign", args=[case.pk])
     response = client.post(url, {"expert": expert.pk, "role": AssignmentRole.FIRST})
@@ -207,14 +192,14 @@ def test_similarity_pages(client, programme):
 
 def test_ranking_stage_and_outbox_pages(client, programme):
     officer = f.officer()
-    waiting = _case()
+    waiting = f.opened_case()
     client.force_login(officer)
     url = reverse("evaluation:ranking", args=[waiting.call_id, "VET"])
     assert "not scored yet" in client.post(url, {}, follow=True).content.decode()
     stage_url = reverse("evaluation:stage", args=[waiting.call_id, "VET"])
     assert "no decisions to stage" in client.post(stage_url, follow=True).content.decode()
     confirm_formal_check(waiting, False, "No partner.", officer)
-    scored = _scored(_case(lump_sum="120000.00"), officer)
+    scored = _scored(f.opened_case(lump_sum="120000.00"), officer)
     client.post(url, {})
     assert Case.objects.get(pk=scored.pk).outcome == Outcome.SELECTED
     change = reverse("evaluation:manual_change", args=[scored.call_id, "VET", scored.pk])
@@ -235,9 +220,9 @@ def test_ranking_stage_and_outbox_pages(client, programme):
 
 def test_assessment_page_draft_submit_and_the_consolidator(client, programme):
     officer = f.officer()
-    case = _case()
+    case = f.opened_case()
     confirm_formal_check(case, True, "", officer)
-    expert = _expert()
+    expert = f.expert()
     a = declare(assign(case, expert, AssignmentRole.FIRST, officer), True, "", expert)
     client.force_login(expert)
     url = reverse("evaluation:assessment", args=[a.pk])
@@ -247,7 +232,7 @@ def test_assessment_page_draft_submit_and_the_consolidator(client, programme):
     assert client.post(url, {**data, "submit": "1"}).status_code == 302
     assert client.post(url, {**data, "comment_design": "Changed."}).status_code == 400  # submitted: no change
     assert Assignment.objects.get(pk=a.pk).assessment.comments["design"] == "Fine."
-    second = _expert()
+    second = f.expert()
     b = declare(assign(case, second, AssignmentRole.SECOND, officer), True, "", second)
     low = {"relevance": "10", "design": "15", "partnership": "10", "impact": "10"}
     save_assessment(b, low, {k: "weak" for k in low}, second, submit=True)

@@ -26,28 +26,15 @@ from eplus.programme.models import Agency
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
-GOOD = {"relevance": "20", "design": "25", "partnership": "15", "impact": "20"}
-
-
-def _case(**kw):
-    app = f.submitted(**kw)
-    open_cases()
-    return Case.objects.get(application=app)
-
-
-def _expert(sectors=("VET",)):
-    person = f.user()
-    register_expert(Agency.objects.get(code="LV01"), email=person.email, first_name="E", last_name="X",
-                    languages=["en"], sectors=list(sectors))
-    return person
+GOOD = f.GOOD_SCORES
 
 
 def _selected(coordinator):
     officer = f.officer()
-    case = _case(coordinator=coordinator, lump_sum="120000.00")
+    case = f.opened_case(coordinator=coordinator, lump_sum="120000.00")
     confirm_formal_check(case, True, "", officer)
     for role in (AssignmentRole.FIRST, AssignmentRole.SECOND):
-        expert = _expert()
+        expert = f.expert()
         a = declare(assign(case, expert, role, officer), True, "", expert)
         save_assessment(a, GOOD, {k: "ok" for k in GOOD}, expert, submit=True)
     run_selection(case.agency, case.call, "VET", officer)
@@ -55,7 +42,7 @@ def _selected(coordinator):
 
 
 def test_opening_a_case_twice_returns_the_first(programme):
-    case = _case()
+    case = f.opened_case()
     again, created = open_case(case.application)
     assert again.pk == case.pk and created is False
     assert open_cases() == []
@@ -63,7 +50,7 @@ def test_opening_a_case_twice_returns_the_first(programme):
 
 def test_the_formal_check_recorded_twice_is_audited_once(programme):
     officer = f.officer()
-    case = _case()
+    case = f.opened_case()
     confirm_formal_check(case, True, "", officer)
     confirm_formal_check(case, True, "", officer)
     assert AuditEvent.objects.filter(object_type="evaluation.case", verb="formal-check").count() == 1
@@ -71,17 +58,17 @@ def test_the_formal_check_recorded_twice_is_audited_once(programme):
 
 def test_assigning_the_same_expert_twice_returns_the_assignment_and_refusals_say_why(programme):
     officer = f.officer()
-    case = _case()
+    case = f.opened_case()
     confirm_formal_check(case, True, "", officer)
-    expert = _expert()
+    expert = f.expert()
     first = assign(case, expert, AssignmentRole.FIRST, officer)
     assert assign(case, expert, AssignmentRole.FIRST, officer).pk == first.pk
     with pytest.raises(ValidationError, match="already assesses"):
         assign(case, expert, AssignmentRole.SECOND, officer)
     with pytest.raises(ValidationError, match="only when the two assessments"):
-        assign(case, _expert(), AssignmentRole.CONSOLIDATOR, officer)
+        assign(case, f.expert(), AssignmentRole.CONSOLIDATOR, officer)
     with pytest.raises(ValidationError, match="Choose the first"):
-        assign(case, _expert(), "chair", officer)
+        assign(case, f.expert(), "chair", officer)
     with pytest.raises(ValidationError, match="not a registered expert"):
         assign(case, f.user(), AssignmentRole.SECOND, officer)
     with pytest.raises(EvaluationError, match="Only the assigned expert"):
@@ -97,7 +84,7 @@ def test_registering_a_staff_member_or_no_address_is_refused(programme):
     agency = Agency.objects.get(code="LV01")
     with pytest.raises(ValidationError, match="e-mail address"):
         register_expert(agency, email=" ", first_name="A", last_name="B")
-    expert = _expert()
+    expert = f.expert()
     mail.outbox = []
     register_expert(agency, email=expert.email, first_name="E", last_name="X", sectors=["SCH"])
     assert mail.outbox == []  # an edit of an active expert sends nothing
@@ -141,7 +128,7 @@ def test_agreement_transitions_are_idempotent_and_one_project_is_created(program
 
 
 def test_an_application_without_dates_gets_no_agreement(programme):
-    case = _case()
+    case = f.opened_case()
     type(case.application).objects.filter(pk=case.application_id).update(start_date=None)
     with pytest.raises(EvaluationError, match="no start date"):
         issue_agreement(Case.objects.get(pk=case.pk))
@@ -163,9 +150,9 @@ def test_a_decided_finding_decided_again_is_unchanged(programme):
 
 def test_the_workspace_filters(programme):
     officer = f.officer()
-    closed = _case()
+    closed = f.opened_case()
     confirm_formal_check(closed, False, "No partner.", officer)
-    other = _case(action="KA210", lump_sum="60000.00")
+    other = f.opened_case(action="KA210", lump_sum="60000.00")
     mine = officer_cases(officer)
     assert [c.pk for c in workspace_cases(mine, status=CaseState.CLOSED)] == [closed.pk]
     assert [c.pk for c in workspace_cases(mine, formal="pending")] == [other.pk]

@@ -51,6 +51,21 @@ def case_detail(request, pk):
     return render(request, "evaluation/case.html", _context(request, request.permission_object))
 
 
+def _submit(request, case, form, form_name, action, success):
+    """Run ``action(cleaned_data)`` for a valid form and go back to the case; otherwise the case page again
+    with the form's errors (400)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+            messages.success(request, success)
+            return redirect(case)
+        except ValidationError as exc:
+            F.add_errors(form, exc)
+        except TransitionRefused as exc:
+            form.add_error(None, str(exc))
+    return render(request, "evaluation/case.html", _context(request, case, **{form_name: form}), status=400)
+
+
 @permission_required("evaluation.manage_case", obj=case_for)
 @require_POST
 def formal_check(request, pk):
@@ -59,37 +74,21 @@ def formal_check(request, pk):
         rerun_eligibility(case, request.user)
         messages.success(request, _("The eligibility engine was run again on the submitted application."))
         return redirect(case)
-    form = F.FormalCheckForm(request.POST)
-    if form.is_valid():
-        try:
-            confirm_formal_check(case, form.cleaned_data["decision"] == "eligible", form.cleaned_data["reason"],
-                                 request.user)
-            messages.success(request, _("The formal check is recorded."))
-            return redirect(case)
-        except ValidationError as exc:
-            F.add_errors(form, exc)
-        except TransitionRefused as exc:
-            form.add_error(None, str(exc))
-    return render(request, "evaluation/case.html", _context(request, case, formal_form=form), status=400)
+    return _submit(request, case, F.FormalCheckForm(request.POST), "formal_form", lambda data: confirm_formal_check(
+        case, data["decision"] == "eligible", data["reason"], request.user), _("The formal check is recorded."))
 
 
 @permission_required("evaluation.manage_case", obj=case_for)
 @require_POST
 def assign(request, pk):
     case = request.permission_object
-    experts = _experts(case)
-    form = F.AssignForm(request.POST, experts=experts)
-    if form.is_valid():
-        expert = next(p.user for p in experts if p.user_id == form.cleaned_data["expert"])
-        try:
-            assign_expert(case, expert, form.cleaned_data["role"], request.user)
-            messages.success(request, _("The expert is assigned."))
-            return redirect(case)
-        except ValidationError as exc:
-            F.add_errors(form, exc)
-        except TransitionRefused as exc:
-            form.add_error(None, str(exc))
-    return render(request, "evaluation/case.html", _context(request, case, assign_form=form), status=400)
+    experts = {p.user_id: p.user for p in _experts(case)}
+
+    def action(data):
+        assign_expert(case, experts[data["expert"]], data["role"], request.user)
+
+    return _submit(request, case, F.AssignForm(request.POST, experts=_experts(case)), "assign_form", action,
+                   _("The expert is assigned."))
 
 
 @permission_required("evaluation.manage_case", obj=case_for)
