@@ -79,7 +79,9 @@ def world(transactional_db, settings, live_server):
                                  sectors=["VET"])
         experts.append(person)
     coordinator = _person("coordinator@college.example", "Cora", "Coordinator")
-    application = f.submitted(coordinator=coordinator, lump_sum="400000.00", title="Green welding skills")
+    # No priority chosen: the engine's verdict, stored when the case is opened, finds a problem.
+    application = f.submitted(coordinator=coordinator, lump_sum="400000.00", title="Green welding skills",
+                              priorities=())
     # A second application of the same call and field, already assessed, so the ranking has two lines.
     rival = f.submitted(lump_sum="400000.00", title="Hospitality mentors")
     open_cases()
@@ -133,8 +135,8 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     office.wait_for_load_state()
     office.get_by_label("Eligible: the assessment can start").check()
     _click(office, "Record the formal check")
-    # The engine, re-run on the snapshot, finds problems in this synthetic application: confirming it as
-    # eligible anyway needs a reason, and what was chosen stays chosen.
+    # The engine's verdict on the snapshot (stored when the sweep opened the case) finds problems in this
+    # synthetic application: confirming it as eligible anyway needs a reason, and what was chosen stays chosen.
     assert "give the reason why you still confirm" in office.locator(".error-summary").inner_text()
     assert office.get_by_label("Eligible: the assessment can start").is_checked()
     office.get_by_label("Reason").fill("Work packages checked by hand against the PDF.")
