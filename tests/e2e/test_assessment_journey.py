@@ -68,6 +68,10 @@ def world(transactional_db, settings, live_server):
     settings.SITE_URL = live_server.url
 
     call_command("load_programme", verbosity=0)
+    # The 30-point consolidation gap of DOMAIN §6, as the call states it (``other_rules.consolidation_gap``).
+    call = f.call()
+    call.other_rules = {**call.other_rules, "consolidation_gap": 30}
+    call.save()
     agency = Agency.objects.get(code="LV01")
     officer = _person("officer.assess@agency.example", "Olga", "Officer", mfa=True)
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
