@@ -10,13 +10,13 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "eplus"
 
 # View modules still deciding access themselves; each is converted to core.permissions and removed here.
 NOT_YET_DECLARED = {
-    "eplus.evaluation.views", "eplus.projects.views",
+    "eplus.projects.views",
 }
 # Access helpers outside rules.py, to be replaced by rules predicates (and removed from this list).
 ACCESS_HELPERS = ("has_level", "can_edit", "access_level", "officer_required", "_agency_only", "_editable",
                   "_reviewable", "_mine_or_agency")
 HELPERS_NOT_YET_MOVED = {
-    "evaluation/views.py:officer_required", "projects/services.py:access_level", "projects/services.py:can_edit",
+    "projects/services.py:access_level", "projects/services.py:can_edit",
     "projects/views.py:_mine_or_agency", "projects/views.py:_agency_only",
 }
 

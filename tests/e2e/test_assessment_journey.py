@@ -14,7 +14,10 @@ import pytest
 from django.core.management import call_command
 
 from eplus.accounts.models import User
-from eplus.evaluation import services
+from eplus.evaluation.assessments import save_assessment
+from eplus.evaluation.cases import open_cases
+from eplus.evaluation.checks import confirm_formal_check
+from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency, AgencyMembership
 
@@ -65,6 +68,10 @@ def world(transactional_db, settings, live_server):
     settings.SITE_URL = live_server.url
 
     call_command("load_programme", verbosity=0)
+    # The 30-point consolidation gap of DOMAIN §6, as the call states it (``other_rules.consolidation_gap``).
+    call = f.call()
+    call.other_rules = {**call.other_rules, "consolidation_gap": 30}
+    call.save()
     agency = Agency.objects.get(code="LV01")
     officer = _person("officer.assess@agency.example", "Olga", "Officer", mfa=True)
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
@@ -72,23 +79,25 @@ def world(transactional_db, settings, live_server):
     for email, first, last in (("anna.expert@experts.example", "Anna", "Expert"),
                                ("boris.expert@experts.example", "Boris", "Expert")):
         person = _person(email, first, last, mfa=True)
-        services.register_expert(agency, email=email, first_name=first, last_name=last, languages=["en"],
+        register_expert(agency, email=email, first_name=first, last_name=last, languages=["en"],
                                  sectors=["VET"])
         experts.append(person)
     coordinator = _person("coordinator@college.example", "Cora", "Coordinator")
-    application = f.submitted(coordinator=coordinator, lump_sum="400000.00", title="Green welding skills")
+    # No priority chosen: the engine's verdict, stored when the case is opened, finds a problem.
+    application = f.submitted(coordinator=coordinator, lump_sum="400000.00", title="Green welding skills",
+                              priorities=())
     # A second application of the same call and field, already assessed, so the ranking has two lines.
     rival = f.submitted(lump_sum="400000.00", title="Hospitality mentors")
-    services.open_cases()
+    open_cases()
     rival_case = Case.objects.get(application=rival)
-    services.confirm_formal_check(rival_case, True, "", officer)
+    confirm_formal_check(rival_case, True, "", officer)
     scores = {"relevance": "20", "design": "25", "partnership": "16", "impact": "20"}  # 81
     for role in (AssignmentRole.FIRST, AssignmentRole.SECOND):
         helper = f.user()
-        services.register_expert(agency, email=helper.email, first_name="H", last_name="Elper", sectors=["VET"])
-        assignment = services.assign(rival_case, helper, role, officer)
-        services.declare(assignment, True, "", helper)
-        services.save_assessment(assignment, scores, {k: "Solid." for k in scores}, helper, submit=True)
+        register_expert(agency, email=helper.email, first_name="H", last_name="Elper", sectors=["VET"])
+        assignment = assign(rival_case, helper, role, officer)
+        declare(assignment, True, "", helper)
+        save_assessment(assignment, scores, {k: "Solid." for k in scores}, helper, submit=True)
     return {"officer": officer, "experts": experts, "coordinator": coordinator, "application": application,
             "rival": rival}
 
@@ -130,8 +139,8 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     office.wait_for_load_state()
     office.get_by_label("Eligible: the assessment can start").check()
     _click(office, "Record the formal check")
-    # The engine, re-run on the snapshot, finds problems in this synthetic application: confirming it as
-    # eligible anyway needs a reason, and what was chosen stays chosen.
+    # The engine's verdict on the snapshot (stored when the sweep opened the case) finds problems in this
+    # synthetic application: confirming it as eligible anyway needs a reason, and what was chosen stays chosen.
     assert "give the reason why you still confirm" in office.locator(".error-summary").inner_text()
     assert office.get_by_label("Eligible: the assessment can start").is_checked()
     office.get_by_label("Reason").fill("Work packages checked by hand against the PDF.")

@@ -63,8 +63,9 @@ def call(action="KA220", year=2026):
 
 
 def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00", text=None, coordinator=None,
-              partners=None, language="en", title=None):
-    """A submitted application with its current submission (snapshot with prose for the similarity check)."""
+              partners=None, language="en", title=None, priorities=("HOR-INCLUSION",)):
+    """A submitted application with its current submission (snapshot with prose for the similarity check, and
+    the priority the eligibility engine asks for; ``priorities=()`` makes it ineligible)."""
     the_call = call(action)
     agency_obj = Agency.objects.get(code=agency)
     n = next(_n)
@@ -83,7 +84,8 @@ def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00",
         "agency": agency, "submitted_at": app.submitted_at.isoformat(),
         "organisations": [{"oid": o.oid, "role": r, "legal_name": o.legal_name, "country": o.country_id}
                           for o, r in [(applicant, "applicant")] + [(p, "partner") for p in partners]],
-        "sections": {"relevance": {"version": 1, "data": {"needs": text or TEXTS[n % len(TEXTS)] + f" Ref {n}."}}},
+        "sections": {"relevance": {"version": 1, "data": {"needs": text or TEXTS[n % len(TEXTS)] + f" Ref {n}.",
+                                                         "priorities": list(priorities)}}},
     }
     Submission.objects.create(application=app, number=app.number, submitted_at=app.submitted_at,
                               snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True)
@@ -92,3 +94,26 @@ def submitted(action="KA220", sector="VET", agency="LV01", lump_sum="250000.00",
 
 def now():
     return clock.now()
+
+
+GOOD_SCORES = {"relevance": "20", "design": "25", "partnership": "15", "impact": "20"}  # 80 of a KA220 call
+
+
+def opened_case(**kw):
+    """A submitted application (see :func:`submitted`) and its case, opened as the sweep opens it."""
+    from eplus.evaluation.cases import open_cases
+    from eplus.evaluation.models import Case
+
+    app = submitted(**kw)
+    open_cases()
+    return Case.objects.get(application=app)
+
+
+def expert(sectors=("VET",), agency="LV01"):
+    """A registered expert of ``agency`` (English, the given fields), with a second factor."""
+    from eplus.evaluation.experts import register_expert
+
+    person = with_mfa(user())
+    register_expert(Agency.objects.get(code=agency), email=person.email, first_name="E", last_name="X",
+                    languages=["en"], sectors=list(sectors))
+    return person

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from eplus.accounts.models import User
-from eplus.evaluation import services
+from eplus.evaluation.experts import register_expert
 from eplus.programme.models import Agency, AgencyMembership
 from tests.accounts.conftest import STRONG_PASSWORD as PASSWORD
 from tests.accounts.conftest import link_from, path_of
@@ -29,7 +29,7 @@ def _link(message):
 
 def test_a_new_expert_sets_the_password_from_the_e_mail_and_must_set_up_mfa(client, programme):
     agency = Agency.objects.get(code="LV01")
-    services.register_expert(agency, email="Vera.Reviewer@experts.example", first_name="Vera", last_name="Reviewer",
+    register_expert(agency, email="Vera.Reviewer@experts.example", first_name="Vera", last_name="Reviewer",
                              languages=["en"], sectors=["VET"], by=f.officer())
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -53,16 +53,16 @@ def test_a_new_expert_sets_the_password_from_the_e_mail_and_must_set_up_mfa(clie
 def test_editing_an_expert_sends_nothing_and_an_existing_account_is_told_to_log_in(programme):
     agency = Agency.objects.get(code="LV01")
     person = f.user(email_language="lv")
-    services.register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET"])
+    register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET"])
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert "/accounts/confirm-email/" not in body  # the account has a password: no link to set one
     assert reverse("account_login") in body
     assert "Sveiki" in body  # in the language the person chose for e-mails
 
-    services.register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET", "ADU"])
+    register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET", "ADU"])
     assert len(mail.outbox) == 1  # an edit
 
     AgencyMembership.objects.filter(user=person, role="expert").update(active=False)
-    services.register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET"])
+    register_expert(agency, email=person.email, first_name="E", last_name="X", sectors=["VET"])
     assert len(mail.outbox) == 2  # re-activated: told again

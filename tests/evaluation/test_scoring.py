@@ -29,6 +29,8 @@ def _call(action):
 
 KA210 = award_settings(_call("KA210"))
 KA220 = award_settings(_call("KA220"))
+# The consolidation gap of DOMAIN §6; a call states it as ``other_rules.consolidation_gap`` (scoring has no default).
+GAP = {"gap": 30}
 
 
 def D(value):
@@ -137,8 +139,8 @@ def test_a_high_total_does_not_rescue_a_weak_criterion():
 
 def test_thresholds_are_parameters():
     assert is_fundable(ka220(15, 20, 10, 15), KA220["criteria"], total_threshold=50, criterion_share="0.4")[0]
-    assert not is_fundable(ka220(15, 20, 10, 15), KA220["criteria"], total_threshold=61)[0]
-    assert not is_fundable(ka220(15, 20, 10, 15), KA220["criteria"], criterion_share="0.6")[0]
+    assert not is_fundable(ka220(15, 20, 10, 15), KA220["criteria"], total_threshold=61, criterion_share="0.5")[0]
+    assert not is_fundable(ka220(15, 20, 10, 15), KA220["criteria"], total_threshold=60, criterion_share="0.6")[0]
 
 
 # --- consolidation ----------------------------------------------------------------------------
@@ -149,23 +151,37 @@ def test_a_gap_of_30_triggers_consolidation_and_29_5_does_not():
     assert needs_consolidation(a, b, KA220["criteria"], gap=30, total_threshold=60, criterion_share="0.5")[0]
     a = ka220(25, 30, 20, 25)  # 100
     b = ka220(20, 20, 15, 15)  # 70 -> gap 30
-    needed, reason = needs_consolidation(a, b, KA220["criteria"], gap=30)
+    needed, reason = needs_consolidation(a, b, **KA220, gap=30)
     assert needed and "30" in reason
     b = ka220("20.5", 20, 15, 15)  # 70.5 -> gap 29.5, both fundable
-    assert needs_consolidation(a, b, KA220["criteria"], gap=30) == (False, "")
+    assert needs_consolidation(a, b, **KA220, gap=30) == (False, "")
 
 
 def test_the_gap_is_configurable():
     a, b = ka220(25, 30, 20, 25), ka220(20, 25, 20, 20)  # 100 and 85
-    assert not needs_consolidation(a, b, KA220["criteria"], gap=30)[0]
-    assert needs_consolidation(a, b, KA220["criteria"], gap=15)[0]
-    assert not needs_consolidation(a, b, KA220["criteria"], gap="15.5")[0]
+    assert not needs_consolidation(a, b, **KA220, gap=30)[0]
+    assert needs_consolidation(a, b, **KA220, gap=15)[0]
+    assert not needs_consolidation(a, b, **KA220, gap="15.5")[0]
+
+
+def test_a_call_without_a_gap_consolidates_only_on_a_disagreement_about_fundability():
+    a, b = ka220(25, 30, 20, 25), ka220(15, 20, 10, 15)  # 100 and 60: both fundable, 40 points apart
+    assert needs_consolidation(a, b, **KA220, gap=None) == (False, "")
+    assert consolidated(a, b, **KA220, gap=None).total == D("80")
+    assert needs_consolidation(a, ka220(15, "19.5", 10, 15), **KA220, gap=None)[0]
+
+
+def test_scoring_has_no_default_figures():
+    with pytest.raises(TypeError):
+        is_fundable(ka220(), KA220["criteria"])
+    with pytest.raises(TypeError):
+        needs_consolidation(ka220(), ka220(), **KA220)
 
 
 def test_one_fundable_and_one_not_triggers_consolidation_even_with_a_small_gap():
     a = ka220(15, 20, 10, 15)  # 60, fundable
     b = ka220(15, "19.5", 10, 15)  # 59.5, not fundable
-    needed, reason = needs_consolidation(a, b, **KA220)
+    needed, reason = needs_consolidation(a, b, **KA220, **GAP)
     assert needed and "fundable" in reason
 
 
@@ -173,17 +189,17 @@ def test_two_non_fundable_whose_average_would_be_fundable_need_consolidation():
     a = ka220(relevance=10, design=25, partnership=15, impact=20)  # 70, relevance too low
     b = ka220(relevance=20, design=25, partnership=15, impact=10)  # 70, impact too low
     assert not is_fundable(a, **KA220)[0] and not is_fundable(b, **KA220)[0]
-    needed, reason = needs_consolidation(a, b, **KA220)
+    needed, reason = needs_consolidation(a, b, **KA220, **GAP)
     assert needed and "average" in reason
     # both non-fundable on the same weakness: the average is not fundable either, no consolidation
     c = ka220(relevance=11, design=25, partnership=15, impact=20)
-    assert needs_consolidation(a, c, **KA220) == (False, "")
+    assert needs_consolidation(a, c, **KA220, **GAP) == (False, "")
 
 
 def test_without_consolidation_the_average_per_criterion_rounded_to_half_points_decides():
     a = ka220(relevance=20, design=23, partnership=15, impact="17.5")
     b = ka220(relevance="20.5", design=24, partnership=16, impact=18)
-    result = consolidated(a, b, **KA220)
+    result = consolidated(a, b, **KA220, **GAP)
     assert result.method == scoring.AVERAGE
     # 20.25 -> 20.5 ; 23.5 ; 15.5 ; 17.75 -> 18
     assert result.scores == {"relevance": D("20.5"), "design": D("23.5"), "partnership": D("15.5"),
@@ -194,25 +210,25 @@ def test_without_consolidation_the_average_per_criterion_rounded_to_half_points_
 def test_the_average_of_two_non_fundable_assessments_is_not_fundable():
     a = ka220(15, 20, 10, "14.5")  # 59.5
     b = ka220(15, 20, 10, 14)  # 59
-    result = consolidated(a, b, **KA220)
+    result = consolidated(a, b, **KA220, **GAP)
     assert result.total == D("59.5") and not result.fundable and "59.5" in result.reasons[0]
 
 
 def test_consolidation_needed_without_final_scores_raises():
     a, b = ka220(25, 30, 20, 25), ka220(15, 20, 10, 15)
     with pytest.raises(ConsolidationRequired) as excinfo:
-        consolidated(a, b, **KA220)
+        consolidated(a, b, **KA220, **GAP)
     assert "40" in excinfo.value.reason
 
 
 def test_designated_final_scores_decide_when_consolidated():
     a, b = ka220(25, 30, 20, 25), ka220(15, 20, 10, 15)
     lead = ka220(12, 25, 15, 20)
-    result = consolidated(a, b, final_scores=lead, **KA220)
+    result = consolidated(a, b, final_scores=lead, **KA220, **GAP)
     assert result.method == scoring.CONSOLIDATED
     assert result.total == D("72") and not result.fundable and "relevance" in result.reasons[0]
     with pytest.raises(InvalidScores):
-        consolidated(a, b, final_scores=ka220(relevance=26), **KA220)
+        consolidated(a, b, final_scores=ka220(relevance=26), **KA220, **GAP)
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -237,10 +253,10 @@ def test_fundable_exactly_when_every_threshold_is_met(scores):
 
 @given(KA220_SCORES, KA220_SCORES)
 def test_consolidation_is_symmetric_and_the_average_agrees_with_both_experts(a, b):
-    needed, _reason = needs_consolidation(a, b, **KA220)
-    assert needs_consolidation(b, a, **KA220)[0] == needed
+    needed, _reason = needs_consolidation(a, b, **KA220, **GAP)
+    assert needs_consolidation(b, a, **KA220, **GAP)[0] == needed
     if not needed:
-        result = consolidated(a, b, **KA220)
+        result = consolidated(a, b, **KA220, **GAP)
         assert result.fundable == is_fundable(a, **KA220)[0] == is_fundable(b, **KA220)[0]
         assert result.total == sum(result.scores.values())
         for code, value in result.scores.items():

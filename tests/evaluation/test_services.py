@@ -8,7 +8,16 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from eplus.core.models import AuditEvent
-from eplus.evaluation import services
+from eplus.evaluation import workflow
+from eplus.evaluation.agreements import accept_agreement, countersign, upload_signed
+from eplus.evaluation.assessments import save_assessment
+from eplus.evaluation.cases import open_cases
+from eplus.evaluation.checks import confirm_formal_check, rerun_eligibility
+from eplus.evaluation.decisions import release, stage_decisions
+from eplus.evaluation.experts import assign, auto_assign, declare, register_expert
+from eplus.evaluation.findings import decide_finding, run_similarity, side_by_side
+from eplus.evaluation.ranking import manual_change, run_selection
+from eplus.evaluation.workflow import EvaluationError
 from eplus.evaluation.models import (
     Assignment, AssignmentRole, Case, CaseState, DecisionStatus, ExpertProfile, FindingStatus, FormalStatus,
     ManualChange, Outcome,
@@ -22,16 +31,16 @@ pytestmark = pytest.mark.django_db
 
 def _case(programme, **kw):
     app = f.submitted(**kw)
-    services.open_cases()
+    open_cases()
     return Case.objects.get(application=app)
 
 
 def _eligible(case, officer):
-    return services.confirm_formal_check(case, True, "", officer)
+    return confirm_formal_check(case, True, "", officer)
 
 
 def _expert(agency="LV01", **kw):
-    return services.register_expert(Agency.objects.get(code=agency), email=f.user().email, first_name="E",
+    return register_expert(Agency.objects.get(code=agency), email=f.user().email, first_name="E",
                                     last_name="X", languages=kw.get("languages", ["en"]),
                                     sectors=kw.get("sectors", ["VET"])).user
 
@@ -41,9 +50,9 @@ def _score(case, first, second, consolidator=None):
     officer = f.officer()
     experts = [_expert(), _expert()]
     for expert, role, scores in zip(experts, (AssignmentRole.FIRST, AssignmentRole.SECOND), (first, second), strict=True):
-        a = services.assign(case, expert, role, officer)
-        services.declare(a, True, "", expert)
-        services.save_assessment(a, scores, {k: "Justified." for k in scores}, expert, submit=True)
+        a = assign(case, expert, role, officer)
+        declare(a, True, "", expert)
+        save_assessment(a, scores, {k: "Justified." for k in scores}, expert, submit=True)
     case.refresh_from_db()
     return case
 
@@ -58,14 +67,14 @@ def S(relevance, design, partnership, impact):
 def test_formal_check_reruns_the_engine_on_the_snapshot_and_needs_a_reason_for_ineligible(programme):
     officer = f.officer()
     case = _case(programme)
-    verdict = services.rerun_eligibility(case)
+    verdict = rerun_eligibility(case)
     assert "eligible" in verdict and verdict["checks"]
     case.refresh_from_db()
     assert case.formal_verdict["checks"] == verdict["checks"]
     with pytest.raises(ValidationError) as exc:
-        services.confirm_formal_check(case, False, "  ", officer)
+        confirm_formal_check(case, False, "  ", officer)
     assert "reason" in exc.value.message_dict
-    services.confirm_formal_check(case, False, "Partner from a non-associated country.", officer)
+    confirm_formal_check(case, False, "Partner from a non-associated country.", officer)
     case.refresh_from_db()
     assert case.formal_status == FormalStatus.INELIGIBLE and case.state == CaseState.CLOSED
     event = AuditEvent.objects.filter(object_type="evaluation.case", verb="formal-check").get()
@@ -86,10 +95,10 @@ def test_expert_linked_to_a_participating_organisation_is_never_assigned(program
     partner = f.organisation("EE", member=conflicted, role="member")
     case = _eligible(_case(programme, partners=[partner, f.organisation("LT")]), officer)
     with pytest.raises(ValidationError) as exc:
-        services.assign(case, conflicted, AssignmentRole.FIRST, officer)
+        assign(case, conflicted, AssignmentRole.FIRST, officer)
     assert "cannot assess" in str(exc.value)
     clean1, clean2 = _expert(), _expert()
-    made, unfilled = services.auto_assign([case], case.agency, officer)
+    made, unfilled = auto_assign([case], case.agency, officer)
     assert unfilled == []
     assert {a.expert_id for a in made} == {clean1.pk, clean2.pk}
 
@@ -100,7 +109,7 @@ def test_auto_assign_balances_load_and_prefers_language_and_field(programme):
     lv_vet = [_expert(languages=["lv"], sectors=["VET"]) for _ in range(2)]
     lv_vet.append(_expert(languages=["lv"], sectors=["VET"]))
     other = _expert(languages=["en"], sectors=["SCH"])
-    made, unfilled = services.auto_assign(cases, cases[0].agency, officer)
+    made, unfilled = auto_assign(cases, cases[0].agency, officer)
     assert unfilled == [] and len(made) == 6
     loads = [Assignment.objects.filter(expert=e).count() for e in lv_vet]
     assert sorted(loads) == [2, 2, 2]  # 6 slots shared evenly by the three matching experts
@@ -113,16 +122,16 @@ def test_conflict_declaration_gates_the_assessment(programme):
     officer = f.officer()
     case = _eligible(_case(programme), officer)
     expert = _expert()
-    a = services.assign(case, expert, AssignmentRole.FIRST, officer)
-    with pytest.raises(services.EvaluationError):
-        services.save_assessment(a, S(20, 20, 15, 15), {}, expert)
+    a = assign(case, expert, AssignmentRole.FIRST, officer)
+    with pytest.raises(EvaluationError):
+        save_assessment(a, S(20, 20, 15, 15), {}, expert)
     with pytest.raises(ValidationError):
-        services.declare(a, False, "", expert)  # a conflict needs a description
-    services.declare(a, False, "I advised the applicant last year.", expert)
+        declare(a, False, "", expert)  # a conflict needs a description
+    declare(a, False, "I advised the applicant last year.", expert)
     a.refresh_from_db()
     assert not a.may_open
-    with pytest.raises(services.EvaluationError):
-        services.save_assessment(a, S(20, 20, 15, 15), {}, expert)
+    with pytest.raises(EvaluationError):
+        save_assessment(a, S(20, 20, 15, 15), {}, expert)
 
 
 # --- thresholds at their boundaries (through the models) ------------------------------------------------
@@ -153,8 +162,16 @@ def test_ka210_thresholds_through_the_case(programme, scores, fundable):
 
 # --- consolidation -------------------------------------------------------------------------------------
 
+def _with_gap(case, gap):
+    """The call states its consolidation gap (``other_rules.consolidation_gap``); scoring has no default."""
+    case.call.other_rules = {**case.call.other_rules, "consolidation_gap": gap}
+    case.call.save()
+    return Case.objects.get(pk=case.pk)
+
+
 def test_gap_of_30_points_triggers_consolidation_and_29_5_does_not(programme):
     officer = f.officer()
+    _with_gap(_case(programme), 30)
     triggered = _score(_eligible(_case(programme), officer), S(25, 30, 20, 25), S(18, 20, 15, 17))  # 100 vs 70
     assert triggered.state == CaseState.CONSOLIDATION and "30" in triggered.consolidation_reason
     assert triggered.final_total is None
@@ -168,9 +185,9 @@ def test_pass_and_fail_triggers_consolidation_and_the_consolidator_decides(progr
     assert case.state == CaseState.CONSOLIDATION
     assert "fundable" in case.consolidation_reason
     lead = case.assignments.get(role=AssignmentRole.FIRST).expert  # the lead expert consolidates
-    a = services.assign(case, lead, AssignmentRole.CONSOLIDATOR, officer)
+    a = assign(case, lead, AssignmentRole.CONSOLIDATOR, officer)
     assert a.may_open  # already declared on this application
-    services.save_assessment(a, S(13, 20, 15, 15), {k: "Consolidated." for k in S(0, 0, 0, 0)}, lead, submit=True)
+    save_assessment(a, S(13, 20, 15, 15), {k: "Consolidated." for k in S(0, 0, 0, 0)}, lead, submit=True)
     case.refresh_from_db()
     assert case.state == CaseState.SCORED and case.final_method == "consolidated"
     assert case.final_total == Decimal("63") and case.fundable is True
@@ -178,11 +195,12 @@ def test_pass_and_fail_triggers_consolidation_and_the_consolidator_decides(progr
 
 def test_configurable_gap(programme):
     officer = f.officer()
-    case = _eligible(_case(programme), officer)
-    case.call.other_rules = {**case.call.other_rules, "consolidation_gap": 10}
-    case.call.save()
-    case = _score(Case.objects.get(pk=case.pk), S(25, 30, 20, 25), S(20, 25, 20, 20))  # 100 vs 85
+    case = _with_gap(_eligible(_case(programme), officer), 10)
+    case = _score(case, S(25, 30, 20, 25), S(20, 25, 20, 20))  # 100 vs 85
     assert case.state == CaseState.CONSOLIDATION
+    plain = _with_gap(_eligible(_case(programme), officer), None)  # the call states no gap
+    plain = _score(plain, S(25, 30, 20, 25), S(15, 20, 10, 15))  # 100 vs 60, both fundable
+    assert plain.state == CaseState.SCORED and plain.final_total == Decimal("80")
 
 
 # --- ranking, selection, manual change -----------------------------------------------------------------
@@ -204,7 +222,7 @@ def test_selection_within_the_envelope_reserve_and_rejected(programme):
         (S(20, 20, 15, 20), "120000.00"),  # 75: does not fit (39 394 left): reserve
         (S(10, 20, 15, 20), "120000.00"),  # 65 but relevance 10 < 12.5: rejected
     ])
-    run, result = services.run_selection(cases[0].agency, cases[0].call, "VET", officer)
+    run, result = run_selection(cases[0].agency, cases[0].call, "VET", officer)
     outcomes = {c.pk: Case.objects.get(pk=c.pk).outcome for c in cases}
     assert [outcomes[c.pk] for c in cases] == [Outcome.SELECTED, Outcome.SELECTED, Outcome.RESERVE,
                                                Outcome.REJECTED]
@@ -213,12 +231,12 @@ def test_selection_within_the_envelope_reserve_and_rejected(programme):
 
     # Moving the reserve up does not fit: refused; with a reason after freeing money it works and is audited.
     with pytest.raises(ValidationError):
-        services.manual_change(Case.objects.get(pk=cases[2].pk), Outcome.SELECTED, "Strategic", officer)
+        manual_change(Case.objects.get(pk=cases[2].pk), Outcome.SELECTED, "Strategic", officer)
     with pytest.raises(ValidationError) as exc:
-        services.manual_change(Case.objects.get(pk=cases[1].pk), Outcome.RESERVE, "", officer)
+        manual_change(Case.objects.get(pk=cases[1].pk), Outcome.RESERVE, "", officer)
     assert "reason" in str(exc.value)
-    services.manual_change(Case.objects.get(pk=cases[1].pk), Outcome.RESERVE, "Double funding found.", officer)
-    services.manual_change(Case.objects.get(pk=cases[2].pk), Outcome.SELECTED, "Next in line.", officer)
+    manual_change(Case.objects.get(pk=cases[1].pk), Outcome.RESERVE, "Double funding found.", officer)
+    manual_change(Case.objects.get(pk=cases[2].pk), Outcome.SELECTED, "Next in line.", officer)
     assert ManualChange.objects.count() == 2
     assert AuditEvent.objects.filter(verb="manual-change", reason="Double funding found.").exists()
     assert Case.objects.get(pk=cases[2].pk).outcome == Outcome.SELECTED
@@ -231,7 +249,7 @@ def test_skip_to_fit_selects_the_next_one_that_fits(programme):
         (S(20, 25, 17, 20), "400000.00"),  # 82: does not fit
         (S(20, 20, 15, 20), "120000.00"),  # 75: does not fit either (39 394 left)
     ])
-    services.run_selection(cases[0].agency, cases[0].call, "VET", officer, skip_to_fit=True)
+    run_selection(cases[0].agency, cases[0].call, "VET", officer, skip_to_fit=True)
     assert Case.objects.get(pk=cases[2].pk).outcome == Outcome.RESERVE
     assert Case.objects.get(pk=cases[3].pk).outcome == Outcome.RESERVE
 
@@ -241,15 +259,15 @@ def test_tie_break_on_relevance(programme):
         (S(20, 25, 18, 20), "120000.00"),  # 83, relevance 20
         (S(22, 25, 16, 20), "120000.00"),  # 83, relevance 22: ranks first
     ])
-    services.run_selection(cases[0].agency, cases[0].call, "VET", officer)
+    run_selection(cases[0].agency, cases[0].call, "VET", officer)
     assert Case.objects.get(pk=cases[1].pk).rank == 1 and Case.objects.get(pk=cases[0].pk).rank == 2
 
 
 def test_selection_waits_for_every_assessment(programme):
     officer = f.officer()
     case = _eligible(_case(programme), officer)
-    with pytest.raises(services.EvaluationError):
-        services.run_selection(case.agency, case.call, "VET", officer)
+    with pytest.raises(EvaluationError):
+        run_selection(case.agency, case.call, "VET", officer)
 
 
 # --- decisions and similarity --------------------------------------------------------------------------
@@ -258,23 +276,23 @@ def test_decisions_are_staged_then_released_together_in_the_recipients_language(
     coordinator = f.user(email_language="lv")
     officer, cases = _scored_group(programme, [(S(25, 30, 20, 25), "120000.00")])
     case = cases[0]
-    services.run_selection(case.agency, case.call, "VET", officer)
+    run_selection(case.agency, case.call, "VET", officer)
     from eplus.organisations.models import Membership
 
     Membership.objects.create(organisation=case.application.applicant, user=coordinator,
                               role="legal-representative")
     mail.outbox = []  # the experts' welcome e-mails
-    staged = services.stage_decisions(case.agency, case.call, "VET", officer)
+    staged = stage_decisions(case.agency, case.call, "VET", officer)
     assert len(mail.outbox) == 0 and staged[0].language == "lv"
     assert staged[0].recipients == [coordinator.email]
     assert "Justified." in staged[0].body
-    services.release(staged, officer)
+    release(staged, officer)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [coordinator.email]
     case.refresh_from_db()
     assert case.decision_status == DecisionStatus.RELEASED
     assert case.agreement.lump_sum == Decimal("120000.00")
-    with pytest.raises(services.EvaluationError):
-        services.manual_change(case, Outcome.RESERVE, "Too late", officer)
+    with pytest.raises(EvaluationError):
+        manual_change(case, Outcome.RESERVE, "Too late", officer)
 
 
 def test_similarity_across_agencies_with_decision(programme):
@@ -285,17 +303,17 @@ def test_similarity_across_agencies_with_decision(programme):
     b = f.submitted(text=text, agency="LV02", sector="YOU")
     f.submitted()
     call = a.call
-    findings = services.run_similarity(call.deadline, user=officer)
+    findings = run_similarity(call.deadline, user=officer)
     assert len(findings) == 1
     finding = findings[0]
     assert {finding.case_a.application_id, finding.case_b.application_id} == {a.pk, b.pk}
     assert finding.jaccard >= Decimal("0.8")
-    pieces_a, pieces_b, passages = services.side_by_side(finding)
+    pieces_a, pieces_b, passages = side_by_side(finding)
     assert passages and any(shared for _seg, shared in pieces_a)
     with pytest.raises(ValidationError):
-        services.decide_finding(finding, FindingStatus.CONFIRMED, "", officer)
-    services.decide_finding(finding, FindingStatus.CONFIRMED, "Same consortium applied twice.", officer)
-    assert services.run_similarity(call.deadline)[0].status == FindingStatus.CONFIRMED  # decisions kept
+        decide_finding(finding, FindingStatus.CONFIRMED, "", officer)
+    decide_finding(finding, FindingStatus.CONFIRMED, "Same consortium applied twice.", officer)
+    assert run_similarity(call.deadline)[0].status == FindingStatus.CONFIRMED  # decisions kept
 
 
 def test_expert_profile_languages_are_normalised(programme):
@@ -312,25 +330,25 @@ def test_agreement_accepted_countersigned_creates_the_project(programme, django_
 
     coordinator = f.user()
     app = f.submitted(coordinator=coordinator, lump_sum="250000.00")
-    services.open_cases()
+    open_cases()
     case = Case.objects.get(application=app)
     officer = f.officer()
-    services.confirm_formal_check(case, True, "", officer)
+    confirm_formal_check(case, True, "", officer)
     case = _score(case, S(20, 25, 18, 20), S(20, 25, 18, 20))
-    services.run_selection(case.agency, case.call, "VET", officer)
+    run_selection(case.agency, case.call, "VET", officer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.release(services.stage_decisions(case.agency, case.call, "VET", officer), officer)
+        release(stage_decisions(case.agency, case.call, "VET", officer), officer)
     agreement = Case.objects.get(pk=case.pk).agreement
     assert agreement.pdf and agreement.sha256  # rendered by the task
     assert agreement.start_date.isoformat() == "2026-09-01" and agreement.end_date.isoformat() == "2028-08-31"
-    with pytest.raises(services.EvaluationError):  # only the coordinator's managers sign
-        services.accept_agreement(agreement, f.user())
+    with pytest.raises(EvaluationError):  # only the coordinator's managers sign
+        accept_agreement(agreement, f.user())
     with pytest.raises(ValidationError):  # a signed upload must really be a PDF
-        services.upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"not a pdf at all"), coordinator)
-    with pytest.raises(services.workflow.TransitionRefused):
-        services.countersign(agreement, officer)  # not accepted yet
-    services.upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), coordinator)
-    project = services.countersign(agreement, officer)
+        upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"not a pdf at all"), coordinator)
+    with pytest.raises(workflow.TransitionRefused):
+        countersign(agreement, officer)  # not accepted yet
+    upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), coordinator)
+    project = countersign(agreement, officer)
     agreement.refresh_from_db()
     assert agreement.project_id == project.pk and agreement.status == "countersigned"
     project = Project.objects.get(application=app)

@@ -7,7 +7,12 @@ import io
 import pytest
 from django.urls import reverse
 
-from eplus.evaluation import services
+from eplus.evaluation.assessments import save_assessment
+from eplus.evaluation.cases import open_cases
+from eplus.evaluation.checks import confirm_formal_check
+from eplus.evaluation.decisions import release, stage_decisions
+from eplus.evaluation.experts import assign, declare, register_expert
+from eplus.evaluation.ranking import run_selection
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency
 
@@ -18,13 +23,13 @@ pytestmark = pytest.mark.django_db
 
 def _cases(n, **kw):
     apps = [f.submitted(**kw) for _ in range(n)]
-    services.open_cases()
+    open_cases()
     return [Case.objects.get(application=a) for a in apps]
 
 
 def _expert():
     person = f.with_mfa(f.user())
-    services.register_expert(Agency.objects.get(code="LV01"), email=person.email, first_name="E", last_name="X",
+    register_expert(Agency.objects.get(code="LV01"), email=person.email, first_name="E", last_name="X",
                              languages=["en"], sectors=["VET"])
     return person
 
@@ -53,10 +58,10 @@ def test_expert_cannot_open_an_application_not_assigned_even_by_guessing(client,
     officer = f.officer()
     mine, other = _cases(2)
     for case in (mine, other):
-        services.confirm_formal_check(case, True, "", officer)
+        confirm_formal_check(case, True, "", officer)
     expert, colleague = _expert(), _expert()
-    a = services.assign(mine, expert, AssignmentRole.FIRST, officer)
-    b = services.assign(other, colleague, AssignmentRole.FIRST, officer)
+    a = assign(mine, expert, AssignmentRole.FIRST, officer)
+    b = assign(other, colleague, AssignmentRole.FIRST, officer)
     client.force_login(expert)
     assert client.get(reverse("evaluation:assessment", args=[b.pk])).status_code == 404
     assert client.get(reverse("evaluation:assessment", args=[b.pk + 1000])).status_code == 404
@@ -86,9 +91,9 @@ def test_expert_cannot_open_an_application_not_assigned_even_by_guessing(client,
 def test_inactive_expert_sees_nothing(client, programme):
     officer = f.officer()
     case = _cases(1)[0]
-    services.confirm_formal_check(case, True, "", officer)
+    confirm_formal_check(case, True, "", officer)
     expert = _expert()
-    a = services.assign(case, expert, AssignmentRole.FIRST, officer)
+    a = assign(case, expert, AssignmentRole.FIRST, officer)
     from eplus.programme.models import AgencyMembership
 
     membership = AgencyMembership.objects.get(user=expert, role="expert")
@@ -101,17 +106,17 @@ def test_inactive_expert_sees_nothing(client, programme):
 def test_applicant_sees_only_a_released_decision(client, programme):
     coordinator = f.with_mfa(f.user())
     app = f.submitted(coordinator=coordinator)
-    services.open_cases()
+    open_cases()
     case = Case.objects.get(application=app)
     officer = f.officer()
-    services.confirm_formal_check(case, False, "Too few partners.", officer)
-    services.run_selection(case.agency, case.call, "VET", officer)
+    confirm_formal_check(case, False, "Too few partners.", officer)
+    run_selection(case.agency, case.call, "VET", officer)
     client.force_login(coordinator)
     url = reverse("evaluation:decision", args=[app.pk])
     assert client.get(url).status_code == 404  # not released yet
-    staged = services.stage_decisions(case.agency, case.call, "VET", officer)
+    staged = stage_decisions(case.agency, case.call, "VET", officer)
     assert client.get(url).status_code == 404
-    services.release(staged, officer)
+    release(staged, officer)
     page = client.get(url).content.decode()
     assert "Rejected" in page and "Too few partners." in page
     stranger = f.user()
@@ -152,12 +157,12 @@ def test_ranking_page_shows_chart_with_a_text_alternative(client, programme):
     cases = _cases(2, lump_sum="120000.00")
     s = {"relevance": "20", "design": "25", "partnership": "15", "impact": "20"}
     for case in cases:
-        services.confirm_formal_check(case, True, "", officer)
+        confirm_formal_check(case, True, "", officer)
         for role in (AssignmentRole.FIRST, AssignmentRole.SECOND):
             e = _expert()
-            a = services.assign(case, e, role, officer)
-            services.declare(a, True, "", e)
-            services.save_assessment(a, s, {k: "ok" for k in s}, e, submit=True)
+            a = assign(case, e, role, officer)
+            declare(a, True, "", e)
+            save_assessment(a, s, {k: "ok" for k in s}, e, submit=True)
     client.force_login(officer)
     url = reverse("evaluation:ranking", args=[cases[0].call_id, "VET"])
     client.post(url, {})
@@ -200,14 +205,14 @@ def test_expert_list_does_not_grow_with_items(client, programme):
     expert = _expert()
     cases = _cases(3)
     for case in cases:
-        services.confirm_formal_check(case, True, "", officer)
-    services.assign(cases[0], expert, AssignmentRole.FIRST, officer)
+        confirm_formal_check(case, True, "", officer)
+    assign(cases[0], expert, AssignmentRole.FIRST, officer)
     client.force_login(expert)
     url = reverse("evaluation:expert_assignments")
     _queries(client, url)
     first = _queries(client, url)
     for case in cases[1:]:
-        services.assign(case, expert, AssignmentRole.FIRST, officer)
+        assign(case, expert, AssignmentRole.FIRST, officer)
     assert _queries(client, url) == first
 
 

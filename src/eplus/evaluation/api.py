@@ -9,7 +9,7 @@ from decimal import Decimal
 from ninja import Router, Schema
 from ninja.security import django_auth
 
-from . import services
+from .queries import workspace_cases
 from .rules import expert_assignments, officer_cases
 
 router = Router(tags=["evaluation"])
@@ -42,7 +42,7 @@ def cases(request, call: int | None = None, action: str = "", sector: str = "", 
     queryset = officer_cases(request.user)
     if call:
         queryset = queryset.filter(call_id=call)
-    rows = services.workspace_cases(queryset, action=action, sector=sector, status=state)
+    rows = workspace_cases(queryset, action=action, sector=sector, status=state)
     return [CaseOut(id=c.pk, number=c.application.number or "", title=c.application.title,
                     action=c.application.action.code, sector=c.sector, formal_status=c.formal_status, state=c.state,
                     final_total=c.final_total, fundable=c.fundable, rank=c.rank, outcome=c.outcome) for c in rows]

@@ -94,3 +94,12 @@ class ManualChangeForm(forms.Form):
 
 class SignedUploadForm(forms.Form):
     file = forms.FileField(label=_("Signed grant agreement (PDF)"))
+
+
+def add_errors(form, exc):
+    """Put a ValidationError raised by a domain function on the form's fields (or on the form)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

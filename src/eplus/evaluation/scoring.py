@@ -3,8 +3,9 @@
 Every figure comes in as a parameter, taken from the call's reference data
 (``eplus.programme.services.call_rules(call)["award"]`` or the ``award_*`` keys of
 ``programme/data/calls-YYYY.json``); :func:`award_settings` turns that dict into the keyword
-arguments of the functions below. The defaults of ``total_threshold`` (60) and ``criterion_share``
-(0.5) and ``gap`` (30) are only the documented 2026 defaults.
+arguments of the functions below. No figure has a default here: ``total_threshold``,
+``criterion_share`` and ``gap`` (``other_rules.consolidation_gap`` of the call, ``None`` when the call
+sets no gap) are always passed by the caller.
 
 Decisions (documented here so that the models and screens built on top agree):
 
@@ -33,10 +34,10 @@ Public functions
 ``award_settings(award) -> {"criteria", "total_threshold", "criterion_share"}``
 ``validate_scores(scores, criteria, step=0.5) -> {code: message}`` (empty when valid)
 ``total(scores) -> Decimal``
-``is_fundable(scores, criteria, total_threshold=60, criterion_share=0.5) -> (bool, [reasons])``
-``needs_consolidation(a, b, criteria, gap=30, total_threshold=60, criterion_share=0.5) -> (bool, reason)``
+``is_fundable(scores, criteria, *, total_threshold, criterion_share) -> (bool, [reasons])``
+``needs_consolidation(a, b, criteria, *, gap, total_threshold, criterion_share) -> (bool, reason)``
 ``average_scores(a, b, criteria, step=0.5) -> {code: Decimal}``
-``consolidated(a, b, criteria, final_scores=None, ...) -> Consolidation``
+``consolidated(a, b, criteria, final_scores=None, *, gap, total_threshold, criterion_share) -> Consolidation``
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-DEFAULT_STEP = Decimal("0.5")
+# The scoring granularity decided above (whole or half points): a rule of this platform's forms, not a
+# figure of the call, so it is no programme data.
+DEFAULT_STEP = Decimal(1) / 2
 
 AVERAGE = "average"
 CONSOLIDATED = "consolidated"
@@ -175,13 +178,13 @@ def total(scores):
     return sum((_number(v) for v in scores.values()), Decimal("0"))
 
 
-def criterion_thresholds(criteria, criterion_share=Decimal("0.5")):
+def criterion_thresholds(criteria, criterion_share):
     """``{code: minimum score}`` = maximum x share (12.5 for a criterion out of 25 at 0.5)."""
     share = _param(criterion_share)
     return {code: maximum * share for code, maximum in criteria_maxima(criteria).items()}
 
 
-def is_fundable(scores, criteria, total_threshold=60, criterion_share=Decimal("0.5"), step=DEFAULT_STEP):
+def is_fundable(scores, criteria, *, total_threshold, criterion_share, step=DEFAULT_STEP):
     """``(fundable, reasons)``: fundable when total >= threshold and each criterion >= max x share.
 
     ``reasons`` lists every threshold that is not met (empty when fundable). Invalid scores raise
@@ -215,19 +218,20 @@ def average_scores(assessment_a, assessment_b, criteria, step=DEFAULT_STEP):
     return {code: _round_to_step((a[code] + b[code]) / 2, step) for code in a}
 
 
-def needs_consolidation(assessment_a, assessment_b, criteria, gap=30, total_threshold=60,
-                        criterion_share=Decimal("0.5"), step=DEFAULT_STEP):
+def needs_consolidation(assessment_a, assessment_b, criteria, *, gap, total_threshold, criterion_share,
+                        step=DEFAULT_STEP):
     """``(needed, reason)`` for two independent assessments of the same application.
 
-    Needed when the totals differ by ``gap`` points or more (30 triggers, 29.5 does not), when one
-    assessment is fundable and the other is not, or when both are not fundable but their average would
-    be. ``reason`` is an empty string when no consolidation is needed.
+    Needed when the totals differ by ``gap`` points or more (a gap of 30: 30 triggers, 29.5 does not;
+    ``gap=None``: the call sets no gap), when one assessment is fundable and the other is not, or when
+    both are not fundable but their average would be. ``reason`` is an empty string when no
+    consolidation is needed.
     """
     settings = {"total_threshold": total_threshold, "criterion_share": criterion_share, "step": step}
     a_total = total(_clean(assessment_a, criteria, step))
     b_total = total(_clean(assessment_b, criteria, step))
     difference = abs(a_total - b_total)
-    if difference >= _param(gap):
+    if gap is not None and difference >= _param(gap):
         return True, _("The two experts' totals differ by %(diff)s points (%(a)s and %(b)s); "
                        "a difference of %(gap)s points or more needs consolidation.") % {
             "diff": _fmt(difference), "a": _fmt(a_total), "b": _fmt(b_total), "gap": _fmt(_param(gap))}
@@ -256,8 +260,8 @@ class Consolidation:
     method: str = AVERAGE  # "average" of the two experts, or "consolidated" (designated final scores)
 
 
-def consolidated(assessment_a, assessment_b, criteria, final_scores=None, gap=30, total_threshold=60,
-                 criterion_share=Decimal("0.5"), step=DEFAULT_STEP):
+def consolidated(assessment_a, assessment_b, criteria, final_scores=None, *, gap, total_threshold,
+                 criterion_share, step=DEFAULT_STEP):
     """The final :class:`Consolidation` of two expert assessments.
 
     * ``final_scores`` given (the lead expert's consolidated scores or the third expert's scores):

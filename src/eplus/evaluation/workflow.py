@@ -22,6 +22,10 @@ AGREEMENT_TRANSITIONS = {
 }
 
 
+class EvaluationError(Exception):
+    """A refused action; ``str(exc)`` is the message for the user."""
+
+
 class TransitionRefused(Exception):
     """A transition not allowed from the current state; ``str(exc)`` is the message for the user."""
 
@@ -50,3 +54,12 @@ MESSAGES = {
     "accept": _("This grant agreement has already been accepted."),
     "countersign": _("The coordinator has to accept the grant agreement before the agency countersigns it."),
 }
+
+
+def mirror(target, locked):
+    """Copy the fields of ``locked`` (the row read under ``select_for_update``) onto the caller's instance, so
+    the caller sees the outcome of the transition; returns ``target``."""
+    if target is not locked:
+        for field in locked._meta.concrete_fields:
+            setattr(target, field.attname, getattr(locked, field.attname))
+    return target

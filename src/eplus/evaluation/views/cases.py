@@ -1,0 +1,117 @@
+"""One case: its page (the stored eligibility verdict, experts, assessments, findings, the agreement), the
+formal check (with the explicit re-run of the engine), expert assignment and the countersignature."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from eplus.core.permissions import permission_required
+
+from .. import forms as F
+from ..agreements import countersign as countersign_agreement
+from ..assessments import assessments_of
+from ..checks import confirm_formal_check, rerun_eligibility
+from ..experts import assign as assign_expert
+from ..experts import unassign as unassign_expert
+from ..figures import criteria
+from ..models import AssignmentRole, ExpertProfile, GrantAgreement
+from ..rules import officer_cases, officer_findings
+from ..workflow import EvaluationError, TransitionRefused
+
+
+def case_for(request, pk, **_kwargs):
+    return get_object_or_404(officer_cases(request.user).select_related(
+        "application", "application__applicant", "application__action", "call", "agency", "submission"), pk=pk)
+
+
+def _experts(case):
+    return ExpertProfile.objects.filter(agency=case.agency, active=True).select_related("user")
+
+
+def _context(request, case, **forms):
+    return {
+        "case": case, "application": case.application,
+        "verdict": case.formal_verdict or None,
+        "assignments": list(case.assignments.select_related("expert")),
+        "assessments": assessments_of(case),
+        "criteria": criteria(case.call),
+        "formal_form": forms.get("formal_form") or F.FormalCheckForm(),
+        "assign_form": forms.get("assign_form") or F.AssignForm(experts=_experts(case)),
+        "findings": officer_findings(request.user).filter(Q(case_a=case) | Q(case_b=case)),
+        "agreement": GrantAgreement.objects.filter(case=case).first(),
+        "roles": AssignmentRole,
+    }
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+def case_detail(request, pk):
+    return render(request, "evaluation/case.html", _context(request, request.permission_object))
+
+
+def _submit(request, case, form, form_name, action, success):
+    """Run ``action(cleaned_data)`` for a valid form and go back to the case; otherwise the case page again
+    with the form's errors (400)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+            messages.success(request, success)
+            return redirect(case)
+        except ValidationError as exc:
+            F.add_errors(form, exc)
+        except TransitionRefused as exc:
+            form.add_error(None, str(exc))
+    return render(request, "evaluation/case.html", _context(request, case, **{form_name: form}), status=400)
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+@require_POST
+def formal_check(request, pk):
+    case = request.permission_object
+    if "rerun" in request.POST:
+        rerun_eligibility(case, request.user)
+        messages.success(request, _("The eligibility engine was run again on the submitted application."))
+        return redirect(case)
+    return _submit(request, case, F.FormalCheckForm(request.POST), "formal_form", lambda data: confirm_formal_check(
+        case, data["decision"] == "eligible", data["reason"], request.user), _("The formal check is recorded."))
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+@require_POST
+def assign(request, pk):
+    case = request.permission_object
+    experts = {p.user_id: p.user for p in _experts(case)}
+
+    def action(data):
+        assign_expert(case, experts[data["expert"]], data["role"], request.user)
+
+    return _submit(request, case, F.AssignForm(request.POST, experts=_experts(case)), "assign_form", action,
+                   _("The expert is assigned."))
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+@require_POST
+def unassign(request, pk, assignment_pk):
+    case = request.permission_object
+    assignment = get_object_or_404(case.assignments, pk=assignment_pk)
+    try:
+        unassign_expert(assignment, request.user)
+        messages.success(request, _("The expert is no longer assigned."))
+    except EvaluationError as exc:
+        messages.error(request, str(exc))
+    return redirect(case)
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+@require_POST
+def countersign(request, pk):
+    case = request.permission_object
+    agreement = get_object_or_404(GrantAgreement, case=case)
+    try:
+        countersign_agreement(agreement, request.user)
+        messages.success(request, _("The agreement is countersigned and the project is created."))
+    except (EvaluationError, TransitionRefused) as exc:
+        messages.error(request, str(exc))
+    return redirect(case)
