@@ -11,14 +11,13 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "eplus"
 # View modules still deciding access themselves; each is converted to core.permissions and removed here.
 NOT_YET_DECLARED = {
     "eplus.applications.views", "eplus.evaluation.views", "eplus.organisations.views",
-    "eplus.projects.views", "eplus.results.views", "eplus.results.feeds", "eplus.results.opendata_views",
+    "eplus.results.views", "eplus.results.feeds", "eplus.results.opendata_views",
 }
 # Access helpers outside rules.py, to be replaced by rules predicates (and removed from this list).
 ACCESS_HELPERS = ("has_level", "can_edit", "access_level", "officer_required", "_agency_only", "_editable",
                   "_reviewable", "_mine_or_agency")
 HELPERS_NOT_YET_MOVED = {
-    "evaluation/views.py:officer_required", "projects/services.py:access_level", "projects/services.py:can_edit",
-    "projects/views.py:_mine_or_agency", "projects/views.py:_agency_only", "results/views.py:_editable",
+    "evaluation/views.py:officer_required", "results/views.py:_editable",
     "results/views.py:_reviewable", "applications/services.py:access_level", "applications/services.py:has_level",
     "applications/services.py:can_edit",
 }

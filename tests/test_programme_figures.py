@@ -22,9 +22,6 @@ NOT_PROGRAMME_FIGURES = {"applications/views.py": {"60"}, "projects/services.py"
 NOT_YET_FROM_DATA = {
     "evaluation/services.py": {"30"},
     "evaluation/scoring.py": {"60", "30", "0.5"},
-    "projects/finance.py": {"30", "60", "70"},
-    "projects/services.py": {"80", "20", "30", "60", "50", "40", "25"},
-    "projects/workflow.py": {"60", "70", "30"},
 }
 
 
