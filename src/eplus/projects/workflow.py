@@ -186,6 +186,8 @@ def approve_assessment(report, user):
     """Approve the final report: blocked until the results were submitted on the results platform; the
     balance becomes due (or a recovery is raised), the project is finalised. Once approved, approving
     again returns the assessment unchanged."""
+    if report.kind != ReportKind.FINAL:
+        raise ProjectError(_("Only the final report is approved with its assessment."))
     with acting_as(user), transaction.atomic():
         locked = _agency_report(report, user, done=ReportStatus.ACCEPTED)
         if locked is None:
