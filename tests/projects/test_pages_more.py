@@ -134,3 +134,30 @@ def test_a_declaration_that_is_not_a_document_is_refused(client, ka210, people):
     response = client.post(reverse("projects:report", args=[ka210.pk, final.pk]),
                            _report_post(final, declaration=SimpleUploadedFile("d.pdf", b"MZ not a pdf")))
     assert "is not a PDF, PNG or JPEG file" in response.content.decode()
+
+
+def test_amendment_requests_are_refused_with_what_to_fix(ka210, people):
+    import pytest
+
+    from eplus.organisations.models import Organisation
+    from eplus.projects.base import ProjectError
+
+    def ask(kind="dates", description="Why.", **proposed):
+        return amendments.request_amendment(ka210, people["coordinator"], kind=kind, description=description,
+                                            proposed=proposed)
+
+    with pytest.raises(ProjectError, match="Choose what the amendment changes"):
+        ask(kind="colour")
+    with pytest.raises(ProjectError, match="Describe the change"):
+        ask(description=" ")
+    with pytest.raises(ProjectError, match="end date must be after"):
+        ask(start_date="2026-09-01", end_date="2026-01-01")
+    with pytest.raises(ProjectError, match="is not a partner"):
+        ask(kind="partners", partner_action="remove", partner_oid=Organisation.objects.get(
+            legal_name="Other Organisation").oid)
+    with pytest.raises(ProjectError, match="in euros"):
+        ask(kind="budget", amount_1="1e400", amount_2="x")
+    ka210.status = ProjectStatus.FINALISED
+    ka210.save()
+    with pytest.raises(ProjectError, match="closed"):
+        ask(start_date="2025-09-01", end_date="2026-10-31")

@@ -59,9 +59,10 @@ def check_budget_split(project, proposed):
         raw = str((proposed or {}).get(f"amount_{item['number']}", "")).strip()
         try:
             amount = Decimal(raw.replace(",", "."))
-        except ArithmeticError:
-            amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            exact = amount.is_finite() and amount >= 0 and amount == amount.quantize(Decimal("0.01"))
+        except ArithmeticError:  # not a number, or too large to be an amount
+            exact = False
+        if not exact:
             raise ProjectError(_("Give the new amount of “%(item)s” in euros, for example 50000.00.") % {
                 "item": item.get("title") or item["number"]})
         amounts[item["number"]] = eur(amount)
