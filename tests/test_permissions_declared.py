@@ -8,17 +8,9 @@ from django.urls import URLResolver, get_resolver
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "eplus"
 
-# View modules still deciding access themselves; each is converted to core.permissions and removed here.
-NOT_YET_DECLARED = {
-    "eplus.projects.views",
-}
-# Access helpers outside rules.py, to be replaced by rules predicates (and removed from this list).
+# Access helpers that once decided access outside rules.py; none may come back.
 ACCESS_HELPERS = ("has_level", "can_edit", "access_level", "officer_required", "_agency_only", "_editable",
                   "_reviewable", "_mine_or_agency")
-HELPERS_NOT_YET_MOVED = {
-    "projects/services.py:access_level", "projects/services.py:can_edit",
-    "projects/views.py:_mine_or_agency", "projects/views.py:_agency_only",
-}
 
 
 def _patterns(patterns):
@@ -32,7 +24,7 @@ def _patterns(patterns):
 def test_every_view_declares_its_permission():
     undeclared = sorted(
         f"{view.__module__}.{view.__name__}" for view in (p.callback for p in _patterns(get_resolver().url_patterns))
-        if view.__module__.startswith("eplus.") and view.__module__ not in NOT_YET_DECLARED
+        if view.__module__.startswith("eplus.")
         and not hasattr(view, "permission"))
     assert not undeclared, "use core.permissions.permission_required or public on: " + ", ".join(undeclared)
 
@@ -51,8 +43,7 @@ def test_access_is_decided_only_in_rules_modules():
     pattern = re.compile(rf"^\s*def ({'|'.join(ACCESS_HELPERS)})\(", re.M)
     found = {f"{path.relative_to(SRC).as_posix()}:{name}" for path in SRC.rglob("*.py") if path.name != "rules.py"
              for name in pattern.findall(path.read_text())}
-    assert found <= HELPERS_NOT_YET_MOVED, sorted(found - HELPERS_NOT_YET_MOVED)
-    assert found == HELPERS_NOT_YET_MOVED, f"moved, remove from the list: {sorted(HELPERS_NOT_YET_MOVED - found)}"
+    assert not found, f"decide access with a rules predicate in the app's rules.py instead: {sorted(found)}"
 
 
 @pytest.mark.django_db

@@ -16,16 +16,6 @@ FIGURES = {"20", "25", "30", "40", "50", "60", "70", "75", "80", "0.5"}
 UNRELATED = {"config", "core", "accounts", "demo", "home", "results", "organisations", "migrations", "data",
              "models.py", "forms.py"}
 
-# The same numbers meaning something else: minutes in an hour, the 75-octet line of iCalendar (RFC 5545).
-NOT_PROGRAMME_FIGURES = {"applications/views.py": {"60"}, "projects/services.py": {"75"}}
-# Known offenders, each removed when its figure is read from the programme data instead.
-NOT_YET_FROM_DATA = {
-    "projects/finance.py": {"30", "60", "70"},
-    "projects/services.py": {"80", "20", "30", "60", "50", "40", "25"},
-    "projects/workflow.py": {"60", "70", "30"},
-}
-
-
 # Numbers that size things rather than state programme rules: field widths, slices, chart geometry.
 SIZE_NAMES = {"max_length", "max_digits", "decimal_places", "width", "height", "limit", "cut", "size"}
 
@@ -62,15 +52,10 @@ def test_python_code_takes_programme_figures_from_the_data():
         relative = path.relative_to(SRC).as_posix()
         if set(path.relative_to(SRC).parts) & UNRELATED:
             continue
-        figures = _code_figures(path.read_text()) - NOT_PROGRAMME_FIGURES.get(relative, set())
+        figures = _code_figures(path.read_text())
         if figures:
             offenders[relative] = figures
-    new = {f: sorted(v - NOT_YET_FROM_DATA.get(f, set())) for f, v in offenders.items()
-           if v - NOT_YET_FROM_DATA.get(f, set())}
-    assert not new, f"programme figures typed in code (read them from the call / programme data): {new}"
-    fixed = {f: sorted(v - offenders.get(f, set())) for f, v in NOT_YET_FROM_DATA.items()
-             if v - offenders.get(f, set())}
-    assert not fixed, f"no longer in code, remove from NOT_YET_FROM_DATA: {fixed}"
+    assert not offenders, f"programme figures typed in code (read them from the call / programme data): {offenders}"
 
 
 def test_templates_show_no_typed_percentages():

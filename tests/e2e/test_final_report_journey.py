@@ -41,7 +41,8 @@ def setting(transactional_db):
     call_command("load_programme", verbosity=0)
     from allauth.mfa.totp.internal.auth import TOTP
 
-    from eplus.projects.services import create_project, mark_paid
+    from eplus.projects.creation import create_project
+    from eplus.projects.payments import mark_paid
     from tests.projects.conftest import make_application
 
     coordinator = _user(COORDINATOR, "Ilze", "Koordinatore")
@@ -137,7 +138,7 @@ def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, 
     assert ReportVersion.objects.filter(report=final).count() == 2
 
     # The results are on the results platform (the results app's own journey submits them).
-    from eplus.projects.services import project_card
+    from eplus.projects.queries import project_card
 
     card = project_card(project)
     card.results_status = "under-review"

@@ -36,6 +36,8 @@ def _call(action):
 KA210 = _call("KA210")
 KA220 = _call("KA220")
 BANDS = KA220["reduction_bands"]
+THRESHOLD = KA220["payment_schedule"][1]["condition"]["min_previous_prefinancing_used_percent"]
+DAYS = {"progress_days": KA220["progress_report_days"], "final_days": KA220["final_report_days"]}
 
 
 def D(value):
@@ -109,9 +111,9 @@ def test_instalments_always_add_up_to_the_lump_sum(lump_sum, weights):
 
 def test_first_prefinancing_within_30_days_of_signature():
     assert first_prefinancing_due(date(2026, 8, 14), days=KA220["first_prefinancing_days"]) == date(2026, 9, 13)
-    assert first_prefinancing_due(date(2026, 12, 15)) == date(2027, 1, 14)
+    assert first_prefinancing_due(date(2026, 12, 15), KA220["first_prefinancing_days"]) == date(2027, 1, 14)
     # an aware instant is read on the Brussels calendar: 23:30 UTC on 14 Aug is already 15 Aug there
-    assert first_prefinancing_due(datetime(2026, 8, 14, 23, 30, tzinfo=timezone.utc)) == date(2026, 9, 14)
+    assert first_prefinancing_due(datetime(2026, 8, 14, 23, 30, tzinfo=timezone.utc), KA220["first_prefinancing_days"]) == date(2026, 9, 14)
 
 
 # --- further pre-financing --------------------------------------------------------------------
@@ -129,8 +131,19 @@ def test_60000_of_100000_is_refused_saying_70000_is_needed():
 
 
 def test_exactly_70000_is_enough_and_a_cent_less_is_not():
-    assert further_prefinancing_allowed(D("100000"), D("70000"))[0]
-    assert not further_prefinancing_allowed(D("100000"), D("69999.99"))[0]
+    assert further_prefinancing_allowed(D("100000"), D("70000"), THRESHOLD)[0]
+    assert not further_prefinancing_allowed(D("100000"), D("69999.99"), THRESHOLD)[0]
+
+
+def test_every_figure_is_a_required_argument():
+    with pytest.raises(TypeError):
+        further_prefinancing_allowed(D("100000"), D("70000"))
+    with pytest.raises(TypeError):
+        first_prefinancing_due(date(2026, 8, 14))
+    with pytest.raises(TypeError):
+        report_due_dates(date(2026, 8, 31), final_days=60)
+    with pytest.raises(TypeError):
+        decision_due(date(2026, 10, 20))
 
 
 def test_the_threshold_is_a_parameter():
@@ -235,17 +248,18 @@ def test_work_package_finals_add_up_and_never_exceed_the_amounts(cents, data):
 # --- reports ----------------------------------------------------------------------------------
 
 def test_final_report_due_60_days_after_the_end_date():
-    deadlines = report_due_dates(date(2026, 8, 31), final_days=KA220["final_report_days"])
+    deadlines = report_due_dates(date(2026, 8, 31), progress_days=KA220["progress_report_days"],
+                                 final_days=KA220["final_report_days"])
     assert deadlines == [ReportDeadline(kind="final", period_end=date(2026, 8, 31), due=date(2026, 10, 30))]
 
 
 def test_progress_reports_due_30_days_after_each_period():
     deadlines = report_due_dates(date(2028, 8, 31), period_ends=[date(2027, 8, 31), date(2026, 12, 31)],
-                                 progress_days=30, final_days=60)
+                                 progress_days=KA220["progress_report_days"], final_days=KA220["final_report_days"])
     assert [(d.kind, d.due) for d in deadlines] == [
         ("progress", date(2027, 1, 30)), ("progress", date(2027, 9, 30)), ("final", date(2028, 10, 30))]
     # a period ending on the end date is covered by the final report
-    assert [d.kind for d in report_due_dates(date(2027, 8, 31), [date(2027, 8, 31)])] == ["final"]
+    assert [d.kind for d in report_due_dates(date(2027, 8, 31), [date(2027, 8, 31)], **DAYS)] == ["final"]
 
 
 def test_agency_decision_within_60_days_of_receipt():
@@ -256,7 +270,7 @@ def test_agency_decision_within_60_days_of_receipt():
 
 
 def test_reminders_on_the_end_date_and_a_week_before_each_deadline():
-    deadlines = report_due_dates(date(2026, 8, 31), [date(2026, 2, 28)])
+    deadlines = report_due_dates(date(2026, 8, 31), [date(2026, 2, 28)], **DAYS)
     reminders = reminder_dates(date(2026, 8, 31), deadlines)
     assert [(r.on, r.kind, r.deadline) for r in reminders] == [
         (date(2026, 3, 23), "before-deadline", date(2026, 3, 30)),

@@ -67,7 +67,7 @@ def test_no_reminder_once_the_report_is_in(ka210, people):
 
 
 def test_reminders_go_to_every_editor_including_granted_partners(ka210, people):
-    from eplus.projects.services import grant_access
+    from eplus.projects.people import grant_access
 
     grant_access(ka210, people["partner"], "edit", people["coordinator"])
     recipients = sorted(m.to[0] for m in sent_on("2026-08-31")[1])

@@ -8,14 +8,33 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eplus.core.audit import history
-from eplus.projects import services, workflow
+from eplus.projects import amendments, creation, dossier, payments, queries, reports, workflow
+from eplus.projects import calendar as project_calendar
+from eplus.projects import people as people_rights
+from eplus.projects.base import ProjectError
 from eplus.projects.models import (
-    AccessLevel, Payment, PaymentKind, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
+    AccessLevel, Payment, PaymentKind, ProjectAccess, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
 )
 
 from .conftest import PDF
 
 D = Decimal
+
+
+def can_view(user, project):
+    return user.has_perm("projects.view_project", project)
+
+
+def can_edit(user, project):
+    return user.has_perm("projects.change_project", project)
+
+
+def can_manage_people(user, project):
+    return user.has_perm("projects.manage_people", project)
+
+
+def level_of(user, project):
+    return ProjectAccess.objects.filter(project=project, user=user).values_list("level", flat=True).first()
 
 
 def _rows(project):
@@ -24,20 +43,20 @@ def _rows(project):
 
 def fill(report, user, *, used="0", prefinancing_used=None, declaration=True, language="en"):
     report.refresh_from_db()
-    sections = services.report_sections(report)
-    for key in services.TEXT_SECTIONS:
+    sections = reports.report_sections(report)
+    for key in reports.TEXT_SECTIONS:
         sections[key] = sections.get(key) or f"{key} text"
     for item in sections["budget"]:
         item["used"] = used
-    services.save_report(report, user, language=language, sections=sections, prefinancing_used=prefinancing_used)
+    reports.save_report(report, user, language=language, sections=sections, prefinancing_used=prefinancing_used)
     if declaration:
-        services.attach_declaration(report, SimpleUploadedFile("declaration.pdf", PDF), user)
+        reports.attach_declaration(report, SimpleUploadedFile("declaration.pdf", PDF), user)
     report.refresh_from_db()
     return report
 
 
 def mark_results_submitted(project):
-    card = services.project_card(project)
+    card = queries.project_card(project)
     card.results_status = "under-review"
     card.submitted_at = datetime(2028, 9, 1, tzinfo=timezone.utc)
     card.save()
@@ -67,11 +86,11 @@ def test_people_get_edit_or_view_rights(ka220, people):
 
 
 def test_create_project_is_idempotent_and_publishes_the_card(ka220, people):
-    again = services.create_project(ka220.application, signed_on=date(2026, 8, 21), start_date=date(2026, 9, 1),
+    again = creation.create_project(ka220.application, signed_on=date(2026, 8, 21), start_date=date(2026, 9, 1),
                                     end_date=date(2028, 8, 31), lump_sum=D("250000"))
     assert again.pk == ka220.pk
     assert Payment.objects.filter(project=ka220).count() == 3
-    card = services.project_card(ka220)
+    card = queries.project_card(ka220)
     assert card is not None and card.title == ka220.title and card.eu_grant == D("250000.00")
     assert card.coordinator == people["applicant"]
     assert history(ka220).filter(verb="create-from-grant").exists()
@@ -115,10 +134,10 @@ def _final_submitted(project, people):
 
 def test_ka220_final_score_45_on_250000_gives_187500(ka220, people):
     first = ka220.payments.get(kind=PaymentKind.PREFINANCING)
-    services.mark_paid(first, people["officer"], paid_on=date(2026, 9, 10))
+    payments.mark_paid(first, people["officer"], paid_on=date(2026, 9, 10))
     interim = _interim_submitted(ka220, people, "80000")
     workflow.accept_report(interim, people["officer"])
-    services.mark_paid(ka220.payments.get(kind=PaymentKind.FURTHER), people["officer"])
+    payments.mark_paid(ka220.payments.get(kind=PaymentKind.FURTHER), people["officer"])
     final = _final_submitted(ka220, people)
     assessment = workflow.save_assessment(final, people["officer"], wp_scores={2: "45", 3: "45"})
     assert assessment.reduction_percent == D("25.00")
@@ -126,7 +145,7 @@ def test_ka220_final_score_45_on_250000_gives_187500(ka220, people):
     assert assessment.paid == D("200000.00")
     assert assessment.balance == D("-12500.00")
     # Approval waits for the results on the results platform.
-    with pytest.raises(services.ProjectError, match="results platform"):
+    with pytest.raises(ProjectError, match="results platform"):
         workflow.approve_assessment(final, people["officer"])
     mark_results_submitted(ka220)
     workflow.approve_assessment(final, people["officer"])
@@ -134,11 +153,11 @@ def test_ka220_final_score_45_on_250000_gives_187500(ka220, people):
     assert ka220.status == ProjectStatus.FINALISED
     recovery = ka220.payments.get(kind=PaymentKind.RECOVERY)
     assert recovery.amount == D("12500.00") and recovery.status == PaymentStatus.DUE
-    assert services.project_card(ka220).status == "finalised"
+    assert queries.project_card(ka220).status == "finalised"
 
 
 def test_ka220_final_score_45_with_only_prefinancing_paid_leaves_87500_balance(ka220, people):
-    services.mark_paid(ka220.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
+    payments.mark_paid(ka220.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
     final = _final_submitted(ka220, people)
     workflow.save_assessment(final, people["officer"], wp_scores={2: "45", 3: "45"})
     mark_results_submitted(ka220)
@@ -150,7 +169,7 @@ def test_ka220_final_score_45_with_only_prefinancing_paid_leaves_87500_balance(k
 
 
 def test_ka210_scored_42_gives_45000_and_a_recovery_of_3000(ka210, people):
-    services.mark_paid(ka210.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
+    payments.mark_paid(ka210.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
     final = _final_submitted(ka210, people)
     assessment = workflow.save_assessment(final, people["officer"], overall_score=D("42"))
     assert (assessment.final_grant, assessment.paid, assessment.balance) == (
@@ -170,21 +189,21 @@ def test_submission_needs_the_declaration_and_locks_and_keeps_every_version(ka21
         workflow.submit_report(final, people["coordinator"])
     assert any("declaration on honour" in p for p in refused.value.problems)
     with pytest.raises(Exception, match="not a PDF, PNG or JPEG"):
-        services.attach_declaration(final, SimpleUploadedFile("declaration.pdf", b"MZ not a pdf"),
+        reports.attach_declaration(final, SimpleUploadedFile("declaration.pdf", b"MZ not a pdf"),
                                     people["coordinator"])
-    services.attach_declaration(final, SimpleUploadedFile("declaration.png", b"\x89PNG\r\n\x1a\n...."),
+    reports.attach_declaration(final, SimpleUploadedFile("declaration.png", b"\x89PNG\r\n\x1a\n...."),
                                 people["coordinator"])
     final = workflow.submit_report(final, people["coordinator"])
-    assert services.project_locked(ka210)
-    with pytest.raises(services.ProjectError, match="locked"):
-        services.save_report(final, people["coordinator"], language="en", sections={})
-    with pytest.raises(services.ProjectError, match="locks the project data"):
-        workflow.request_amendment(ka210, people["coordinator"], kind="budget", description="Move 1000 EUR.")
+    assert queries.project_locked(ka210)
+    with pytest.raises(ProjectError, match="locked"):
+        reports.save_report(final, people["coordinator"], language="en", sections={})
+    with pytest.raises(ProjectError, match="locks the project data"):
+        amendments.request_amendment(ka210, people["coordinator"], kind="budget", description="Move 1000 EUR.")
     workflow.request_update(final, people["officer"], "Add the dates of the courses.")
     final.refresh_from_db()
     assert final.status == ReportStatus.UPDATE_REQUESTED
     sections = dict(final.sections, activities="Courses on 1-5 October 2025 in Riga.")
-    services.save_report(final, people["coordinator"], language="lv", sections=sections)
+    reports.save_report(final, people["coordinator"], language="lv", sections=sections)
     workflow.submit_report(final, people["coordinator"])
     versions = list(ReportVersion.objects.filter(report=final).order_by("number"))
     assert [(v.number, v.language) for v in versions] == [(1, "en"), (2, "lv")]
@@ -196,36 +215,36 @@ def test_submission_needs_the_declaration_and_locks_and_keeps_every_version(ka21
 
 def test_report_is_prefilled_from_the_application_then_from_earlier_reports(ka220, people):
     interim = ka220.reports.get(kind=ReportKind.INTERIM)
-    sections = services.report_sections(interim)
+    sections = reports.report_sections(interim)
     assert "Activities of Training programme" in sections["activities"]
     assert sections["impact"] == "Welders learn green skills."
     assert [b["planned"] for b in sections["budget"]] == ["50000.00", "100000.00", "100000.00"]
     interim = fill(interim, people["coordinator"], used="7", prefinancing_used="75000")
-    services.save_report(interim, people["coordinator"], language="en",
+    reports.save_report(interim, people["coordinator"], language="en",
                          sections=dict(interim.sections, results="First course piloted."), prefinancing_used="75000")
     workflow.submit_report(interim, people["coordinator"])
     final = ka220.reports.get(kind=ReportKind.FINAL)
-    assert services.report_sections(final)["results"] == "First course piloted."
+    assert reports.report_sections(final)["results"] == "First course piloted."
 
 
 def test_view_only_partner_cannot_edit_or_submit(ka220, people):
     final = ka220.reports.get(kind=ReportKind.FINAL)
     with pytest.raises(Exception) as refused:
-        services.save_report(final, people["partner"], language="en", sections={})
+        reports.save_report(final, people["partner"], language="en", sections={})
     assert refused.type.__name__ == "PermissionDenied"
     with pytest.raises(Exception) as refused:
         workflow.submit_report(final, people["partner"])
     assert refused.type.__name__ == "PermissionDenied"
-    services.grant_access(ka220, people["partner"], AccessLevel.EDIT, people["coordinator"])
-    assert services.can_edit(people["partner"], ka220)
+    people_rights.grant_access(ka220, people["partner"], AccessLevel.EDIT, people["coordinator"])
+    assert can_edit(people["partner"], ka220)
 
 
 def test_amendment_of_dates_approved_moves_the_final_deadline_and_rejection_needs_a_reason(ka210, people):
-    amendment = workflow.request_amendment(ka210, people["coordinator"], kind="dates", description="Later end.",
+    amendment = amendments.request_amendment(ka210, people["coordinator"], kind="dates", description="Later end.",
                                            proposed={"start_date": "2025-09-01", "end_date": "2026-10-31"})
-    with pytest.raises(services.ProjectError, match="reason"):
-        workflow.decide_amendment(amendment, people["officer"], approve=False)
-    workflow.decide_amendment(amendment, people["officer"], approve=True)
+    with pytest.raises(ProjectError, match="reason"):
+        amendments.decide_amendment(amendment, people["officer"], approve=False)
+    amendments.decide_amendment(amendment, people["officer"], approve=True)
     ka210.refresh_from_db()
     assert ka210.end_date == date(2026, 10, 31)
     assert ka210.reports.get(kind=ReportKind.FINAL).due == date(2026, 12, 30)
@@ -237,16 +256,18 @@ def test_payment_letter_pdf_and_dossier_zip(ka210, people):
     import zipfile
 
     payment = ka210.payments.get(kind=PaymentKind.PREFINANCING)
-    pdf = services.payment_letter_pdf(payment)
-    assert pdf.startswith(b"%PDF")
+    assert not payment.letter  # rendered after the commit that made it due, off the request path
+    stored = payments.store_letter(payment)
+    assert stored.letter.read().startswith(b"%PDF")
     payment.refresh_from_db()
     assert payment.letter.name.endswith(".pdf")
+    assert payments.store_letter(payment).letter.name == payment.letter.name  # stored once
     final = _final_submitted(ka210, people)
     from eplus.results.models import Result
 
-    Result.objects.create(card=services.project_card(ka210), title="Welding curriculum", result_type="handbook",
+    Result.objects.create(card=queries.project_card(ka210), title="Welding curriculum", result_type="handbook",
                           description_en="A curriculum for green welding.")
-    archive = zipfile.ZipFile(io.BytesIO(services.dossier_zip(ka210).read()))
+    archive = zipfile.ZipFile(io.BytesIO(dossier.dossier_zip(ka210).read()))
     names = archive.namelist()
     assert "application/snapshot.json" in names and "audit/audit-trail.csv" in names
     assert "payments/payments.csv" in names and any(n.startswith("payments/letter-") for n in names)
@@ -260,7 +281,7 @@ def test_payment_letter_pdf_and_dossier_zip(ka210, people):
 
 
 def test_ical_feed_lists_the_users_deadlines(ka210, people):
-    feed = services.ical_feed(people["coordinator"], [ka210])
+    feed = project_calendar.ical_feed(people["coordinator"], [ka210])
     assert feed.startswith("BEGIN:VCALENDAR\r\n") and feed.endswith("END:VCALENDAR\r\n")
     assert "DTSTART;VALUE=DATE:20261030" in feed
     assert "DTSTART;VALUE=DATE:20260831" in feed

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 from django.urls import reverse
 
-from eplus.projects import services
+from eplus.projects import payments, reports
+from eplus.projects import calendar as project_calendar
 from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
 
 from .conftest import PDF, make_application, make_officer
@@ -31,7 +32,7 @@ def _report_post(report, **extra):
     data = {"language": "en", "activities": "Courses in Riga, 1-5 October 2025.", "participants": "24 welders",
             "results": "A curriculum.", "impact": "More green welding.", "dissemination": "Open days.",
             "action": "save"}
-    for item in report.sections.get("budget") or services.report_sections(report)["budget"]:
+    for item in report.sections.get("budget") or reports.report_sections(report)["budget"]:
         data[f"used_{item['number']}"] = "100.00"
     data.update(extra)
     return data
@@ -95,8 +96,8 @@ def test_other_organisations_users_and_other_agencies_get_404(client, ka210, peo
     assert ka210.number not in client.get(reverse("projects:agency_queue")).content.decode()
 
 
-def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people):
-    services.mark_paid(ka210.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
+def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people, django_capture_on_commit_callbacks):
+    payments.mark_paid(ka210.payments.get(kind=PaymentKind.PREFINANCING), people["officer"])
     final = ka210.reports.get(kind=ReportKind.FINAL)
     fill(final, people["coordinator"], used="1")
     from eplus.projects import workflow
@@ -120,12 +121,14 @@ def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people):
     response = client.post(url, {"action": "approve"})
     assert "results platform" in response.content.decode()
     mark_results_submitted(ka210)
-    assert client.post(url, {"action": "approve"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "approve"}).status_code == 302
     page = client.get(reverse("projects:agency_project", args=[ka210.pk])).content.decode()
     assert "Recovery" in page and "3000.00" in page
     letter = ka210.payments.get(kind=PaymentKind.RECOVERY)
     response = client.get(reverse("projects:payment_letter", args=[ka210.pk, letter.pk]))
-    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
 def test_decision_overdue_is_highlighted(client, ka210, people, settings):
@@ -148,7 +151,7 @@ def test_decision_overdue_is_highlighted(client, ka210, people, settings):
 def test_ical_feed_by_secret_token(client, ka210, people):
     login(client, people["coordinator"])
     client.post(reverse("projects:calendar"))
-    token = services.calendar_token(people["coordinator"]).token
+    token = project_calendar.calendar_token(people["coordinator"]).token
     client.logout()
     response = client.get(reverse("projects:ical", args=[token]))
     assert response["Content-Type"].startswith("text/calendar")
@@ -156,11 +159,38 @@ def test_ical_feed_by_secret_token(client, ka210, people):
     assert client.get(reverse("projects:ical", args=["wrong-token"])).status_code == 404
 
 
-def test_dossier_zip_for_the_coordinator(client, ka210, people):
+def test_dossier_zip_is_built_on_post_and_served_as_stored(client, ka210, people):
+    from eplus.core.models import AuditEvent
+    from eplus.projects.models import ProjectDossier
+
     login(client, people["coordinator"])
-    response = client.get(reverse("projects:dossier", args=[ka210.pk]))
+    url = reverse("projects:dossier", args=[ka210.pk])
+    assert client.get(url).status_code == 404  # nothing built yet, and a GET builds nothing
+    assert not ProjectDossier.objects.exists()
+    page = client.get(reverse("projects:detail", args=[ka210.pk])).content.decode()
+    assert "Prepare the project dossier (ZIP)" in page and "Download the project dossier" not in page
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == reverse("projects:detail", args=[ka210.pk])
+    stored = ProjectDossier.objects.get(project=ka210)
+    assert stored.built_by == people["coordinator"]
+    assert "Download the project dossier (ZIP, prepared" in client.get(response["Location"]).content.decode()
+    events = AuditEvent.objects.count()
+    response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert b"".join(response.streaming_content)[:2] == b"PK"
+    assert AuditEvent.objects.count() == events and ProjectDossier.objects.count() == 1  # the GET wrote nothing
+    first = stored.file.name
+    client.post(url)  # built again: one dossier, the earlier file replaced
+    stored.refresh_from_db()
+    assert ProjectDossier.objects.count() == 1 and stored.file.name != first
+
+
+def test_officer_builds_the_dossier_from_the_agency_page(client, ka210, people):
+    login(client, people["officer"])
+    response = client.post(reverse("projects:dossier", args=[ka210.pk]))
+    assert response["Location"] == reverse("projects:agency_project", args=[ka210.pk])
+    response = client.get(reverse("projects:dossier", args=[ka210.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
 
 
 def test_amendment_request_keeps_input_on_error(client, ka210, people):

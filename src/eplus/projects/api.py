@@ -1,11 +1,13 @@
 """JSON API of the projects app (django-ninja), mounted by eplus.api.urls at /api/v1/projects/.
 
 Read-only for now: the projects a logged-in user takes part in, with their payments and report deadlines.
-The same queryset filters as the pages: another organisation's project is a 404.
+The same queryset filters and predicates as the pages (:mod:`eplus.projects.rules`): another
+organisation's project is a 404.
 """
 
 from datetime import date
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.security import django_auth
@@ -59,6 +61,8 @@ def _project(project, user):
 @router.get("/", response=list[ProjectOut], auth=django_auth)
 def my_projects(request):
     """The projects the user takes part in (view or edit rights)."""
+    if not request.user.has_perm("projects.list_projects"):
+        raise Http404
     projects = visible_projects(request.user).prefetch_related("accesses").order_by("end_date", "number")
     return [_project(p, request.user) for p in projects]
 
@@ -67,6 +71,8 @@ def my_projects(request):
 def project_detail(request, project_id: int):
     project = get_object_or_404(visible_projects(request.user).prefetch_related("accesses", "payments", "reports"),
                                 pk=project_id)
+    if not request.user.has_perm("projects.view_project", project):
+        raise Http404
     data = _project(project, request.user)
     data["payments"] = [{"kind": p.kind, "amount": f"{p.amount:.2f}", "at_most": p.at_most, "due": p.due,
                          "status": p.status, "reason": p.status_reason} for p in project.payments.all()]

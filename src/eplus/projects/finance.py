@@ -4,21 +4,21 @@ Every figure comes in as a parameter from the call's reference data
 (``eplus.programme.services.call_rules(call)``: ``payments.schedule``,
 ``payments.first_prefinancing_days``, ``reports.progress_report_days``,
 ``reports.final_report_days``, ``reports.final_report_decision_days``, ``reports.reduction_bands``;
-or the same keys of ``programme/data/calls-YYYY.json``). Defaults of day counts and of the 70 %
-threshold are only the documented 2026 defaults. Money is Decimal euros (``eplus.core.money``);
-floats are refused.
+or the same keys of ``programme/data/calls-YYYY.json``, read through :mod:`eplus.projects.figures`).
+The figures are required arguments: none has a default here. Money is Decimal euros
+(``eplus.core.money``); floats are refused.
 
 Public functions
 ----------------
 ``payment_plan(lump_sum, schedule) -> [Instalment]``
-``first_prefinancing_due(signed_on, days=30) -> date``
-``further_prefinancing_allowed(first_prefinancing, used, threshold_percent=70) -> (bool, reason)``
+``first_prefinancing_due(signed_on, days) -> date``
+``further_prefinancing_allowed(first_prefinancing, used, threshold_percent) -> (bool, reason)``
 ``reduction_for(score, bands) -> Decimal`` (percent)
 ``final_grant(lump_sum, score, bands) -> FinalGrant``
 ``final_grant_by_work_packages(wp_amounts, wp_scores, bands, management_wp=1) -> FinalGrant``
 ``balance(final_grant, paid) -> Balance``
-``report_due_dates(end_date, period_ends=(), progress_days=30, final_days=60) -> [ReportDeadline]``
-``decision_due(received_on, days=60) -> date`` / ``is_overdue(due, today) -> bool``
+``report_due_dates(end_date, period_ends=(), *, progress_days, final_days) -> [ReportDeadline]``
+``decision_due(received_on, days) -> date`` / ``is_overdue(due, today) -> bool``
 ``reminder_dates(end_date, report_due, days_before=7) -> [Reminder]``
 """
 
@@ -95,12 +95,12 @@ def payment_plan(lump_sum, schedule):
     ]
 
 
-def first_prefinancing_due(signed_on, days=30):
+def first_prefinancing_due(signed_on, days):
     """The last day for the first pre-financing payment: ``days`` calendar days after signature."""
     return _day(signed_on) + timedelta(days=int(days))
 
 
-def further_prefinancing_allowed(first_prefinancing, used, threshold_percent=70):
+def further_prefinancing_allowed(first_prefinancing, used, threshold_percent):
     """``(allowed, reason)``: a further pre-financing needs at least ``threshold_percent`` % of the
     previous pre-financing used (as shown by the interim report). Exactly the threshold is enough.
     """
@@ -272,7 +272,7 @@ class ReportDeadline:
     due: date
 
 
-def report_due_dates(end_date, period_ends=(), progress_days=30, final_days=60):
+def report_due_dates(end_date, period_ends=(), *, progress_days, final_days):
     """Report deadlines: a progress/interim report ``progress_days`` after each reporting period's end
     (periods ending on or after the project end date are covered by the final report), and the final
     report ``final_days`` after the project end date. End 2026-08-31 -> final report due 2026-10-30.
@@ -286,7 +286,7 @@ def report_due_dates(end_date, period_ends=(), progress_days=30, final_days=60):
     return deadlines
 
 
-def decision_due(received_on, days=60):
+def decision_due(received_on, days):
     """The agency's deadline to decide on a report: ``days`` calendar days after receipt."""
     return _day(received_on) + timedelta(days=int(days))
 

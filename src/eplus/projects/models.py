@@ -358,3 +358,21 @@ class CalendarToken(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_calendar")
     token = models.CharField(max_length=64, unique=True, default=_new_token)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+def _dossier_path(instance, filename):
+    return f"projects/{instance.project_id}/dossier/{filename[-80:]}"
+
+
+class ProjectDossier(models.Model):
+    """The auditors' dossier (ZIP) last built for a project: built by a task when asked for (a POST),
+    served as stored by the download."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="dossier")
+    file = models.FileField(_("auditors' dossier"), upload_to=_dossier_path, max_length=255)
+    built_at = models.DateTimeField(_("built at"))
+    built_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    def __str__(self):
+        return f"{self.project_id} dossier ({self.built_at:%Y-%m-%d %H:%M})"

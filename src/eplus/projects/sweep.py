@@ -16,7 +16,7 @@ from eplus.core.time import to_brussels
 
 from . import finance
 from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Project, ProjectStatus, ReminderLog, ReportKind
-from .services import edit_recipients, notify
+from .notify import edit_recipients, notify
 
 REMINDER_DAYS_BEFORE = 7
 # An end-date reminder missed on its day (the sweep did not run) is still sent this many days later.
