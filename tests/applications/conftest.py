@@ -9,7 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.organisations.services import issue_oid
-from eplus.programme.loader import load_programme
 from eplus.programme.models import Call, Priority, Topic
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -48,11 +47,6 @@ def make_organisation(country, *, member=None, role=Role.LEGAL_REPRESENTATIVE, l
 def _locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
-
-
-@pytest.fixture
-def programme(db):
-    load_programme()
 
 
 @pytest.fixture

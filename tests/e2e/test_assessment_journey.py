@@ -11,7 +11,6 @@ public project card.
 import re
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.evaluation import services
@@ -59,12 +58,11 @@ def _click(page, name):
 
 
 @pytest.fixture
-def world(transactional_db, settings, live_server):
+def world(transactional_db, settings, live_server, programme):
     from tests.evaluation import factories as f
 
     settings.SITE_URL = live_server.url
 
-    call_command("load_programme", verbosity=0)
     agency = Agency.objects.get(code="LV01")
     officer = _person("officer.assess@agency.example", "Olga", "Officer", mfa=True)
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")

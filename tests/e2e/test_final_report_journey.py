@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
@@ -37,8 +36,7 @@ def _user(email, first, last):
 
 
 @pytest.fixture
-def setting(transactional_db):
-    call_command("load_programme", verbosity=0)
+def setting(transactional_db, programme):
     from allauth.mfa.totp.internal.auth import TOTP
 
     from eplus.projects.services import create_project, mark_paid

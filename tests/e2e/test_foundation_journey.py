@@ -9,7 +9,6 @@ axe-core checks sign-up, log-in, the registration steps and the dashboard on the
 import re
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.organisations.models import Organisation
@@ -25,11 +24,6 @@ def _totp(secret):
 
     counters = list(yield_hotp_counters_from_time())
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
-
-
-@pytest.fixture
-def programme(transactional_db):
-    call_command("load_programme", verbosity=0)
 
 
 @pytest.fixture

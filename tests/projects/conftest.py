@@ -11,7 +11,6 @@ from eplus.accounts.models import User
 from eplus.applications.models import Application, Participation, Submission
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.organisations.services import issue_oid
-from eplus.programme.loader import load_programme
 from eplus.programme.models import Agency, AgencyMembership, Call, Country
 
 _n = itertools.count(1)
@@ -81,11 +80,6 @@ def make_application(action="KA220", *, lump_sum="250000", applicant=None, partn
                               submitted_at=datetime(2026, 3, 1, 10, tzinfo=timezone.utc), snapshot=snapshot,
                               sha256="0" * 64, is_current=True)
     return application
-
-
-@pytest.fixture
-def programme(db):
-    load_programme()
 
 
 @pytest.fixture
