@@ -18,10 +18,13 @@ def _fast_and_isolated(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core import mail
     from django.core.cache import cache
 
     from eplus.applications import refdata
 
+    mail.outbox = []
     cache.clear()
     # The per-process memo of reference data is keyed by the data version in the database. The session's
     # reference data keeps one version for every test, so a test that changed rows without a new version
@@ -120,3 +123,33 @@ def _no_reference_data_unless_asked(request):
     else:
         pytest.fail("the session's reference data is loaded, but this test did not ask for `programme`: "
                     "the tests ran out of the order tests/conftest.py gives them")
+
+
+# --- for tests without `programme`: the two agencies they need ------------------------------------------
+
+@pytest.fixture
+def lv(db):
+    from tests.factories import make_country
+
+    return make_country("LV", "Latvia")
+
+
+@pytest.fixture
+def lt(db):
+    from tests.factories import make_country
+
+    return make_country("LT", "Lithuania")
+
+
+@pytest.fixture
+def lv01(lv):
+    from eplus.programme.models import Agency
+
+    return Agency.objects.create(code="LV01", name="Latvian agency (fictional)", country=lv)
+
+
+@pytest.fixture
+def lt01(lt):
+    from eplus.programme.models import Agency
+
+    return Agency.objects.create(code="LT01", name="Lithuanian agency (fictional)", country=lt)

@@ -9,8 +9,7 @@ from django.db import connection
 from eplus.applications import services
 from eplus.applications.models import Application, Section, SectionVersion
 from eplus.organisations.models import Role
-
-from .conftest import make_user
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,7 @@ from eplus.projects import services, workflow
 from eplus.projects.models import (
     AccessLevel, Payment, PaymentKind, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
 )
-
-from .conftest import PDF
+from tests.factories import PDF
 
 D = Decimal
 

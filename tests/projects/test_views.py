@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from eplus.projects import services
 from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
+from tests.factories import PDF, make_officer
 
-from .conftest import PDF, make_application, make_officer
+from .conftest import make_application
 from .test_services import fill, mark_results_submitted
 
 
