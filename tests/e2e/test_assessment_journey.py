@@ -17,15 +17,10 @@ from eplus.evaluation import services
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency, AgencyMembership
 
+from .conftest import totp_now
+
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Stronger-Pass-2026"
-
-
-def _totp(secret):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
 def _person(email, first, last, mfa=False, language="en"):
@@ -47,7 +42,7 @@ def _log_in(page, user, mfa=False):
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_load_state()
     if mfa:
-        page.locator("input[name=code]").fill(_totp(SECRET))
+        page.locator("input[name=code]").fill(totp_now(SECRET))
         page.locator("main button[type=submit]").first.click()
         page.wait_for_load_state()
 
