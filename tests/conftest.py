@@ -121,8 +121,9 @@ def _no_reference_data_unless_asked(request):
     if use == "transactional":
         _flush()  # what this test's own teardown would do anyway
     else:
-        pytest.fail("the session's reference data is loaded, but this test did not ask for `programme`: "
-                    "the tests ran out of the order tests/conftest.py gives them")
+        pytest.fail("reference data is loaded, but this test did not ask for `programme`: the tests ran out of "
+                    "the order tests/conftest.py gives them, or a kept (--reuse-db) database still holds it "
+                    "(run once with --create-db)")
 
 
 # --- for tests without `programme`: the two agencies they need ------------------------------------------
