@@ -18,7 +18,139 @@ def _fast_and_isolated(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core import mail
     from django.core.cache import cache
 
+    from eplus.applications import refdata
+
+    mail.outbox = []
     cache.clear()
+    # The per-process memo of reference data is keyed by the data version in the database. The session's
+    # reference data keeps one version for every test, so a test that changed rows without a new version
+    # (QuerySet.update) must not hand its memo to the next test: each test starts with a cold memo.
+    refdata.forget()
     yield
+
+
+# --- programme reference data: loaded once per session ------------------------------------------------
+#
+# `programme` gives a test the real reference data (programme/data/*.json) as `./run manage load_programme`
+# loads it. Loading it takes about a second, so it is loaded once, committed, when the first test asks for
+# it, and every later test sees it through its own (rolled-back) transaction. Tests that do not ask for it
+# still get an empty programme (they create their own countries and agencies, or test the loader), because
+# the tests are ordered (see pytest_collection_modifyitems below):
+#   1. database tests without `programme`  — nothing loaded yet;
+#   2. database tests with `programme`     — the session's data, loaded once;
+#   3. transactional tests with `programme`, then without — each one FLUSHES the database when it ends, so
+#      `programme` re-loads what a flush removed, and a transactional test that did not ask for the data
+#      flushes it first;
+#   4. tests without the database.
+
+def _database_use(item):
+    """How pytest-django gives the test the database: None, "db" or "transactional"."""
+    from pytest_django.fixtures import validate_django_db
+
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names:
+        return "transactional"
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        return "transactional" if transaction or reset_sequences else "db"
+    return "db" if "db" in names else None
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering, which this refines
+def pytest_collection_modifyitems(items):
+    def order(item):
+        use, wants = _database_use(item), "programme" in getattr(item, "fixturenames", ())
+        if use == "db":
+            return (0, wants)
+        if use == "transactional":
+            return (1, not wants)
+        return (2, False)
+
+    items.sort(key=order)
+
+
+def _reference_data_present():
+    from eplus.programme.models import ReferenceDataRelease
+
+    return ReferenceDataRelease.objects.exists()
+
+
+def _flush():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def _session_programme(django_db_setup, django_db_blocker, django_db_keepdb):
+    from eplus.programme.loader import load_programme
+
+    with django_db_blocker.unblock():
+        results = load_programme()
+    yield results
+    if django_db_keepdb:  # --reuse-db: leave the kept database as empty as the next session expects it
+        with django_db_blocker.unblock():
+            _flush()
+
+
+@pytest.fixture
+def programme(_session_programme, db):
+    """The real reference data (calls, criteria, LV01 VET envelopes) as `manage load_programme` loads it;
+    returns the loader's results (one per data set)."""
+    if _reference_data_present():
+        return _session_programme
+    from eplus.programme.loader import load_programme
+
+    return load_programme()  # a transactional test flushed the session's data
+
+
+@pytest.fixture(autouse=True)
+def _no_reference_data_unless_asked(request):
+    """A database test that does not ask for `programme` starts without reference data."""
+    use = _database_use(request.node)
+    if use is None or "programme" in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db" if use == "transactional" else "db")
+    if not _reference_data_present():
+        return
+    if use == "transactional":
+        _flush()  # what this test's own teardown would do anyway
+    else:
+        pytest.fail("reference data is loaded, but this test did not ask for `programme`: the tests ran out of "
+                    "the order tests/conftest.py gives them, or a kept (--reuse-db) database still holds it "
+                    "(run once with --create-db)")
+
+
+# --- for tests without `programme`: the two agencies they need ------------------------------------------
+
+@pytest.fixture
+def lv(db):
+    from tests.factories import make_country
+
+    return make_country("LV", "Latvia")
+
+
+@pytest.fixture
+def lt(db):
+    from tests.factories import make_country
+
+    return make_country("LT", "Lithuania")
+
+
+@pytest.fixture
+def lv01(lv):
+    from eplus.programme.models import Agency
+
+    return Agency.objects.create(code="LV01", name="Latvian agency (fictional)", country=lv)
+
+
+@pytest.fixture
+def lt01(lt):
+    from eplus.programme.models import Agency
+
+    return Agency.objects.create(code="LT01", name="Lithuanian agency (fictional)", country=lt)

@@ -35,7 +35,6 @@ def user(db):
 
 
 @pytest.fixture
-def outbox(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    mail.outbox = []
+def outbox():
+    """The e-mails sent (tests/conftest.py empties it and sends mail there for every test)."""
     return mail.outbox

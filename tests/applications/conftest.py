@@ -1,58 +1,13 @@
-import itertools
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from eplus.accounts.models import User
-from eplus.organisations.models import Membership, Organisation, Role
-from eplus.organisations.services import issue_oid
-from eplus.programme.loader import load_programme
+from eplus.organisations.models import Role
 from eplus.programme.models import Call, Priority, Topic
+from tests.factories import make_organisation, make_user, pdf_file
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-_n = itertools.count(1)
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def pdf_file(name="declaration.pdf"):
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
-
-
-def make_user(email=None, **extra):
-    n = next(_n)
-    return User.objects.create_user(email or f"person{n}@example.org", password="Correct-Horse-9",
-                                    first_name=extra.pop("first_name", "Ilze"),
-                                    last_name=extra.pop("last_name", f"Tester{n}"), **extra)
-
-
-def make_organisation(country, *, member=None, role=Role.LEGAL_REPRESENTATIVE, legal_name=None, **extra):
-    n = next(_n)
-    fields = dict(
-        legal_name=legal_name or f"Fictional VET School {n}", legal_form="Association",
-        organisation_type="vet-provider", date_established=date(2010, 1, 1), street="Iela 1", postcode="LV-1010",
-        city="Riga", registration_number=f"REG{n:06d}", email="info@example.org", phone="+371 67 000 000",
-        contact_name="Fictional Person", contact_email="contact@example.org",
-    )
-    fields.update(extra)
-    organisation = Organisation.objects.create(oid=issue_oid(), country_id=country, **fields)
-    if member is not None:
-        Membership.objects.create(organisation=organisation, user=member, role=role)
-    return organisation
-
-
-@pytest.fixture(autouse=True)
-def _locmem_mail(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    mail.outbox = []
-
-
-@pytest.fixture
-def programme(db):
-    load_programme()
 
 
 @pytest.fixture
@@ -160,15 +115,3 @@ def make_ready(application, user, partners):
                            organisation=organisation)
     application.refresh_from_db()
     return application
-
-
-def make_officer(agency):
-    """An agency officer with an authenticator (agency staff must use MFA)."""
-    from allauth.mfa.models import Authenticator
-
-    from eplus.programme.models import AgencyMembership
-
-    officer = make_user()
-    AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
-    Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "test"})
-    return officer

@@ -12,8 +12,9 @@ from eplus.applications import sections as section_saving
 from eplus.applications import submission as submitting
 from eplus.applications.models import Application, Section, SectionVersion, Submission, SubmissionParty
 from eplus.organisations.models import Role
+from tests.factories import make_user
 
-from .conftest import make_ready, make_user
+from .conftest import make_ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

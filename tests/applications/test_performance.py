@@ -14,8 +14,9 @@ from eplus.applications import submission as submitting
 from eplus.applications.models import Section, Status, Submission, SubmissionParty
 from eplus.programme import rules as engine
 from eplus.programme.models import Call, Country
+from tests.factories import make_organisation
 
-from .conftest import context_data, make_organisation, make_ready, save
+from .conftest import context_data, make_ready, save
 
 
 def snapshot_others(application):
@@ -106,7 +107,7 @@ def test_cross_application_rules_same_as_over_the_snapshots(clock, ka220, coordi
 def make_ready_annexes(application, user):
     from eplus.applications.models import AnnexKind
 
-    from .conftest import pdf_file
+    from tests.factories import pdf_file
 
     for p in application.participations.filter(role="partner").select_related("organisation"):
         if not application.annexes.filter(kind=AnnexKind.MANDATE, organisation=p.organisation).exists():

@@ -20,8 +20,9 @@ from eplus.core.files import MAX_DOCUMENT_BYTES
 from eplus.core.models import AuditEvent
 from eplus.organisations.models import Role
 from eplus.programme.models import Agency, Call
+from tests.factories import make_organisation, make_user
 
-from .conftest import BRUSSELS, context_data, make_organisation, make_ready, make_user, save, wp_data
+from .conftest import BRUSSELS, context_data, make_ready, save, wp_data
 
 NUMBER = re.compile(r"^2027-1-LV01-KA220-VET-\d{9}$")
 

@@ -10,8 +10,9 @@ from eplus.applications import sections as section_saving
 from eplus.applications import submission as submitting
 from eplus.applications.models import Application, Section, Submission
 from eplus.organisations.models import Role
+from tests.factories import make_organisation, make_user, pdf_file
 
-from .conftest import context_data, make_organisation, make_ready, make_user, pdf_file, save
+from .conftest import context_data, make_ready, save
 
 SECTIONS = ("context", "organisations", "relevance", "partnership", "design", "impact", "summary", "annexes",
             "checklist")
@@ -203,7 +204,7 @@ def test_incident_report_reaches_the_agency_only(logged_in, clock, application):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from eplus.programme.models import Agency
-    from .conftest import make_officer
+    from tests.factories import make_officer
 
     response = logged_in.post(reverse("applications:incident", args=[application.pk]), {
         "description": "The page froze at 11:55.",

@@ -162,15 +162,13 @@ def test_verify_counts_duplicates():
 
 
 @pytest.mark.django_db
-def test_make_data_sets_up_submittable_applications_with_working_sessions():
+def test_make_data_sets_up_submittable_applications_with_working_sessions(programme):
     from django.contrib.sessions.backends.db import SessionStore
 
     from eplus.applications import eligibility, statuses
     from eplus.applications import submission as submitting
     from eplus.applications.models import Application, Section
-    from eplus.programme.loader import load_programme
 
-    load_programme()
     call, applicants = bench.make_data(2, words=15, seed=1, log=lambda _message: None)
     assert call.round == 9 and call.action.code == "KA220" and len(applicants) == 2
     for applicant in applicants:

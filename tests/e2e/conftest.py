@@ -22,6 +22,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+def totp_now(secret):
+    """The authenticator code for ``secret`` at this moment, as an authenticator app shows it."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
 class Mailbox:
     """Messages received by the test SMTP server, parsed."""
 

@@ -11,7 +11,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.applications.models import Application, Submission
@@ -47,8 +46,7 @@ def _organisation(country, name, member=None, role=Role.LEGAL_REPRESENTATIVE):
 
 
 @pytest.fixture
-def world(transactional_db):
-    call_command("load_programme", verbosity=0)
+def world(transactional_db, programme):
     coordinator = _person(COORDINATOR, "Maija", "Koordinatore")
     partner = _person(PARTNER, "Jonas", "Partneris")
     return {

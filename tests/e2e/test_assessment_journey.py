@@ -11,7 +11,6 @@ public project card.
 import re
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.evaluation.assessments import save_assessment
@@ -21,15 +20,10 @@ from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency, AgencyMembership
 
+from .conftest import totp_now
+
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Stronger-Pass-2026"
-
-
-def _totp(secret):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
 def _person(email, first, last, mfa=False, language="en"):
@@ -51,7 +45,7 @@ def _log_in(page, user, mfa=False):
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_load_state()
     if mfa:
-        page.locator("input[name=code]").fill(_totp(SECRET))
+        page.locator("input[name=code]").fill(totp_now(SECRET))
         page.locator("main button[type=submit]").first.click()
         page.wait_for_load_state()
 
@@ -62,16 +56,11 @@ def _click(page, name):
 
 
 @pytest.fixture
-def world(transactional_db, settings, live_server):
+def world(transactional_db, settings, live_server, programme):
     from tests.evaluation import factories as f
 
     settings.SITE_URL = live_server.url
 
-    call_command("load_programme", verbosity=0)
-    # The 30-point consolidation gap of DOMAIN §6, as the call states it (``other_rules.consolidation_gap``).
-    call = f.call()
-    call.other_rules = {**call.other_rules, "consolidation_gap": 30}
-    call.save()
     agency = Agency.objects.get(code="LV01")
     officer = _person("officer.assess@agency.example", "Olga", "Officer", mfa=True)
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")

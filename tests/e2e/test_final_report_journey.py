@@ -9,23 +9,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.programme.models import Agency, AgencyMembership, Country
 from eplus.projects.models import PaymentKind, ProjectStatus, ReportKind, ReportVersion
 
+from .conftest import totp_now
+
 OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Stronger-Pass-2026"
 COORDINATOR = "ilze.e2e@welding-school.example"
-
-
-def _totp(secret):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
 def _user(email, first, last):
@@ -37,8 +31,7 @@ def _user(email, first, last):
 
 
 @pytest.fixture
-def setting(transactional_db):
-    call_command("load_programme", verbosity=0)
+def setting(transactional_db, programme):
     from allauth.mfa.totp.internal.auth import TOTP
 
     from eplus.projects.creation import create_project
@@ -74,7 +67,7 @@ def _log_in(page, email, secret=None):
     page.get_by_label("Password").fill(PASSWORD)
     _click(page, "Log in")
     if secret:
-        page.locator("input[name=code]").fill(_totp(secret))
+        page.locator("input[name=code]").fill(totp_now(secret))
         page.locator("main button[type=submit]").first.click()
         page.wait_for_load_state()
 

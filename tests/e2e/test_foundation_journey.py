@@ -9,27 +9,16 @@ axe-core checks sign-up, log-in, the registration steps and the dashboard on the
 import re
 
 import pytest
-from django.core.management import call_command
 
 from eplus.accounts.models import User
 from eplus.organisations.models import Organisation
 from eplus.programme.models import Agency, AgencyMembership
 
+from .conftest import totp_now
+
 OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 APPLICANT = "maija.e2e@school.example"
 STRONG = "Stronger-Pass-2026"
-
-
-def _totp(secret):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
-
-
-@pytest.fixture
-def programme(transactional_db):
-    call_command("load_programme", verbosity=0)
 
 
 @pytest.fixture
@@ -162,7 +151,7 @@ def _officer_certifies(page, officer, oid):
     page.get_by_label("Password").fill(STRONG)
     _submit(page, "Log in")
     # Agency staff must pass the second factor.
-    page.locator("input[name=code]").fill(_totp(OFFICER_SECRET))
+    page.locator("input[name=code]").fill(totp_now(OFFICER_SECRET))
     page.locator("main button[type=submit]").first.click()
     page.wait_for_load_state()
     page.goto("/organisations/agency/")

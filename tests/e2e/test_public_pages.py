@@ -19,10 +19,7 @@ def test_language_switcher_changes_the_interface(page):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_deadlines_show_brussels_and_the_readers_local_time_without_console_errors(new_page):
-    from django.core.management import call_command
-
-    call_command("load_programme", verbosity=0)
+def test_deadlines_show_brussels_and_the_readers_local_time_without_console_errors(new_page, programme):
     page = new_page(timezone_id="Europe/Riga")
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))

@@ -22,19 +22,14 @@ from eplus.results import services
 from eplus.results.models import ProjectCard, ResultsStatus
 from eplus.results.sweep import sweep
 
+from .conftest import totp_now
+
 OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Stronger-Pass-2026"
 BENEFICIARY = "liga.results@school.example"
 OFFICER = "olga.results@agency.example"
 IDENTIFIER = "2024-1-LV01-KA220-VET-000777001"
 HIDDEN_TITLE = "Internal budget worksheet"
-
-
-def _totp(secret):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
 def _user(email, **extra):
@@ -89,7 +84,7 @@ def _log_in(page, email, totp=False):
     page.get_by_label("Password").fill(PASSWORD)
     _submit(page, "Log in")
     if totp:
-        page.locator("input[name=code]").fill(_totp(OFFICER_SECRET))
+        page.locator("input[name=code]").fill(totp_now(OFFICER_SECRET))
         page.locator("main button[type=submit]").first.click()
         page.wait_for_load_state()
 

@@ -1,16 +1,18 @@
-"""Helpers for the evaluation tests: submitted applications (ORM + a Submission row), officers, experts."""
+"""Helpers for the evaluation tests: submitted applications (ORM + a Submission row); the people, officers
+and organisations come from tests.factories."""
 
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
-from eplus.accounts.models import User
 from eplus.applications.models import Application, Participation, Submission
 from eplus.applications.services import sha256_of
 from eplus.core import time as clock
-from eplus.organisations.models import Membership, Organisation
-from eplus.organisations.services import issue_oid
-from eplus.programme.models import Agency, AgencyMembership, Call
+from eplus.programme.models import Agency, Call
+from tests.factories import make_officer as officer  # noqa: F401 - f.officer() in the tests
+from tests.factories import make_organisation as organisation
+from tests.factories import make_user as user  # noqa: F401 - f.user() in the tests
+from tests.factories import with_mfa  # noqa: F401 - f.with_mfa() in the tests
 
 _n = itertools.count(1)
 
@@ -24,38 +26,6 @@ TEXTS = [
     "Care workers in elderly homes receive micro-credentials on dementia communication through blended "
     "learning developed by nursing schools, municipalities and two associations of families together.",
 ]
-
-
-def user(email=None, **extra):
-    n = next(_n)
-    extra.setdefault("first_name", "Test")
-    extra.setdefault("last_name", f"Person{n}")
-    return User.objects.create_user(email or f"person{n}@example.org", password="Correct-Horse-9", **extra)
-
-
-def with_mfa(person):
-    from allauth.mfa.models import Authenticator
-
-    Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": "test"})
-    return person
-
-
-def officer(agency_code="LV01", email=None):
-    person = user(email)
-    AgencyMembership.objects.create(user=person, agency=Agency.objects.get(code=agency_code), role="officer")
-    return with_mfa(person)
-
-
-def organisation(country="LV", member=None, role="legal-representative", name=None):
-    n = next(_n)
-    org = Organisation.objects.create(
-        oid=issue_oid(), country_id=country, legal_name=name or f"Test Organisation {n}", legal_form="Association",
-        organisation_type="vet-provider", date_established=date(2010, 1, 1), street="Iela 1", postcode="LV-1010",
-        city="Riga", registration_number=f"REG{n:06d}", email=f"org{n}@example.org", phone="+371 60000000",
-        contact_name="Contact Person", contact_email=f"contact{n}@example.org")
-    if member is not None:
-        Membership.objects.create(organisation=org, user=member, role=role)
-    return org
 
 
 def call(action="KA220", year=2026):

@@ -13,8 +13,9 @@ from eplus.core.audit import history
 from eplus.organisations import members, queries, registration, workflow
 from eplus.organisations.models import IssuedOID, Membership, Organisation, RegistrationDraft, Role
 from eplus.organisations.sweep import sweep
+from tests.factories import make_officer, make_organisation, make_user
 
-from .conftest import VALID_LV_REG, VALID_LV_VAT, make_officer, make_organisation, make_user
+from .conftest import VALID_LV_REG, VALID_LV_VAT
 
 OID = re.compile(r"^E\d{8}$")
 
@@ -97,7 +98,7 @@ def test_twenty_parallel_registrations_get_twenty_distinct_oids(lv, pool, monkey
         finally:
             connections.close_all()
 
-    from .conftest import make_country
+    from tests.factories import make_country
 
     make_country("LT", "Lithuania")
     threads = [threading.Thread(target=register, args=(i,)) for i in range(20)]

@@ -6,8 +6,9 @@ from django.urls import reverse
 
 from eplus.organisations.models import Membership, Organisation, RegistrationDraft, Role
 from eplus.organisations import registration
+from tests.factories import make_officer, make_organisation, make_user
 
-from .conftest import VALID_LV_REG, VALID_LV_VAT, make_officer, make_organisation, make_user, mark_reauthenticated
+from .conftest import VALID_LV_REG, VALID_LV_VAT, mark_reauthenticated
 
 IDENTITY = {"legal_name": "Gauja Youth Club", "business_name": "Gauja Club", "legal_form": "Association",
             "organisation_type": "youth-organisation", "public_private": "private", "non_profit": "yes",

@@ -4,18 +4,12 @@ import json
 
 import pytest
 from freezegun import freeze_time
-from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eplus.programme.models import Priority
 
 URL = "/api/v1/eligibility/check"
-
-
-@pytest.fixture
-def programme(db):
-    call_command("load_programme", verbosity=0)
 
 
 def example(**changes):

@@ -45,8 +45,7 @@ def test_first_load_applies_every_data_set_and_audits_each_row():
 
 
 @pytest.mark.django_db
-def test_running_twice_changes_nothing_and_writes_no_audit_events():
-    load_programme()
+def test_running_twice_changes_nothing_and_writes_no_audit_events(programme):
     before_counts, before_events = counts(), AuditEvent.objects.count()
     before_releases = list(ReferenceDataRelease.objects.values_list("name", "version", "sha256", "loaded_at"))
 
@@ -59,8 +58,7 @@ def test_running_twice_changes_nothing_and_writes_no_audit_events():
 
 
 @pytest.mark.django_db
-def test_force_with_nothing_new_writes_no_audit_events():
-    load_programme()
+def test_force_with_nothing_new_writes_no_audit_events(programme):
     before = AuditEvent.objects.count()
     results = load_programme(force=True)
     assert all(r.updated == 0 and r.created == 0 for r in results)
@@ -77,8 +75,7 @@ def test_command_prints_one_line_per_data_set(capsys):
 
 
 @pytest.mark.django_db
-def test_admin_edits_survive_reloads_until_a_newer_version(data_copy):
-    load_programme(data_copy)
+def test_admin_edits_survive_reloads_until_a_newer_version(programme, data_copy):
     envelope = BudgetEnvelope.objects.get(agency__code="LV01", call__action__code="KA210", call__year=2026, sector="VET")
     envelope.amount = Decimal("250000.00")
     envelope.save()
@@ -107,8 +104,7 @@ def test_admin_edits_survive_reloads_until_a_newer_version(data_copy):
 
 
 @pytest.mark.django_db
-def test_an_older_version_is_not_applied(data_copy):
-    load_programme(data_copy)
+def test_an_older_version_is_not_applied(programme, data_copy):
     rewrite(data_copy / "countries.json",
             lambda d: d.update(version="2025.9", items=[{"code": "TR", "name": "Turkey", "status": "associated"}]))
     (result,) = [r for r in load_programme(data_copy) if r.name == "countries"]

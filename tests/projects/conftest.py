@@ -7,44 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from eplus.accounts.models import User
 from eplus.applications.models import Application, Participation, Submission
-from eplus.organisations.models import Membership, Organisation, Role
-from eplus.organisations.services import issue_oid
-from eplus.programme.loader import load_programme
-from eplus.programme.models import Agency, AgencyMembership, Call, Country
+from eplus.organisations.models import Membership, Role
+from eplus.programme.models import Agency, Call
+from tests.factories import PDF, make_officer, make_organisation, make_user
 
 _n = itertools.count(1)
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def make_user(email=None, **extra):
-    n = next(_n)
-    extra.setdefault("first_name", "Ilze")
-    extra.setdefault("last_name", f"Tester{n}")
-    return User.objects.create_user(email or f"person{n}@example.org", password="Correct-Horse-9", **extra)
-
-
-def make_organisation(country_code, name, member=None, role=Role.LEGAL_REPRESENTATIVE):
-    n = next(_n)
-    organisation = Organisation.objects.create(
-        oid=issue_oid(), country=Country.objects.get(code=country_code), legal_name=name, legal_form="Association",
-        organisation_type="vet-provider", date_established=date(2010, 1, 1), street="Brivibas iela 1",
-        postcode="LV-1010", city="Riga", registration_number=f"REG{n:06d}", email="info@example.org",
-        phone="+371 67 000 000", contact_name="Ilze Tester", contact_email="contact@example.org",
-        status=Organisation.Status.CERTIFIED)
-    if member is not None:
-        Membership.objects.create(organisation=organisation, user=member, role=role)
-    return organisation
-
-
-def make_officer(agency_code="LV01"):
-    officer = make_user()
-    AgencyMembership.objects.create(user=officer, agency=Agency.objects.get(code=agency_code), role="officer")
-    from allauth.mfa.models import Authenticator
-
-    Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "test"})
-    return officer
 
 
 KA220_WPS = [("Project management", "50000"), ("Training programme", "100000"), ("Pilot courses", "100000")]
@@ -84,21 +52,17 @@ def make_application(action="KA220", *, lump_sum="250000", applicant=None, partn
 
 
 @pytest.fixture
-def programme(db):
-    load_programme()
-
-
-@pytest.fixture
 def people(programme):
     """The coordinator's legal representative, a partner's contact person, an outsider and an officer."""
     coordinator = make_user("coordinator@example.org", first_name="Ilze", last_name="Coordinator")
     member = make_user("member@example.org", first_name="Anna", last_name="Member")
     partner = make_user("partner@example.org", first_name="Tomas", last_name="Partner")
     outsider = make_user("outsider@example.org", first_name="Olev", last_name="Outsider")
-    applicant = make_organisation("LV", "Daugava Welding School", coordinator)
+    applicant = make_organisation("LV", "Daugava Welding School", coordinator, certified=True)
     Membership.objects.create(organisation=applicant, user=member, role=Role.MEMBER)
-    partner_org = make_organisation("LT", "Nemunas Training Centre", partner, role=Role.CONTACT_PERSON)
-    make_organisation("EE", "Other Organisation", outsider)
+    partner_org = make_organisation("LT", "Nemunas Training Centre", partner, role=Role.CONTACT_PERSON,
+                                    certified=True)
+    make_organisation("EE", "Other Organisation", outsider, certified=True)
     return {"coordinator": coordinator, "member": member, "partner": partner, "outsider": outsider,
             "applicant": applicant, "partner_org": partner_org, "officer": make_officer("LV01")}
 

@@ -16,8 +16,8 @@ from eplus.projects import amendments, dossier, exports, queries, reports, workf
 from eplus.projects import people as people_rights
 from eplus.projects.base import ProjectError
 from eplus.projects.models import Project, AccessLevel, AmendmentStatus, ProjectAccess, ProjectPartner, ReportKind
+from tests.factories import make_organisation, make_user
 
-from .conftest import make_organisation, make_user
 from .test_services import can_edit, can_manage_people, can_view, fill, level_of
 from .test_views import _report_post, login
 
@@ -31,7 +31,8 @@ def card_partners(project):
 def newcomer(people):
     """An organisation that is not yet a partner, with a contact person and a plain member."""
     contact = make_user("newcomer@example.org", first_name="Piret", last_name="Newcomer")
-    organisation = make_organisation("EE", "Tartu Vocational Centre", contact, role=Role.CONTACT_PERSON)
+    organisation = make_organisation("EE", "Tartu Vocational Centre", contact, role=Role.CONTACT_PERSON,
+                                     certified=True)
     Membership.objects.create(organisation=organisation, user=make_user(), role=Role.MEMBER)
     return {"organisation": organisation, "contact": contact}
 
@@ -236,7 +237,7 @@ def test_changing_rights_needs_a_recent_reauthentication(client, ka210, people):
 
 
 def _add_partner_people(ka210, count):
-    organisation = make_organisation("LT", f"Partner with {count} people")
+    organisation = make_organisation("LT", f"Partner with {count} people", certified=True)
     ProjectPartner.objects.create(project=ka210, organisation=organisation, order=5)
     for _ in range(count):
         Membership.objects.create(organisation=organisation, user=make_user(), role=Role.CONTACT_PERSON)
@@ -310,7 +311,7 @@ def test_payments_xlsx_for_the_coordinator_and_the_agency(client, ka210, ka220, 
     assert {r[0] for r in rows[1:]} == {ka210.number, ka220.number}
     assert len(rows) - 1 == ka210.payments.count() + ka220.payments.count()
     other = make_user()
-    from .conftest import make_officer
+    from tests.factories import make_officer
 
     login(client, make_officer("LV02"))
     assert len(_sheet_rows(client.get(reverse("projects:agency_payments_export_xlsx")).content)) == 1

@@ -15,8 +15,7 @@ from eplus.projects.base import ProjectError
 from eplus.projects.models import (
     AccessLevel, Payment, PaymentKind, ProjectAccess, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
 )
-
-from .conftest import PDF
+from tests.factories import PDF
 
 D = Decimal
 

@@ -14,8 +14,9 @@ from django.urls import reverse
 from eplus.projects import payments, reports
 from eplus.projects import calendar as project_calendar
 from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
+from tests.factories import PDF, make_officer
 
-from .conftest import PDF, make_application, make_officer
+from .conftest import make_application
 from .test_services import fill, mark_results_submitted
 
 

@@ -7,39 +7,10 @@ from decimal import Decimal
 import pytest
 
 from eplus.organisations.models import Role
-from eplus.programme.models import Agency
 from eplus.results import services, workflow
-from tests.organisations.conftest import make_country, make_officer, make_organisation, make_user
+from tests.factories import make_officer, make_organisation, make_user
 
 _n = {"i": 0}
-
-
-@pytest.fixture(autouse=True)
-def _locmem_mail(settings):
-    from django.core import mail
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    mail.outbox = []
-
-
-@pytest.fixture
-def lv(db):
-    return make_country("LV", "Latvia")
-
-
-@pytest.fixture
-def lt(db):
-    return make_country("LT", "Lithuania")
-
-
-@pytest.fixture
-def lv01(lv):
-    return Agency.objects.create(code="LV01", name="Latvian agency (fictional)", country=lv)
-
-
-@pytest.fixture
-def lt01(lt):
-    return Agency.objects.create(code="LT01", name="Lithuanian agency (fictional)", country=lt)
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from freezegun import freeze_time
 
 from eplus.results import publishing, workflow
 from eplus.results.models import ResultsStatus
+from tests.factories import make_user
 
 from .conftest import add_pdf, add_result, card_data, finalised_card_with_secrets
-from tests.organisations.conftest import make_user
 
 
 def test_public_pages_render(client, card, coordinator_user, officer):

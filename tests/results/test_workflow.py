@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from eplus.core.audit import history
 from eplus.results import editing, public, publishing, workflow
 from eplus.results.models import ResultsStatus, ReviewEvent
+from tests.factories import make_user
 
 from .conftest import add_pdf, add_result
-from tests.organisations.conftest import make_user
 
 AFTER_END = datetime(2026, 9, 1, 10, tzinfo=dt_timezone.utc)
 BEFORE_END = datetime(2026, 8, 30, 10, tzinfo=dt_timezone.utc)
