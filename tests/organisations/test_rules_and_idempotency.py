@@ -8,7 +8,7 @@ from eplus.core.audit import history
 from eplus.organisations import members, rules
 from eplus.organisations.models import Membership, RegistrationDraft, Role
 
-from .conftest import make_officer, make_organisation, make_user
+from tests.factories import make_officer, make_organisation, make_user
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from eplus.results import publishing, workflow
 from eplus.results.models import ProjectCard, ReviewEvent
 
 from .conftest import add_result, finalised_card_with_secrets
-from tests.organisations.conftest import make_officer
+from tests.factories import make_officer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")]

@@ -13,7 +13,7 @@ from eplus.results.views import editing as editing_views, files as file_views, p
 from eplus.results.views import review as review_views
 
 from .conftest import add_pdf, add_result, card_data, finalised_card_with_secrets
-from tests.organisations.conftest import make_user
+from tests.factories import make_user
 
 
 def test_every_results_view_declares_a_registered_permission_or_public():
