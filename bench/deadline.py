@@ -364,7 +364,7 @@ def make_data(n, words, seed, log):
     from eplus.applications.models import AnnexKind, Section
     from eplus.core import time as clock
     from eplus.organisations.models import Membership, Organisation, Role
-    from eplus.organisations.services import issue_oid
+    from eplus.organisations.registration import issue_oid
     from eplus.programme.models import Call, Priority, Topic
 
     rng = random.Random(seed)

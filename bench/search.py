@@ -21,7 +21,7 @@ the search index in SQL (eplus.results.index.rebuild_all) and measures, on the r
 - ``export_seconds`` / ``export_peak_rss_mb``: GET /opendata/projects.csv of every public project,
   in a separate process (peak RSS of that process, Django included);
 - ``upload_peak_rss_growth_mb``: a 100 MB result file POSTed through the real upload view (WSGI handler,
-  LimitedUploadHandler, services.add_result_file), in a separate process: peak RSS minus RSS before.
+  LimitedUploadHandler, results.editing.add_result_file), in a separate process: peak RSS minus RSS before.
 """
 
 import argparse
@@ -392,7 +392,9 @@ def child_upload(url):
 
     from eplus.organisations.models import Role
     from eplus.programme.models import Country
-    from eplus.results import services
+    from eplus.results.editing import delete_result_file, save_result
+    from eplus.results.page_cache import reindex
+    from eplus.results.publishing import publish_project_card
     from eplus.results.models import ProjectCard
     from tests.organisations.conftest import make_organisation, make_user
 
@@ -405,14 +407,14 @@ def child_upload(url):
     if card is None:
         organisation = make_organisation(Country.objects.get(code="LV"), legal_name="Bench upload school",
                                          member=user, role=Role.CONTACT_PERSON)
-        card = services.publish_project_card({"identifier": identifier, "title": "Upload benchmark",
+        card = publish_project_card({"identifier": identifier, "title": "Upload benchmark",
                                               "action_type": "KA220-VET", "call_year": 2024,
                                               "coordinator": organisation, "agency": "LV01"})
         # Not a public card: it must not change the search figures of later runs.
         ProjectCard.objects.filter(pk=card.pk).update(published_at=None)
-        services.reindex(card)
+        reindex(card)
     card.refresh_from_db()
-    result = card.results.first() or services.save_result(card, user, title="Big file", result_type="video",
+    result = card.results.first() or save_result(card, user, title="Big file", result_type="video",
                                                            description_en="A large file.")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -468,7 +470,7 @@ def child_upload(url):
         os.unlink(big)
     stored = list(result.files.order_by("pk").values_list("size", flat=True))
     for record in result.files.all():
-        services.delete_result_file(record, user)
+        delete_result_file(record, user)
     expected = f"/results/p/{identifier}/edit/results/{result.pk}/"
     if not (warm.startswith("302") and status.startswith("302") and status.endswith(expected)
             and stored == [100_000, 100 * 1000 * 1000]):

@@ -12,7 +12,7 @@ from factory.django import DjangoModelFactory
 
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
-from eplus.organisations.services import issue_oid
+from eplus.organisations.registration import issue_oid
 
 PASSWORD = "Correct-Horse-9"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

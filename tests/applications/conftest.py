@@ -58,9 +58,9 @@ def partners(programme, partner_user):
 
 @pytest.fixture
 def application(clock, ka220, applicant_org, coordinator):
-    from eplus.applications import services
+    from eplus.applications.creation import create_application
 
-    return services.create_application(coordinator, applicant_org, ka220, "VET")
+    return create_application(coordinator, applicant_org, ka220, "VET")
 
 
 def priority_code(sector="VET"):
@@ -87,20 +87,21 @@ def wp_data(amounts=("50000.00", "100000.00", "100000.00")):
 
 
 def save(application, key, data, user):
-    from eplus.applications import services
     from eplus.applications.models import Section
+    from eplus.applications.sections import save_section
 
     version = Section.objects.get(application=application, key=key).version
-    return services.save_section(application, key, data, version, user)
+    return save_section(application, key, data, version, user)
 
 
 def make_ready(application, user, partners):
     """Fill every section so that the application can be submitted."""
-    from eplus.applications import services
+    from eplus.applications.annexes import add_annex
     from eplus.applications.models import AnnexKind
+    from eplus.applications.partners import add_participant
 
     for organisation in partners:
-        services.add_participant(application, organisation.oid, "partner", user)
+        add_participant(application, organisation.oid, "partner", user)
     save(application, "context", context_data(), user)
     save(application, "relevance", {"priorities": [priority_code()], "topics": topic_codes(),
                                     "needs": "Needs", "objectives": "Objectives"}, user)
@@ -109,9 +110,9 @@ def make_ready(application, user, partners):
     save(application, "impact", {"impact": "Impact", "dissemination": "Open", "sustainability": "Kept"}, user)
     save(application, "summary", {"objectives": "O", "implementation": "I", "results": "R"}, user)
     save(application, "checklist", {"confirm_accurate": True, "confirm_declaration": True}, user)
-    services.add_annex(application, AnnexKind.DECLARATION, pdf_file(), user)
+    add_annex(application, AnnexKind.DECLARATION, pdf_file(), user)
     for organisation in partners:
-        services.add_annex(application, AnnexKind.MANDATE, pdf_file(f"mandate-{organisation.oid}.pdf"), user,
+        add_annex(application, AnnexKind.MANDATE, pdf_file(f"mandate-{organisation.oid}.pdf"), user,
                            organisation=organisation)
     application.refresh_from_db()
     return application

@@ -15,7 +15,7 @@ import pytest
 from eplus.accounts.models import User
 from eplus.applications.models import Application, Submission
 from eplus.organisations.models import Membership, Organisation, Role
-from eplus.organisations.services import issue_oid
+from eplus.organisations.registration import issue_oid
 from eplus.programme.models import Call
 
 PASSWORD = "Stronger-Pass-2026"

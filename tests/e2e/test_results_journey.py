@@ -18,7 +18,7 @@ from django.utils import timezone
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation
 from eplus.programme.models import Agency, AgencyMembership, Country
-from eplus.results import services
+from eplus.results.publishing import mark_project_finalised, publish_project_card
 from eplus.results.models import ProjectCard, ResultsStatus
 from eplus.results.sweep import sweep
 
@@ -60,7 +60,7 @@ def world(transactional_db):
     Membership.objects.create(organisation=school, user=beneficiary, role="legal-representative")
     today = timezone.localdate()
     # What the projects app does when the grant agreement is signed.
-    card = services.publish_project_card({
+    card = publish_project_card({
         "identifier": IDENTIFIER, "title": "Digital tools for maritime training",
         "summary_en": "Three vocational schools build open training modules on navigation simulators.",
         "action_type": "KA220-VET", "key_action": "KA2", "call_year": 2024,
@@ -196,7 +196,7 @@ def test_results_from_upload_to_public_search(new_page, smtp_server, assert_acce
     assert card.results_status == ResultsStatus.APPROVED
 
     # The projects app finalises the project after the final report.
-    services.mark_project_finalised(card)
+    mark_project_finalised(card)
 
     public_page = new_page()
     public_page.goto("/results/?q=navigation+simulators")

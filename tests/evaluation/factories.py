@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from eplus.applications.models import Application, Participation, Submission
-from eplus.applications.services import sha256_of
+from eplus.applications.snapshots import sha256_of
 from eplus.core import time as clock
 from eplus.programme.models import Agency, Call
 from tests.factories import make_officer as officer  # noqa: F401 - f.officer() in the tests

@@ -69,7 +69,7 @@ def people(programme):
 
 @pytest.fixture
 def ka220(people):
-    from eplus.projects.services import create_project
+    from eplus.projects.creation import create_project
 
     application = make_application("KA220", lump_sum="250000", applicant=people["applicant"],
                                    partners=[people["partner_org"]])
@@ -80,7 +80,7 @@ def ka220(people):
 
 @pytest.fixture
 def ka210(people):
-    from eplus.projects.services import create_project
+    from eplus.projects.creation import create_project
 
     application = make_application("KA210", lump_sum="60000", applicant=people["applicant"],
                                    partners=[people["partner_org"]], months=12)

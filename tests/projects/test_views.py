@@ -209,7 +209,7 @@ def test_amendment_request_keeps_input_on_error(client, ka210, people):
 # --- N+1 guards ----------------------------------------------------------------------------------
 
 def _projects(people, count):
-    from eplus.projects.services import create_project
+    from eplus.projects.creation import create_project
 
     for _ in range(count):
         application = make_application("KA210", lump_sum="60000", applicant=people["applicant"],

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 
 from eplus.organisations.models import Role
-from eplus.results import services, workflow
+from eplus.results import workflow
+from eplus.results.editing import add_result_file, save_contact, save_result
+from eplus.results.publishing import mark_final_report_submitted, mark_project_finalised, publish_project_card
 from tests.factories import make_officer, make_organisation, make_user
 
 _n = {"i": 0}
@@ -68,11 +70,11 @@ def card_data(agency, coordinator=None, partners=(), **extra):
 
 @pytest.fixture
 def card(lv01, coordinator, partner_org):
-    return services.publish_project_card(card_data(lv01, coordinator, [partner_org]))
+    return publish_project_card(card_data(lv01, coordinator, [partner_org]))
 
 
 def add_result(card, user, title="Welding handbook", public_flag=True, result_type="handbook", link=""):
-    result = services.save_result(card, user, title=title, result_type=result_type,
+    result = save_result(card, user, title=title, result_type=result_type,
                                   description_en=f"{title}: a description in English.", link=link,
                                   public_flag=public_flag)
     return result
@@ -81,7 +83,7 @@ def add_result(card, user, title="Welding handbook", public_flag=True, result_ty
 def add_pdf(result, user, name="handbook.pdf", body=b"%PDF-1.4\n% fictional test document\n"):
     import io
 
-    return services.add_result_file(result, io.BytesIO(body), name, user)
+    return add_result_file(result, io.BytesIO(body), name, user)
 
 
 def finalised_card_with_secrets(card, user, officer, now=None):
@@ -90,13 +92,13 @@ def finalised_card_with_secrets(card, user, officer, now=None):
     add_pdf(public, user)
     hidden = add_result(card, user, "Secretdraft zebracurriculum", public_flag=False, result_type="photo")
     add_pdf(hidden, user, name="secret-notes.pdf")
-    services.save_contact(card, user, name="Hiddenperson Quokkaname", email="quokka.hidden@school.example",
+    save_contact(card, user, name="Hiddenperson Quokkaname", email="quokka.hidden@school.example",
                           phone="+371 20 000 999", published=False)
-    services.mark_final_report_submitted(card)
+    mark_final_report_submitted(card)
     card.refresh_from_db()
     workflow.submit_for_review(card, user)
     workflow.approve(card, officer)
-    services.mark_project_finalised(card)
+    mark_project_finalised(card)
     card.refresh_from_db()
     return card, public, hidden
 

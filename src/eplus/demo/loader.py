@@ -18,13 +18,17 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from eplus.accounts.models import User
-from eplus.applications import services as applications
+from eplus.applications.creation import create_application
+from eplus.applications.partners import add_participant
+from eplus.applications.sections import save_section
+from eplus.applications.sharing import share
 from eplus.applications.models import Application
-from eplus.organisations import services as organisation_services
+from eplus.organisations.registration import complete_registration
 from eplus.organisations import workflow as organisation_workflow
 from eplus.organisations.models import Organisation
 from eplus.programme.models import Agency, AgencyMembership, Call
-from eplus.results import services as results
+from eplus.results.editing import save_contact, save_result
+from eplus.results.publishing import mark_final_report_submitted, mark_project_finalised, publish_project_card
 from eplus.results import workflow as results_workflow
 from eplus.results.models import ProjectCard
 
@@ -140,7 +144,7 @@ def _organisation(spec, users, officer):
     ).first()
     if existing is not None:
         return existing
-    organisation = organisation_services.complete_registration(
+    organisation = complete_registration(
         users[spec["owner"]], fields, registrant_role=spec["role"], confirm_different=True
     )
     if spec["certified"]:
@@ -172,14 +176,14 @@ def _application(users, organisations):
     if existing is not None or call is None:
         return existing
     applicant = users["applicant"]
-    application = applications.create_application(applicant, organisations[0], call, "VET")
+    application = create_application(applicant, organisations[0], call, "VET")
     for organisation in organisations[1:3]:
-        applications.add_participant(application, organisation.oid, "partner", applicant)
-    applications.save_section(application, "context", {
+        add_participant(application, organisation.oid, "partner", applicant)
+    save_section(application, "context", {
         "language": "en", "title": DEMO_APPLICATION_TITLE, "start_date": call.start_earliest.isoformat(),
         "duration_months": 24, "lump_sum": "250000.00",
     }, 0, applicant)
-    applications.share(application, users["partner"], "edit", applicant)
+    share(application, users["partner"], "edit", applicant)
     return application
 
 
@@ -188,23 +192,23 @@ def _project_card(users, organisations):
     card = ProjectCard.objects.filter(identifier=DEMO_PROJECT["identifier"]).first()
     if card is not None:
         return card
-    card = results.publish_project_card({
+    card = publish_project_card({
         **DEMO_PROJECT, "agency": "LV01", "coordinator": organisations[0], "partners": organisations[1:3],
         "website": "https://coast-apprentices.demo.eplus.example",
     })
     applicant = users["applicant"]
-    results.save_contact(card, applicant, name="Ilze Paraugs", email=f"applicant@{DEMO_DOMAIN}", published=True)
-    results.save_result(card, applicant, title="Open course: digital tools for apprentices",
+    save_contact(card, applicant, name="Ilze Paraugs", email=f"applicant@{DEMO_DOMAIN}", published=True)
+    save_result(card, applicant, title="Open course: digital tools for apprentices",
                         result_type="e-learning", description_en="Six modules with videos, exercises and a "
                         "trainer's guide, free to reuse under CC BY 4.0.",
                         link="https://coast-apprentices.demo.eplus.example/course")
-    results.save_result(card, applicant, title="Internal evaluation notes", result_type="other",
+    save_result(card, applicant, title="Internal evaluation notes", result_type="other",
                         description_en="Working notes of the partners, not for publication.",
                         link="https://coast-apprentices.demo.eplus.example/notes", public_flag=False)
-    results.mark_final_report_submitted(card)
+    mark_final_report_submitted(card)
     results_workflow.submit_for_review(card, applicant)
     results_workflow.approve(card, users["officer"], "Clear descriptions; thank you.")
-    results.mark_project_finalised(card)
+    mark_project_finalised(card)
     return card
 
 

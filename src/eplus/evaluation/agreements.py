@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.money import eur
-from eplus.projects.services import create_project
+from eplus.projects.creation import create_project
 
 from . import workflow
 from .models import AgreementStatus, GrantAgreement
@@ -95,7 +95,7 @@ def accept_agreement(agreement, user):
 
 def upload_signed(agreement, uploaded, user):
     """Or the coordinator uploads it signed: a PDF, checked by its content."""
-    from eplus.applications.services import check_file
+    from eplus.applications.annexes import check_file
 
     content_type, _size, digest = check_file(uploaded)
     if content_type != "application/pdf":

@@ -14,7 +14,7 @@ from .models import Case, CaseState, FormalStatus
 
 def eligibility_verdict(case):
     """The eligibility engine's verdict on the case's submitted snapshot, as JSON (nothing is saved)."""
-    from eplus.applications import services as app_services
+    from eplus.applications.eligibility import call_rules, eligibility_input, other_applications
     from eplus.programme import rules as engine
     from eplus.programme.eligibility import country_infos
 
@@ -24,8 +24,8 @@ def eligibility_verdict(case):
                     for key, value in (snapshot.get("sections") or {}).items()}
     submitted_at = case.submission.submitted_at if case.submission_id else None
     verdict = engine.evaluate(
-        app_services.eligibility_input(application, submitted_at=submitted_at, section_data=section_data),
-        app_services.call_rules(application), country_infos(), app_services.other_applications(application))
+        eligibility_input(application, submitted_at=submitted_at, section_data=section_data),
+        call_rules(application), country_infos(), other_applications(application))
     return {"eligible": verdict.eligible, "checked_at": clock.now().isoformat(),
             "checks": [{"rule": c.rule, "severity": c.severity, "passed": c.passed, "message": str(c.message),
                         "section": c.section} for c in verdict.checks]}

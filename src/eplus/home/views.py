@@ -2,7 +2,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from eplus.core.permissions import permission_required, public
-from eplus.organisations.services import memberships_for
+from eplus.organisations.queries import memberships_for
 from eplus.programme.services import upcoming_deadlines
 
 

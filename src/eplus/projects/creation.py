@@ -15,7 +15,7 @@ from eplus.applications.models import ApplicationAccess
 from eplus.core.audit import acting_as
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
-from eplus.results.services import publish_project_card
+from eplus.results.publishing import publish_project_card
 
 from . import figures, finance
 from .models import (

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
-from eplus.results.services import mark_final_report_submitted, mark_project_finalised, set_project_status
+from eplus.results.publishing import mark_final_report_submitted, mark_project_finalised, set_project_status
 
 from . import figures, finance
 from .base import NotReady, ProjectError

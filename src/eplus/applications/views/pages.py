@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.permissions import permission_required
-from eplus.organisations.services import memberships_for
+from eplus.organisations.queries import memberships_for
 from eplus.programme.models import Call
 from eplus.programme.services import open_calls
 
