@@ -75,9 +75,9 @@ def test_from_dict_rejects_unknown_keys_and_accepts_typed_values():
 
 
 def test_messages_go_through_gettext_at_evaluation_time(monkeypatch):
-    from eplus.programme.rules import rules
+    from eplus.programme.rules import checks_project
 
-    monkeypatch.setattr(rules, "_", lambda text: "[lv] " + text)
+    monkeypatch.setattr(checks_project, "_", lambda text: "[lv] " + text)
     message = check(run(ka210_application(duration_months=40), call(KA210_VET)), "duration.range").message
     assert message == "[lv] The project must last between 6 and 24 months; you chose 40."
 
