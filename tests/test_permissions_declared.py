@@ -50,3 +50,28 @@ def test_access_is_decided_only_in_rules_modules():
 def test_anonymous_is_sent_to_log_in_by_a_declared_permission(client):
     response = client.get("/dashboard/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def _asks_permission(func, depth=1):
+    """``func`` calls ``has_perm``, itself or through a helper of its module (one level down)."""
+    import inspect
+
+    if "has_perm(" in inspect.getsource(func):
+        return True
+    helpers = (func.__globals__.get(name) for name in func.__code__.co_names)
+    return depth > 0 and any(inspect.isfunction(h) and h.__module__ == func.__module__ and _asks_permission(h, 0)
+                             for h in helpers)
+
+
+def test_every_signed_in_api_operation_checks_a_permission():
+    """An API operation that needs a session asks a rules permission, as the pages do: scoping the
+    queryset alone would answer a user without the role with an empty list instead of a refusal."""
+    from eplus.api.urls import api
+
+    unchecked = []
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                if operation.auth_callbacks and not _asks_permission(operation.view_func):
+                    unchecked.append(f"{operation.view_func.__module__}.{operation.view_func.__name__}")
+    assert not unchecked, f"call request.user.has_perm(...) (directly or through a loader) in: {sorted(unchecked)}"

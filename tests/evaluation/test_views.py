@@ -225,5 +225,7 @@ def test_api_lists_are_scoped(client, programme):
     assert [r["number"] for r in rows] == [case.application.number]
     expert = _expert()
     client.force_login(expert)
-    assert client.get("/api/v1/agency/cases").json() == []
+    assert client.get("/api/v1/agency/cases").status_code == 404  # not an officer: no back office
     assert client.get("/api/v1/agency/assignments").json() == []
+    client.logout()
+    assert client.get("/api/v1/agency/assignments").status_code == 401

@@ -201,3 +201,13 @@ def test_odd_search_input_never_fails(client, lv01, coordinator):
             assert response.status_code in (200, 422)
 
     check()
+
+
+def test_search_pages_link_to_each_other_and_keep_the_query(client, lv01, coordinator):
+    for n in range(21):  # one more than a page
+        publishing.publish_project_card(card_data(lv01, coordinator, title=f"Welding course {n}"))
+    first = client.get(reverse("results:search"), {"q": "welding"}).content.decode()
+    assert 'href="?q=welding&amp;page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.get(reverse("results:search"), {"q": "welding", "page": 2}).content.decode()
+    assert 'href="?q=welding&amp;page=1" rel="prev"' in second and 'rel="next"' not in second
+    assert second.count("Welding course") == 1

@@ -49,54 +49,50 @@ def is_exempt_path(path):
     return name.startswith("mfa_") or name in ALLOWED_VIEW_NAMES
 
 
-class EnforceStaffMFAMiddleware:
+def _redirect(request, target):
+    """A redirect that also works for htmx requests (which follow ``HX-Redirect``, not a 302)."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return HttpResponseRedirect(target)
+
+
+class _Gate:
+    """Sends a signed-in user for whom :meth:`applies` holds to :meth:`target` from every page that is
+    not exempt (see :func:`is_exempt_path`)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not is_exempt_path(request.path_info)
-            and getattr(user, "must_use_mfa", False)
-            and not has_active_mfa(user)
-        ):
-            target = reverse("mfa_activate_totp")
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = target
-                return response
-            messages.warning(
-                request,
-                _("Agency staff, experts and administrators must use two-factor authentication. "
-                  "Set up an authenticator app to continue."),
-            )
-            return HttpResponseRedirect(target)
+        if (user is not None and user.is_authenticated and not is_exempt_path(request.path_info)
+                and self.applies(user)):
+            return _redirect(request, self.target(request))
         return self.get_response(request)
 
 
-class RequirePrivacyAcceptanceMiddleware:
+class EnforceStaffMFAMiddleware(_Gate):
+    def applies(self, user):
+        return getattr(user, "must_use_mfa", False) and not has_active_mfa(user)
+
+    def target(self, request):
+        messages.warning(
+            request,
+            _("Agency staff, experts and administrators must use two-factor authentication. "
+              "Set up an authenticator app to continue."),
+        )
+        return reverse("mfa_activate_totp")
+
+
+class RequirePrivacyAcceptanceMiddleware(_Gate):
     """People who signed in through an identity provider (OpenID Connect) never saw the sign-up form's
     privacy-notice checkbox; they accept the notice before anything else (the same pages stay open as
     for MFA). Accounts made on the sign-up form accepted it there."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def applies(self, user):
+        return getattr(user, "privacy_accepted_at", True) is None and user.socialaccount_set.exists()
 
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and getattr(user, "privacy_accepted_at", True) is None
-            and not is_exempt_path(request.path_info)
-            and user.socialaccount_set.exists()
-        ):
-            target = f"{reverse('accounts:accept_privacy')}?{urlencode({'next': request.get_full_path()})}"
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = target
-                return response
-            return HttpResponseRedirect(target)
-        return self.get_response(request)
+    def target(self, request):
+        return f"{reverse('accounts:accept_privacy')}?{urlencode({'next': request.get_full_path()})}"

@@ -6,6 +6,7 @@ own assignments (a logged-in session; MFA is enforced at log-in for both).
 
 from decimal import Decimal
 
+from django.http import Http404
 from ninja import Router, Schema
 from ninja.security import django_auth
 
@@ -39,6 +40,8 @@ class AssignmentOut(Schema):
 
 @router.get("/cases", response=list[CaseOut], auth=django_auth)
 def cases(request, call: int | None = None, action: str = "", sector: str = "", state: str = ""):
+    if not request.user.has_perm("evaluation.use_back_office"):
+        raise Http404  # the back office is not there for anyone else, as on the pages
     queryset = officer_cases(request.user)
     if call:
         queryset = queryset.filter(call_id=call)
@@ -50,6 +53,8 @@ def cases(request, call: int | None = None, action: str = "", sector: str = "", 
 
 @router.get("/assignments", response=list[AssignmentOut], auth=django_auth)
 def assignments(request):
+    if not request.user.has_perm("evaluation.list_assignments"):
+        raise Http404
     rows = expert_assignments(request.user).select_related("case__application", "assessment")
     return [AssignmentOut(id=a.pk, number=a.case.application.number or "", role=a.role,
                           declared=a.declared_at is not None,

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from eplus.programme.models import Sector
+from eplus.programme.choices import Sector
 
 from .models import AssignmentRole, CaseState, FindingStatus, FormalStatus, Outcome
 

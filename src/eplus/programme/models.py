@@ -4,7 +4,7 @@ Every figure lives here as data (loaded by ``manage load_programme``, edited in 
 code. Every change is audited (AuditedModel).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from eplus.core.audit import AuditedModel
 from eplus.core.money import MoneyField
+
+from .call_validation import validate_call
+from .choices import SECTOR_CODES, FundingModel, Sector
 
 
 class BilingualName:
@@ -137,25 +140,6 @@ class AgencyMembership(AuditedModel):
 # --------------------------------------------------------------------------------------------
 
 
-class Sector(models.TextChoices):
-    """Fields of education, training and youth (codes as in project numbers, e.g. KA220-VET)."""
-
-    SCH = "SCH", _("School education")
-    VET = "VET", _("Vocational education and training")
-    HED = "HED", _("Higher education")
-    ADU = "ADU", _("Adult education")
-    YOU = "YOU", _("Youth")
-
-
-SECTOR_CODES = frozenset(Sector.values)
-
-
-class FundingModel(models.TextChoices):
-    LUMP_SUM_OPTIONS = "lump-sum-options", _("Lump sum: one of fixed amounts")
-    LUMP_SUM_MAXIMUM = "lump-sum-maximum", _("Lump sum up to a maximum")
-    ACTUAL_COSTS_MAXIMUM = "actual-costs-maximum", _("Actual costs up to a maximum")
-
-
 class ReferenceDataRelease(models.Model):
     """One loaded data file (programme/data/*.json): what version of it the database holds.
 
@@ -176,16 +160,6 @@ class ReferenceDataRelease(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.version}"
-
-
-def _money_text(value, what):
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise ValidationError(_("%(what)s must be an amount in euros, such as 30000.00.") % {"what": what}) from exc
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(_("%(what)s must be a positive amount in euros with at most two decimals.") % {"what": what})
-    return amount
 
 
 class Action(BilingualName, AuditedModel):
@@ -234,14 +208,6 @@ class Action(BilingualName, AuditedModel):
         if self.managing_agency_kind == Agency.Kind.NATIONAL and self.managing_agency_id is not None:
             raise ValidationError({"managing_agency": _(
                 "Actions managed by national agencies have no single managing agency; leave this empty.")})
-
-
-def _require_keys(data, keys, field, label):
-    if not isinstance(data, dict):
-        raise ValidationError({field: _("%(label)s must be a JSON object.") % {"label": label}})
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise ValidationError({field: _("%(label)s is missing: %(keys)s.") % {"label": label, "keys": ", ".join(missing)}})
 
 
 class Call(AuditedModel):
@@ -313,132 +279,8 @@ class Call(AuditedModel):
     def __str__(self):
         return f"{self.year} {self.action.code} round {self.round}"
 
-    # -- validation ------------------------------------------------------------------------
     def clean(self):
-        errors = {}
-
-        def check(field, fn):
-            try:
-                fn()
-            except ValidationError as exc:
-                messages = exc.message_dict.get(field) if hasattr(exc, "error_dict") else exc.messages
-                errors.setdefault(field, []).extend(messages)
-
-        check("lump_sum_options", self._clean_funding)
-        check("duration_max_months", self._clean_dates_and_durations)
-        check("composition", self._clean_composition)
-        check("organisation_limits", self._clean_limits)
-        check("structure", self._clean_structure)
-        check("award_criteria", self._clean_award)
-        check("payment_schedule", self._clean_payments)
-        check("reduction_bands", self._clean_bands)
-        check("lots", self._clean_lots)
-        for name in ("other_rules", "sources"):
-            if not isinstance(getattr(self, name), dict):
-                errors.setdefault(name, []).append(_("This must be a JSON object."))
-        if errors:
-            raise ValidationError(errors)
-
-    def _clean_funding(self):
-        if not isinstance(self.lump_sum_options, list):
-            raise ValidationError(_("Lump sum options must be a list of amounts."))
-        for value in self.lump_sum_options:
-            _money_text(value, _("Each lump sum option"))
-        if self.funding_model == FundingModel.LUMP_SUM_OPTIONS and not self.lump_sum_options:
-            raise ValidationError(_("A call funded by fixed lump sums needs at least one lump sum option."))
-        if self.funding_model != FundingModel.LUMP_SUM_OPTIONS and self.lump_sum_options:
-            raise ValidationError(_("Only calls funded by fixed lump sums have lump sum options; use the maximum grant or lots instead."))
-        if (self.funding_model != FundingModel.LUMP_SUM_OPTIONS and self.grant_maximum is None
-                and not self.lots):
-            raise ValidationError(_("A call funded up to a maximum needs a maximum grant or lots with maxima."))
-
-    def _clean_dates_and_durations(self):
-        if self.start_earliest and self.start_latest and self.start_earliest > self.start_latest:
-            raise ValidationError(_("The earliest project start must not be after the latest project start."))
-        if (self.duration_min_months is not None and self.duration_max_months is not None
-                and self.duration_min_months > self.duration_max_months):
-            raise ValidationError(_("The minimum duration must not be longer than the maximum duration."))
-
-    def _clean_composition(self):
-        if not self.composition:
-            return
-        _require_keys(self.composition, ["min_organisations", "min_countries"], "composition", _("Composition rules"))
-        third = self.composition.get("third_countries", {})
-        if not isinstance(third, dict):
-            raise ValidationError(_("Composition rules: third_countries must be a JSON object."))
-        regions = third.get("regions", [])
-        if not isinstance(regions, list) or any(not isinstance(r, int) or not 1 <= r <= 14 for r in regions):
-            raise ValidationError(_("Composition rules: third-country regions must be numbers from 1 to 14."))
-
-    def _clean_limits(self):
-        if not isinstance(self.organisation_limits, dict):
-            raise ValidationError(_("Limits per organisation must be a JSON object."))
-        for key, value in self.organisation_limits.items():
-            if key.startswith("max_") and value is not None and (not isinstance(value, int) or value < 1):
-                raise ValidationError(_("Limit %(key)s must be a whole number of at least 1.") % {"key": key})
-
-    def _clean_structure(self):
-        if not self.structure:
-            return
-        _require_keys(self.structure, ["kind"], "structure", _("Structure rules"))
-        kind = self.structure["kind"]
-        if kind == "activities":
-            _require_keys(self.structure, ["min_activities"], "structure", _("Structure rules"))
-        elif kind == "work-packages":
-            _require_keys(self.structure, ["management_max_percent", "min_further", "max_further"],
-                          "structure", _("Structure rules"))
-            if self.structure["min_further"] > self.structure["max_further"]:
-                raise ValidationError(_("Structure rules: min_further must not exceed max_further."))
-        else:
-            raise ValidationError(_("Structure rules: kind must be \"activities\" or \"work-packages\"."))
-
-    def _clean_award(self):
-        if not isinstance(self.award_criteria, list):
-            raise ValidationError(_("Award criteria must be a list."))
-        codes = set()
-        for item in self.award_criteria:
-            if not isinstance(item, dict) or not {"code", "name_en", "max_points"} <= set(item):
-                raise ValidationError(_("Each award criterion needs code, name_en and max_points."))
-            if item["code"] in codes:
-                raise ValidationError(_("Award criterion %(code)s is listed twice.") % {"code": item["code"]})
-            codes.add(item["code"])
-        if self.award_criteria:
-            total = sum(Decimal(str(i["max_points"])) for i in self.award_criteria)
-            if total != 100:
-                raise ValidationError(_("The award criteria maxima must add up to 100 points (now %(total)s).") % {"total": total})
-            if self.award_total_threshold is None or self.award_criterion_threshold_share is None:
-                raise ValidationError(_("Award criteria need a minimum total score and a minimum share per criterion."))
-
-    def _clean_payments(self):
-        if not isinstance(self.payment_schedule, list):
-            raise ValidationError(_("The payment schedule must be a list of instalments."))
-        if not self.payment_schedule:
-            return
-        for item in self.payment_schedule:
-            if not isinstance(item, dict) or not {"code", "percent"} <= set(item):
-                raise ValidationError(_("Each instalment needs a code and a percent."))
-        total = sum(Decimal(str(i["percent"])) for i in self.payment_schedule)
-        if total != 100:
-            raise ValidationError(_("The instalments must add up to 100 %% (now %(total)s %%).") % {"total": total})
-
-    def _clean_bands(self):
-        if not isinstance(self.reduction_bands, list):
-            raise ValidationError(_("Reduction bands must be a list."))
-        for band in self.reduction_bands:
-            if not isinstance(band, dict) or not {"min_score", "reduction_percent"} <= set(band):
-                raise ValidationError(_("Each reduction band needs min_score and reduction_percent."))
-        mins = [Decimal(str(b["min_score"])) for b in self.reduction_bands]
-        if mins != sorted(mins, reverse=True):
-            raise ValidationError(_("Reduction bands must be listed from the highest score down."))
-
-    def _clean_lots(self):
-        if not isinstance(self.lots, list):
-            raise ValidationError(_("Lots must be a list."))
-        for lot in self.lots:
-            if not isinstance(lot, dict) or not {"code", "name_en"} <= set(lot):
-                raise ValidationError(_("Each lot needs a code and name_en."))
-            if lot.get("grant_maximum") is not None:
-                _money_text(lot["grant_maximum"], _("The maximum grant of a lot"))
+        validate_call(self)
 
     # -- helpers ---------------------------------------------------------------------------
     def is_open(self, now):

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from eplus.programme.choices import Sector
+
 from .models import ProjectStatus, ResultType
 from .search import FACETS
 
@@ -103,7 +105,5 @@ class PartnerSearchForm(forms.Form):
 
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from eplus.programme.models import Sector
-
         self.fields["country"].choices = [("", _("Any country"))] + list(countries)
         self.fields["sector"].choices = [("", _("Any sector"))] + Sector.choices
