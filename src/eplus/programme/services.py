@@ -255,26 +255,7 @@ def eligibility_rules(call, sector=None, agency=None):
         raise UnknownActionType(_("Action %(code)s has no sector %(sector)s.") % {"code": action.code, "sector": sector})
     if action.is_centralised:
         agency = action.managing_agency
-    composition = call.composition or {}
-    third = composition.get("third_countries") or {}
-    limits = call.organisation_limits or {}
-    structure = call.structure or {}
     other = call.other_rules or {}
-    clusters = composition.get("clusters")
-    if call.grant_maximum is not None:
-        lump_sum_max = _money(call.grant_maximum)
-    elif call.funding_model != "lump-sum-options" and call.lots:
-        # Lots each have their own maximum; without knowing the lot, the largest one bounds the request.
-        lump_sum_max = max((_money(lot["grant_maximum"]) for lot in call.lots if lot.get("grant_maximum")),
-                           key=Decimal, default=None)
-    else:
-        lump_sum_max = None
-    kinds = other.get("priority_kinds", ["horizontal", "sector"])
-    priorities = [
-        p.code for p in Priority.objects.filter(active=True).order_by("sector", "position", "code")
-        if (not p.sector and "horizontal" in kinds) or (sector and p.sector == sector and "sector" in kinds)
-    ]
-    allowed_third = bool(third.get("allowed"))
     return {
         "action": action.code,
         "sector": sector,
@@ -286,9 +267,38 @@ def eligibility_rules(call, sector=None, agency=None):
         "start_from": call.start_earliest.isoformat() if call.start_earliest else None,
         "start_to": call.start_latest.isoformat() if call.start_latest else None,
         "lump_sum_options": [_money(v) for v in call.lump_sum_options],
-        "lump_sum_max": lump_sum_max,
+        "lump_sum_max": _lump_sum_max(call),
         "duration_min_months": call.duration_min_months,
         "duration_max_months": call.duration_max_months,
+        **_composition_rules(call.composition or {}),
+        **_limit_and_structure_rules(call, other),
+        "min_priorities": other.get("min_priorities", 0),
+        "priorities": _priority_codes(sector, other.get("priority_kinds", ["horizontal", "sector"])),
+        "max_topics": call.max_topics,
+        "sources": dict(call.sources),
+    }
+
+
+def _lump_sum_max(call):
+    if call.grant_maximum is not None:
+        return _money(call.grant_maximum)
+    if call.funding_model != "lump-sum-options" and call.lots:
+        # Lots each have their own maximum; without knowing the lot, the largest one bounds the request.
+        return max((_money(lot["grant_maximum"]) for lot in call.lots if lot.get("grant_maximum")),
+                   key=Decimal, default=None)
+    return None
+
+
+def _priority_codes(sector, kinds):
+    return [p.code for p in Priority.objects.filter(active=True).order_by("sector", "position", "code")
+            if (not p.sector and "horizontal" in kinds) or (sector and p.sector == sector and "sector" in kinds)]
+
+
+def _composition_rules(composition):
+    third = composition.get("third_countries") or {}
+    allowed_third = bool(third.get("allowed"))
+    clusters = composition.get("clusters")
+    return {
         "min_organisations": composition.get("min_organisations", 0),
         "min_countries": composition.get("min_countries", 0),
         "third_country_roles": list(third.get("roles", [])) if allowed_third else [],
@@ -302,6 +312,13 @@ def eligibility_rules(call, sector=None, agency=None):
             "min_authority_countries": clusters.get("min_clusters", 2),
             "min_schools_per_authority": clusters.get("min_schools_per_cluster", 2),
         },
+    }
+
+
+def _limit_and_structure_rules(call, other):
+    limits = call.organisation_limits or {}
+    structure = call.structure or {}
+    return {
         "applicant_max_per_round": limits.get("max_as_applicant_per_round", limits.get("max_as_coordinator_per_round")),
         "involvement_cap": limits.get("max_involvements_per_deadline"),
         "involvement_exempt_sectors": list(limits.get("excluded_sectors", [])),
@@ -312,8 +329,4 @@ def eligibility_rules(call, sector=None, agency=None):
         "wp_min": structure.get("min_further"),
         "wp_max": structure.get("max_further"),
         "wp_recommended_max": structure.get("warn_above_further"),
-        "min_priorities": other.get("min_priorities", 0),
-        "priorities": priorities,
-        "max_topics": call.max_topics,
-        "sources": dict(call.sources),
     }
