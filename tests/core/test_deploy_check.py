@@ -14,6 +14,7 @@ def _check_deploy(extra_env):
         "EPLUS_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "eplus.example",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
         **extra_env,
     }
     return subprocess.run(
@@ -43,3 +44,13 @@ def test_production_refuses_to_start_without_a_secret_key():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_redis():
+    """Several processes must share the lockout counters and the page cache: no local-memory fallback."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update({"PYTHONPATH": str(REPO / "src"), "EPLUS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(60)})
+    result = subprocess.run([sys.executable, "-m", "eplus", "check"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "REDIS_URL must be set when EPLUS_ENV=production" in result.stderr

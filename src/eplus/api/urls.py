@@ -1,6 +1,18 @@
 """The public and private JSON API under /api/v1/ (django-ninja); OpenAPI docs at /api/v1/docs."""
 
+from django.shortcuts import render
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger, _csrf_needed
+
+
+class OfflineSwagger(Swagger):
+    """Swagger UI from the site's own static files (npm swagger-ui-dist), started by a static script: it
+    works without internet and under the site's Content-Security-Policy (no CDN, no inline script)."""
+
+    def render_page(self, request, api, **kwargs):
+        return render(request, "api/docs.html", {
+            "api": api, "openapi_url": self.get_openapi_url(api, kwargs), "add_csrf": _csrf_needed(api)})
+
 
 api = NinjaAPI(
     title="eplus API",
@@ -8,6 +20,7 @@ api = NinjaAPI(
     description="Erasmus+ KA2 programme data, eligibility pre-checks and open data.",
     urls_namespace="api",
     docs_url="/docs",
+    docs=OfflineSwagger(),
 )
 
 # Routers are added by each app's api module.

@@ -9,3 +9,6 @@ def post_worker_init(worker):
     from eplus.results import facets
 
     threading.Thread(target=facets.warm, name="eplus-search-warm", daemon=True).start()
+
+# The access log names the worker that answered (pid=…): which process served what, when several do.
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'

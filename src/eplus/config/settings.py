@@ -41,7 +41,8 @@ if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when EPLUS_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# Every link in an e-mail is built from SITE_URL (mail is sent by the task worker, outside any request).
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "csp",
     "eplus.core",
     "eplus.programme",
@@ -128,19 +131,32 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and background jobs --------------------------------------------------------------
+# Production runs several processes (gunicorn workers, task workers): the cache holds what they must
+# share — log-in lockout counters, rate limits, the public pages' cache version — so it is Redis there.
 REDIS_URL = env("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise RuntimeError(
+        "REDIS_URL must be set when EPLUS_ENV=production (e.g. redis://127.0.0.1:6379/0): the log-in lockout, "
+        "the rate limits and the public page cache are shared by every worker through it")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Immediate in tests and the demo; "django_tasks_db.backend.DatabaseBackend" with `./run worker`
-# on one machine; an RQ backend on Redis at scale (docs/deployment.md).
-TASKS = {
-    "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
-    }
+# Background work goes through Django's tasks API. In production the default is the database queue
+# (`./run worker` runs it); at scale TASKS_BACKEND=rq puts the queue in Redis with RQ workers. The
+# immediate backend (the task runs in the caller's process, after the commit) is for the demo and tests.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.backend.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
+TASKS_BACKEND = env("TASKS_BACKEND", "database" if PRODUCTION else "immediate")
+TASKS_BACKEND = TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)  # a name above or a dotted path
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+if TASKS_BACKEND == TASK_BACKENDS["rq"]:
+    TASKS["default"]["QUEUES"] = ["default"]
 
 # --- accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -231,7 +247,8 @@ USE_TZ = True
 # --- static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", REPO_DIR / "var" / "static"))
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", REPO_DIR / "node_modules" / "htmx.org" / "dist")]
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", REPO_DIR / "node_modules" / "htmx.org" / "dist"),
+                    ("vendor/swagger-ui", REPO_DIR / "node_modules" / "swagger-ui-dist")]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", REPO_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 STORAGES = {

@@ -1,0 +1,225 @@
+"""The production topology on this machine, for the tests that must see it as it is deployed:
+``./run serve`` (gunicorn, 2 workers, EPLUS_ENV=production), ``./run worker`` (the database task queue),
+Redis, PostgreSQL (the test database) and a real SMTP server (aiosmtpd) — all real processes.
+
+The tests talk to it over HTTP as a browser behind the TLS proxy would (``X-Forwarded-Proto: https``),
+and set up their data with the ORM in committed transactions, which the servers read.
+"""
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import _playwright, browser  # noqa: F401 (the session's Chromium, shared)
+
+REPO = Path(__file__).resolve().parents[2]
+REDIS_TEST_URL = os.environ.get("EPLUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "Fictional-Pass-2026"
+
+pytestmark = pytest.mark.postgres
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Process:
+    """A server process started through ``./run``; its output goes to a log file the tests read."""
+
+    def __init__(self, name, args, env, log_dir):
+        self.name, self.args, self.env = name, args, env
+        self.log_path = Path(log_dir) / f"{name}.log"
+        self.popen = None
+
+    def start(self):
+        self._log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(["./run", *self.args], cwd=REPO, env=self.env, stdout=self._log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig=signal.SIGTERM):
+        if self.popen and self.popen.poll() is None:
+            os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+
+
+class Topology:
+    def __init__(self, env, port, log_dir):
+        self.env, self.port, self.log_dir = env, port, log_dir
+        self.url = f"http://127.0.0.1:{port}"
+        self.web = Process("web", ["serve"], env, log_dir)
+        self.workers = []
+
+    def start_worker(self):
+        process = Process(f"worker-{len(self.workers)}", ["worker"], self.env, self.log_dir).start()
+        self.workers.append(process)
+        return process
+
+    def web_pids_serving(self, path_fragment, since=0):
+        """The gunicorn worker pids that answered requests whose line contains ``path_fragment``
+        (from the access log, which names the worker: ``pid=``)."""
+        lines = self.web.log().splitlines()[since:]
+        return {m.group(1) for line in lines if path_fragment in line for m in [re.search(r"pid=<?(\d+)", line)] if m}
+
+    def log_length(self):
+        return len(self.web.log().splitlines())
+
+    def client(self):
+        return Browser(self.url)
+
+
+class Browser:
+    """Just enough of a browser behind the TLS proxy: keeps cookies (also the Secure ones), sends the
+    proxy's ``X-Forwarded-Proto`` and the Origin/Referer that Django's CSRF check wants over HTTPS."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = {}
+
+    def request(self, method, path, data=None):
+        url = self.base + path
+        headers = {"X-Forwarded-Proto": "https", "Host": urllib.parse.urlsplit(self.base).netloc,
+                   "Origin": self.base.replace("http://", "https://"), "Referer": url.replace("http://", "https://")}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if data is not None:
+            data = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **data}
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            response = opener.open(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.headers, response.read().decode(errors="replace")
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, data):
+        return self.request("POST", path, data)
+
+    def log_in(self, email, password):
+        self.get("/accounts/login/")
+        return self.post("/accounts/login/", {"login": email, "password": password})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _wait_until_up(topology, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if topology.web.popen.poll() is not None:
+            raise RuntimeError(f"./run serve exited:\n{topology.web.log()[-3000:]}")
+        try:
+            status, _, _ = topology.client().get("/healthz")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"./run serve did not answer within {seconds} s:\n{topology.web.log()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def smtp_mailbox():
+    """A real SMTP server (aiosmtpd) for the whole session; the servers send their mail to it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.e2e.conftest import Mailbox
+
+    mailbox = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            mailbox.add(envelope.original_content or envelope.content)
+            return "250 Message accepted for delivery"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    mailbox.port = port
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def topology(django_db_setup, django_db_blocker, smtp_mailbox, tmp_path_factory):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the production topology runs on PostgreSQL")
+    port = free_port()
+    log_dir = tmp_path_factory.mktemp("topology")
+    db = connection.settings_dict
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")},
+        "EPLUS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(60), "PORT": str(port),
+        "WEB_CONCURRENCY": "2", "ALLOWED_HOSTS": "127.0.0.1", "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+        "SITE_URL": f"https://127.0.0.1:{port}",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DB_CONN_MAX_AGE": "0", "REDIS_URL": REDIS_TEST_URL, "TASKS_BACKEND": "database",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_mailbox.port), "MEDIA_ROOT": str(log_dir / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+    topology = Topology(env, port, log_dir)
+    topology.web.start()
+    try:
+        _wait_until_up(topology)
+        topology.start_worker()
+        yield topology
+    finally:
+        for worker in topology.workers:
+            worker.kill()
+        topology.web.kill()
+
+
+@pytest.fixture
+def live(topology, transactional_db, settings):
+    """The topology, with this test's data committed where the servers see it, and a clean Redis."""
+    import redis
+    from django.contrib.auth.hashers import make_password  # noqa: F401 (the servers' hashers, below)
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_TEST_URL}}
+    # Passwords the servers can check: their hashers, not the tests' fast MD5.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    return topology
+
+
+def verified_user(email, password=PASSWORD, **fields):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import make_user
+
+    user = make_user(email, password=password, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
