@@ -9,6 +9,58 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.makedirs(os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "static"), exist_ok=True)
 
 
+class CommittedOutbox(list):
+    """``django.core.mail.outbox`` as the mail server sees it once the test's changes have committed.
+
+    Every e-mail goes through the outbox (eplus.core.outbox): its send task is enqueued after the commit of
+    the change. A test runs inside one transaction that never commits, so reading this list first runs the
+    callbacks that the commit would run (as ``django_capture_on_commit_callbacks(execute=True)`` does), and
+    the locmem mail backend appends the sent messages here.
+    """
+
+    _flushing = False
+
+    def _commit_callbacks(self):
+        if CommittedOutbox._flushing:
+            return
+        from django.db import connections
+
+        CommittedOutbox._flushing = True
+        try:
+            for connection in connections.all(initialized_only=True):
+                while connection.in_atomic_block and connection.run_on_commit:
+                    callbacks, connection.run_on_commit = connection.run_on_commit, []
+                    for _savepoints, callback, _robust in callbacks:
+                        callback()
+        finally:
+            CommittedOutbox._flushing = False
+
+    def __len__(self):
+        self._commit_callbacks()
+        return super().__len__()
+
+    def __getitem__(self, index):
+        self._commit_callbacks()
+        return super().__getitem__(index)
+
+    def __iter__(self):
+        self._commit_callbacks()
+        return super().__iter__()
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def __eq__(self, other):
+        self._commit_callbacks()
+        return list.__eq__(self, other)
+
+    def clear(self):
+        self._commit_callbacks()  # what was sent before the clear stays before it
+        super().clear()
+
+    __hash__ = None
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,7 +76,7 @@ def _fast_and_isolated(settings, tmp_path):
 
     from eplus.applications import refdata
 
-    mail.outbox = []
+    mail.outbox = CommittedOutbox()
     cache.clear()
     # The per-process memo of reference data is keyed by the data version in the database. The session's
     # reference data keeps one version for every test, so a test that changed rows without a new version
@@ -107,6 +159,20 @@ def programme(_session_programme, db):
     from eplus.programme.loader import load_programme
 
     return load_programme()  # a transactional test flushed the session's data
+
+
+@pytest.fixture(autouse=True)
+def _committed_outbox(request):
+    """Django's TestCase set-up (the `db` fixture) empties ``mail.outbox`` with a plain list: once the
+    database is set up, put back the CommittedOutbox that reading tests need."""
+    use = _database_use(request.node)
+    if use is not None:
+        # `programme` first: its session-wide load must happen before this test's transaction begins.
+        request.getfixturevalue("programme" if "programme" in request.fixturenames else
+                                "transactional_db" if use == "transactional" else "db")
+        from django.core import mail
+
+        mail.outbox = CommittedOutbox()
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,10 @@ import pytest
 from django.db import connection
 
 from eplus.applications import sections as section_saving
+from eplus.applications import snapshots
 from eplus.applications import submission as submitting
 from eplus.applications.models import Application, Section, SectionVersion, Submission, SubmissionParty
+from eplus.core.models import OutgoingMail
 from eplus.organisations.models import Role
 from tests.factories import make_user
 
@@ -88,7 +90,14 @@ def test_ten_parallel_submissions_give_one_snapshot_one_pdf_task_and_one_mail(
         finally:
             thread_connection.close()
 
-    with mock.patch("eplus.applications.tasks.render_submission_pdf") as task:
+    rendered = []
+    real_store = snapshots.store_pdf
+
+    def counting_store(submission, pdf):
+        rendered.append(submission.pk)
+        return real_store(submission, pdf)
+
+    with mock.patch("eplus.applications.tasks.store_pdf", side_effect=counting_store):
         threads = [threading.Thread(target=run, args=(i,)) for i in range(clicks)]
         for thread in threads:
             thread.start()
@@ -98,6 +107,7 @@ def test_ten_parallel_submissions_give_one_snapshot_one_pdf_task_and_one_mail(
     submission = Submission.objects.get(application=application)
     assert {result.pk for result in results} == {submission.pk}
     assert submission.is_current and submission.number
-    task.enqueue.assert_called_once_with(submission.pk)
+    assert rendered == [submission.pk]  # one PDF, rendered by the one task the one submission queued
+    assert OutgoingMail.objects.filter(kind="applications/email/submitted").count() == 1
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [coordinator.email]
     assert SubmissionParty.objects.filter(application=application).count() == 1 + len(partners)

@@ -2,6 +2,7 @@ import json
 from unittest import mock
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from eplus.applications import creation
@@ -127,14 +128,17 @@ def test_annex_upload_refuses_executables(logged_in, application):
 def test_submit_view_enqueues_the_pdf_and_never_renders_in_the_request(
         logged_in, application, coordinator, partners, django_capture_on_commit_callbacks):
     make_ready(application, coordinator, partners)
-    with mock.patch("weasyprint.HTML", side_effect=AssertionError("WeasyPrint ran in the request")), \
-            mock.patch("eplus.applications.tasks.render_submission_pdf") as task, \
-            django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as after_commit, \
+            mock.patch("weasyprint.HTML", side_effect=AssertionError("WeasyPrint ran in the request")):
         response = logged_in.post(reverse("applications:submit", args=[application.pk]))
     submission = Submission.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("applications:submitted", args=[application.pk, submission.pk])
-    task.enqueue.assert_called_once_with(submission.pk)
+    assert not submission.pdf  # queued, not rendered in the request
+    for callback in after_commit:  # the commit: the task queue runs the PDF task and sends the receipt
+        callback()
+    submission.refresh_from_db()
+    assert submission.pdf and len(mail.outbox) == 1
     page = logged_in.get(response["Location"]).content.decode()
     assert submission.number in page and "Europe/Riga" in page
 

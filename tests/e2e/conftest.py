@@ -5,7 +5,6 @@ import email
 import email.policy
 import re
 import shutil
-import socket
 import threading
 from pathlib import Path
 
@@ -64,30 +63,20 @@ class Mailbox:
 
 @pytest.fixture
 def smtp_server(settings):
-    from aiosmtpd.controller import Controller
+    from tests.topology.conftest import ControlledSMTP
 
-    mailbox = Mailbox()
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            mailbox.add(envelope.original_content or envelope.content)
-            return "250 Message accepted for delivery"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+    server = ControlledSMTP()
+    server.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
+    settings.EMAIL_PORT = server.port
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
     try:
-        yield mailbox
+        yield server.mailbox
     finally:
-        controller.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

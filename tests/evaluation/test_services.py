@@ -281,7 +281,7 @@ def test_decisions_are_staged_then_released_together_in_the_recipients_language(
 
     Membership.objects.create(organisation=case.application.applicant, user=coordinator,
                               role="legal-representative")
-    mail.outbox = []  # the experts' welcome e-mails
+    mail.outbox.clear()  # the experts' welcome e-mails
     staged = stage_decisions(case.agency, case.call, "VET", officer)
     assert len(mail.outbox) == 0 and staged[0].language == "lv"
     assert staged[0].recipients == [coordinator.email]

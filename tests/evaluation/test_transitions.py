@@ -85,7 +85,7 @@ def test_registering_a_staff_member_or_no_address_is_refused(programme):
     with pytest.raises(ValidationError, match="e-mail address"):
         register_expert(agency, email=" ", first_name="A", last_name="B")
     expert = f.expert()
-    mail.outbox = []
+    mail.outbox.clear()
     register_expert(agency, email=expert.email, first_name="E", last_name="X", sectors=["SCH"])
     assert mail.outbox == []  # an edit of an active expert sends nothing
 
@@ -98,7 +98,7 @@ def test_staging_and_releasing_twice_changes_and_sends_nothing_more(programme):
     again = stage_decisions(case.agency, case.call, "VET", officer)
     assert [d.pk for d in again] == [d.pk for d in staged]
     assert AuditEvent.objects.filter(object_type="evaluation.decision", verb="stage-decision").count() == 1
-    mail.outbox = []
+    mail.outbox.clear()
     assert len(release(staged, officer)) == 1
     assert release(staged, officer) == []
     assert len(mail.outbox) == 1

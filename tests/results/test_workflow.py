@@ -84,7 +84,7 @@ def test_locked_under_review_then_returned_then_approved(card, coordinator_user,
 
     with pytest.raises(ValidationError):
         workflow.return_with_comments(card, officer, "  ")
-    mail.outbox = []
+    mail.outbox.clear()
     card = workflow.return_with_comments(card, officer, "Please describe the handbook in English.")
     assert card.results_status == ResultsStatus.RETURNED
     assert mail.outbox[0].to == [coordinator_user.email]

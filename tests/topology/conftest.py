@@ -6,12 +6,14 @@ The tests talk to it over HTTP as a browser behind the TLS proxy would (``X-Forw
 and set up their data with the ORM in committed transactions, which the servers read.
 """
 
+import asyncio
 import os
 import re
 import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -33,6 +35,17 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for(condition, seconds=30, what="the condition"):
+    """``condition()``'s first true value, polled until ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
 class Process:
@@ -68,6 +81,8 @@ class Topology:
         self.url = f"http://127.0.0.1:{port}"
         self.web = Process("web", ["serve"], env, log_dir)
         self.workers = []
+
+    wait_for = staticmethod(lambda *args, **kwargs: wait_for(*args, **kwargs))
 
     def start_worker(self):
         process = Process(f"worker-{len(self.workers)}", ["worker"], self.env, self.log_dir).start()
@@ -148,38 +163,78 @@ def _wait_until_up(topology, seconds=120):
     raise RuntimeError(f"./run serve did not answer within {seconds} s:\n{topology.web.log()[-3000:]}")
 
 
+class ControlledSMTP:
+    """A real SMTP server (aiosmtpd) that a test can stop, start again on the same port, or make hold
+    the next message before accepting it (to kill the sender in the middle of a send)."""
+
+    def __init__(self):
+        from tests.e2e.conftest import Mailbox
+
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self.holding = False
+        self.receiving = threading.Event()
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        smtp = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if smtp.holding:
+                    smtp.receiving.set()
+                    while smtp.holding:  # a sender that dies meanwhile cancels this: nothing is accepted
+                        await asyncio.sleep(0.05)
+                smtp.mailbox.add(envelope.original_content or envelope.content)
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def hold(self):
+        self.receiving.clear()
+        self.holding = True
+
+    def release(self):
+        self.holding = False
+
+    def to(self, address):
+        return [m for m in self.mailbox.messages if address in str(m["To"])]
+
+
 @pytest.fixture(scope="session")
-def smtp_mailbox():
-    """A real SMTP server (aiosmtpd) for the whole session; the servers send their mail to it."""
-    from aiosmtpd.controller import Controller
-
-    from tests.e2e.conftest import Mailbox
-
-    mailbox = Mailbox()
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            mailbox.add(envelope.original_content or envelope.content)
-            return "250 Message accepted for delivery"
-
-    port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    mailbox.port = port
-    yield mailbox
-    controller.stop()
+def _session_smtp():
+    smtp = ControlledSMTP()
+    smtp.start()
+    yield smtp
+    smtp.stop()
 
 
-@pytest.fixture(scope="session")
-def topology(django_db_setup, django_db_blocker, smtp_mailbox, tmp_path_factory):
+@pytest.fixture
+def smtp(_session_smtp):
+    """The topology's SMTP server, running and accepting at the start of each test."""
+    _session_smtp.release()
+    if _session_smtp.controller is None:
+        _session_smtp.start()
+    yield _session_smtp
+    _session_smtp.release()
+    if _session_smtp.controller is None:
+        _session_smtp.start()
+
+
+def production_env(port, smtp_port, media_root, **extra):
+    """The environment of ``./run serve`` / ``./run worker`` as deployed, on this machine's test database."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the production topology runs on PostgreSQL")
-    port = free_port()
-    log_dir = tmp_path_factory.mktemp("topology")
     db = connection.settings_dict
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")},
         "EPLUS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(60), "PORT": str(port),
         "WEB_CONCURRENCY": "2", "ALLOWED_HOSTS": "127.0.0.1", "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
@@ -187,9 +242,20 @@ def topology(django_db_setup, django_db_blocker, smtp_mailbox, tmp_path_factory)
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "DB_CONN_MAX_AGE": "0", "REDIS_URL": REDIS_TEST_URL, "TASKS_BACKEND": "database",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_mailbox.port), "MEDIA_ROOT": str(log_dir / "media"),
-        "LOG_LEVEL": "WARNING",
+        "EMAIL_PORT": str(smtp_port), "EMAIL_TIMEOUT": "10", "MAIL_RETRY_BASE_SECONDS": "2",
+        "MEDIA_ROOT": str(media_root), "LOG_LEVEL": "WARNING", **extra,
     }
+
+
+@pytest.fixture(scope="session")
+def topology(django_db_setup, django_db_blocker, _session_smtp, tmp_path_factory):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the production topology runs on PostgreSQL")
+    port = free_port()
+    log_dir = tmp_path_factory.mktemp("topology")
+    env = production_env(port, _session_smtp.port, log_dir / "media")
     topology = Topology(env, port, log_dir)
     topology.web.start()
     try:

@@ -51,12 +51,24 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().save_user(request, user, form, commit=commit)
 
     def send_mail(self, template_prefix, email, context):
+        """allauth's mails (address confirmation, password reset, …) rendered in the recipient's language
+        and queued in the outbox like every other mail, instead of sent inside the request."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from eplus.core.outbox import queue_mail
+
         user = context.get("user")
         lang = getattr(user, "email_language", None)
         if lang not in LANGUAGE_CODES:
             lang = language_for_email(email)
+        request = allauth_context.request
+        full_context = {"request": request, "email": email, "current_site": get_current_site(request), **context}
         with translation.override(lang):
-            super().send_mail(template_prefix, email, context)
+            message = self.render_mail(template_prefix, email, full_context)
+        html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
+        queue_mail(message.to, message.subject, message.body, kind=template_prefix, language=lang, html_body=html,
+                   from_email=message.from_email, related=user if getattr(user, "pk", None) else None)
 
     def get_email_verification_redirect_url(self, email_address):
         if self.request.user.is_authenticated:

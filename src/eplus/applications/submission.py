@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, record
-from eplus.core.mail import language_of, send_templated_mail
+from eplus.core.mail import language_of, queue_templated_mail
+from eplus.core.tasks import enqueue_after_commit
 from eplus.programme import rules as engine
 from eplus.programme.models import Call
 
@@ -103,7 +104,10 @@ def submit(application, user):
         if final.checks != verdict.checks:
             _refuse_unless_ready(application, final, parts, section_map, annexes)
         submission = _store(application, user, snapshot, parts, now)
-        transaction.on_commit(lambda: _after_submit(submission.pk))
+        # The receipt's PDF task and the confirmation e-mail are written with the submission: both happen
+        # exactly when it commits, also if this process dies right after the commit.
+        enqueue_after_commit(tasks.render_submission_pdf, submission.pk)
+        send_confirmation(submission)
     return submission
 
 
@@ -126,12 +130,6 @@ def _store(application, user, snapshot, parts, now):
     return submission
 
 
-def _after_submit(submission_id):
-    tasks.render_submission_pdf.enqueue(submission_id)
-    send_confirmation(Submission.objects.select_related(
-        "application", "application__applicant", "submitted_by").get(pk=submission_id))
-
-
 def send_confirmation(submission):
     application, user = submission.application, submission.submitted_by
     if user is None or not user.email:
@@ -142,7 +140,8 @@ def send_confirmation(submission):
         "local": format_local(submission.submitted_at, application.applicant.country_id),
         "link": settings.SITE_URL.rstrip("/") + application.get_absolute_url(),
     }
-    send_templated_mail("applications/email/submitted", context, user.email, language_of(user))
+    queue_templated_mail("applications/email/submitted", context, user.email, language_of(user), related=submission,
+                         agency_code=application.agency.code)
 
 
 def withdraw(application, user, reason=""):

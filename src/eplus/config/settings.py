@@ -235,6 +235,9 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 20
+# The outbox (eplus.core.outbox) retries a mail the server refused 1, 2, 4, … minutes later, this many times.
+MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "10"))
+MAIL_RETRY_BASE_SECONDS = int(env("MAIL_RETRY_BASE_SECONDS", "60"))
 
 # --- internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

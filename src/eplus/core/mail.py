@@ -1,8 +1,7 @@
 """E-mails made from a pair of templates, ``<prefix>_subject.txt`` and ``<prefix>_body.txt``, rendered in
-the recipient's language (every app's notifications go through here)."""
+the recipient's language and written to the outbox (every app's notifications go through here)."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -20,6 +19,12 @@ def render_mail(prefix, context, language):
     return subject, body
 
 
-def send_templated_mail(prefix, context, recipient_email, language):
+def queue_templated_mail(prefix, context, recipient_email, language, *, related=None, agency_code=""):
+    """Render the mail now (in the recipient's language) and queue it in the outbox; it is sent after
+    the current transaction commits. ``related``/``agency_code``: what it is about and which agency's
+    staff may read it in the outbox."""
+    from .outbox import queue_mail
+
     subject, body = render_mail(prefix, context, language)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient_email])
+    return queue_mail([recipient_email], subject, body, kind=prefix, language=language, related=related,
+                      agency_code=agency_code)

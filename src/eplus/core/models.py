@@ -41,3 +41,44 @@ class AuditEvent(models.Model):
         if self.pk:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class OutgoingMail(models.Model):
+    """One e-mail, written in the transaction of the change that causes it and sent by a task (the outbox).
+
+    The row is the record of what was sent to whom: agency staff read it (``agency_code``), the sender
+    retries with backoff when the mail server fails, and a mail is sent at most once per row (the task
+    locks the row; a stable Message-ID lets a mail server drop the rare repeat after a crash mid-send).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Could not be sent")
+
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=100, help_text=_("The template, e.g. applications/email/submitted."))
+    recipients = models.JSONField(_("recipients"), default=list)
+    from_email = models.CharField(_("from"), max_length=255)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    subject = models.CharField(_("subject"), max_length=998)
+    body = models.TextField(_("text"))
+    html_body = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    related_type = models.CharField(_("about (type)"), max_length=100, blank=True)
+    related_id = models.CharField(_("about (id)"), max_length=64, blank=True)
+    agency_code = models.CharField(_("agency"), max_length=16, blank=True, db_index=True)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.subject} → {', '.join(self.recipients)}"

@@ -24,4 +24,6 @@ def sweepers():
 
 
 def run_sweep(now):
-    return {label: fn(now) for label, fn in sweepers()}
+    from .outbox import retry_due
+
+    return {"core": retry_due(now), **{label: fn(now) for label, fn in sweepers()}}

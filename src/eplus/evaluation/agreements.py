@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from eplus.core.tasks import enqueue_after_commit
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.money import eur
@@ -46,7 +47,7 @@ def issue_agreement(case):
     agreement.save(audit_verb="issue-agreement")
     from .tasks import render_agreement_pdf
 
-    transaction.on_commit(lambda: render_agreement_pdf.enqueue(agreement.pk))
+    enqueue_after_commit(render_agreement_pdf, agreement.pk)
     return agreement
 
 

@@ -2,7 +2,6 @@
 then the officer releases the staged letters together; selected applications get their grant agreement."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.mail import render_mail
+from eplus.core.outbox import queue_mail
 from eplus.organisations.models import MANAGER_ROLES, Membership
 
 from .agreements import issue_agreement
@@ -85,7 +85,7 @@ def _release_one(decision_id, by):
 
 
 def release(decisions, by):
-    """Release the staged decisions together: each letter is e-mailed once its release is committed, the
+    """Release the staged decisions together: each letter is queued in the outbox with its release, the
     applicants see it; selected ones get their grant agreement. A decision released meanwhile (a second click,
     another officer) is skipped: nothing is sent twice."""
     released = []
@@ -93,10 +93,10 @@ def release(decisions, by):
         for item in decisions:
             with transaction.atomic():
                 decision = _release_one(item.pk, by)
-            if decision is None:
-                continue
-            if decision.recipients:
-                EmailMessage(decision.subject, decision.body, settings.DEFAULT_FROM_EMAIL,
-                             decision.recipients).send()
+                if decision is None:
+                    continue
+                # The letter goes to the outbox with the release: sent once, when the release commits.
+                queue_mail(decision.recipients, decision.subject, decision.body, kind="evaluation/email/decision",
+                           language=decision.language, related=decision, agency_code=decision.case.agency.code)
             released.append(decision)
     return released

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from eplus.applications.models import Participation
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
-from eplus.core.mail import language_of, send_templated_mail
+from eplus.core.mail import language_of, queue_templated_mail
 from eplus.organisations.models import Membership
 from eplus.programme.models import AgencyMembership
 
@@ -80,7 +80,8 @@ def _send_expert_welcome(user, agency, link):
 
     context = {"user": user, "agency": agency, "link": link, "days": account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
                "login": settings.SITE_URL.rstrip("/") + reverse("account_login")}
-    send_templated_mail("evaluation/email/expert", context, user.email, language_of(user))
+    queue_templated_mail("evaluation/email/expert", context, user.email, language_of(user), related=user,
+                         agency_code=agency.code if agency else "")
 
 
 def is_conflicted(expert, application):

@@ -93,6 +93,17 @@ def officer_decisions(user):
     return Decision.objects.filter(case__in=officer_cases(user))
 
 
+def officer_mail(user):
+    """The e-mails of the outbox about the user's agencies' work (queued, sent or failed)."""
+    from eplus.core.models import OutgoingMail
+    from eplus.programme.models import Agency
+
+    ids = staff_agency_ids(user)
+    if not ids:
+        return OutgoingMail.objects.none()
+    return OutgoingMail.objects.filter(agency_code__in=Agency.objects.filter(pk__in=ids).values("code"))
+
+
 # --- experts ---------------------------------------------------------------------------------------------
 
 def expert_assignments(user):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import assessments, cases, decisions, experts, selection, similarity, workspace
+from .views import assessments, cases, decisions, experts, mail, selection, similarity, workspace
 
 app_name = "evaluation"
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
          name="manual_change"),
     path("ranking/<int:call_pk>/<str:sector>/stage/", selection.stage, name="stage"),
     path("outbox/", selection.outbox, name="outbox"),
+    path("mail/", mail.mail_log, name="mail_log"),
+    path("mail/<int:pk>/", mail.mail_detail, name="mail_detail"),
     # experts
     path("expert/", assessments.expert_list, name="expert_assignments"),
     path("expert/<int:pk>/", assessments.assessment, name="assessment"),

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from eplus.core.audit import acting_as
-from eplus.core.mail import send_templated_mail
+from eplus.core.mail import queue_templated_mail
 
 from .models import Invitation, Membership, Organisation, Role, hash_token
 
@@ -34,7 +34,8 @@ class MembershipError(Exception):
 
 def _send(template, recipient_email, context, language=None):
     language = language or translation.get_language() or settings.LANGUAGE_CODE
-    send_templated_mail(f"organisations/email/{template}", context, recipient_email, language)
+    queue_templated_mail(f"organisations/email/{template}", context, recipient_email, language,
+                         related=context.get("organisation"))
 
 
 def _language_for_email(email, fallback=None):

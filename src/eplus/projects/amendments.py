@@ -163,8 +163,8 @@ def request_amendment(project, user, *, kind, description, proposed=None):
             return waiting
         amendment = Amendment.objects.create(project=project, kind=kind, description=description, proposed=proposed,
                                              requested_by=user)
-        transaction.on_commit(lambda: notify(agency_staff(project), "amendment_requested",
-                                             {"project": project, "amendment": amendment}))
+        notify(agency_staff(project), "amendment_requested",
+               {"project": project, "amendment": amendment})
     return amendment
 
 
@@ -217,6 +217,6 @@ def decide_amendment(amendment, user, *, approve, reason=""):
         amendment.status, amendment.reason = decided, reason
         amendment.decided_by, amendment.decided_at = user, clock.now()
         amendment.save(audit_verb="approve-amendment" if approve else "reject-amendment", audit_reason=reason)
-        transaction.on_commit(lambda: notify(edit_recipients(project), "amendment_decided",
-                                             {"project": project, "amendment": amendment}))
+        notify(edit_recipients(project), "amendment_decided",
+               {"project": project, "amendment": amendment})
     return amendment

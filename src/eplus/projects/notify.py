@@ -2,19 +2,22 @@
 
 from django.conf import settings
 
-from eplus.core.mail import language_of, send_templated_mail
+from eplus.core.mail import language_of, queue_templated_mail
 from eplus.programme.models import AgencyMembership
 
 from .models import AccessLevel
 
 
 def notify(users, template, context):
-    """Send ``projects/email/<template>`` to each user in their language; the number sent."""
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    """Queue ``projects/email/<template>`` for each user in their language (sent once the current
+    transaction commits); the number queued. ``context["project"]`` names the project it is about."""
+    site = settings.SITE_URL.rstrip("/")
+    project = context["project"]
     sent = 0
     for user in users:
         data = {"user": user, "site": site, **context}
-        send_templated_mail(f"projects/email/{template}", data, user.email, language_of(user))
+        queue_templated_mail(f"projects/email/{template}", data, user.email, language_of(user), related=project,
+                             agency_code=project.agency.code)
         sent += 1
     return sent
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from eplus.core.tasks import enqueue_after_commit
 from eplus.core.audit import acting_as, record
 from eplus.core.money import eur, format_eur
 
@@ -27,17 +28,10 @@ LETTER_STATUSES = (PaymentStatus.DUE, PaymentStatus.PAID)
 
 def letters_after_commit(payments):
     """Render the letters of ``payments`` (now due) once the transaction that made them due commits."""
-    ids = [p.pk for p in payments]
-    if not ids:
-        return
+    from .tasks import render_payment_letter
 
-    def enqueue():
-        from .tasks import render_payment_letter
-
-        for pk in ids:
-            render_payment_letter.enqueue(pk)
-
-    transaction.on_commit(enqueue)
+    for payment in payments:
+        enqueue_after_commit(render_payment_letter, payment.pk)
 
 
 def mark_paid(payment, user, paid_on=None):

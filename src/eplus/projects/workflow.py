@@ -64,8 +64,8 @@ def submit_report(report, user):
         project = report.project
         if report.kind == ReportKind.FINAL:
             _final_report_received(project, report)
-        transaction.on_commit(lambda: notify(agency_staff(project), "report_submitted", {"report": report,
-                                                                                       "project": project}))
+        notify(agency_staff(project), "report_submitted", {"report": report,
+                                                         "project": project})
     return report
 
 
@@ -111,8 +111,8 @@ def request_update(report, user, reason):
         if report.kind == ReportKind.FINAL:
             project.status = ProjectStatus.FINAL_REPORT_AWAITED
             project.save(audit_verb="final-report-returned", audit_reason=reason)
-        transaction.on_commit(lambda: notify(edit_recipients(project), "update_requested",
-                                             {"report": report, "project": project, "reason": reason}))
+        notify(edit_recipients(project), "update_requested",
+               {"report": report, "project": project, "reason": reason})
     return report
 
 
@@ -130,8 +130,8 @@ def accept_report(report, user):
         project = report.project
         if report.kind == ReportKind.INTERIM:
             decide_further_prefinancing(project, report)
-        transaction.on_commit(lambda: notify(edit_recipients(project), "report_accepted",
-                                             {"report": report, "project": project}))
+        notify(edit_recipients(project), "report_accepted",
+               {"report": report, "project": project})
     return report
 
 
@@ -147,8 +147,8 @@ def cancel_report(report, user, reason):
         report.agency_comment = reason
         report.save(audit_verb="cancel-report", audit_reason=reason)
         project = report.project
-        transaction.on_commit(lambda: notify(edit_recipients(project), "report_cancelled",
-                                             {"report": report, "project": project, "reason": reason}))
+        notify(edit_recipients(project), "report_cancelled",
+               {"report": report, "project": project, "reason": reason})
     return report
 
 
@@ -217,8 +217,8 @@ def approve_assessment(report, user):
         card = project_card(project)
         if card is not None:
             mark_project_finalised(card)
-        transaction.on_commit(lambda: notify(edit_recipients(project), "final_decision",
-                                             {"project": project, "assessment": assessment}))
+        notify(edit_recipients(project), "final_decision",
+               {"project": project, "assessment": assessment})
     return assessment
 
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from eplus.core.mail import language_of, send_templated_mail
+from eplus.core.mail import language_of, queue_templated_mail
 from eplus.organisations.models import MANAGER_ROLES
 from eplus.programme.models import AgencyMembership
 
@@ -26,5 +26,6 @@ def send_card_mail(card, template, recipients, extra=None):
     link = settings.SITE_URL.rstrip("/")
     for user in recipients:
         context = {"card": card, "user": user, "site": link, **(extra or {})}
-        send_templated_mail(f"results/email/{template}", context, user.email, language_of(user))
+        queue_templated_mail(f"results/email/{template}", context, user.email, language_of(user), related=card,
+                             agency_code=card.agency.code if card.agency_id else "")
     return len(recipients)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from eplus.core.permissions import permission_required
@@ -108,6 +109,9 @@ def outbox(request):
             messages.error(request, _("Choose at least one staged decision to release."))
         else:
             released = release(chosen, request.user)
-            messages.success(request, _("%(n)s decisions are released and the letters sent.") % {"n": len(released)})
+            messages.success(request, ngettext(
+                "%(n)s decision is released; its letter is on its way (see Sent e-mails).",
+                "%(n)s decisions are released; their letters are on their way (see Sent e-mails).",
+                len(released)) % {"n": len(released)})
         return redirect("evaluation:outbox")
     return render(request, "evaluation/outbox.html", {"decisions": list(decisions)})
