@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 
@@ -220,3 +221,30 @@ def lt01(lt):
     from eplus.programme.models import Agency
 
     return Agency.objects.create(code="LT01", name="Lithuanian agency (fictional)", country=lt)
+
+
+# --- the browser: one Chromium for the whole session (browser journeys and topology tests) -------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    )
+    yield browser
+    browser.close()

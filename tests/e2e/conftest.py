@@ -4,14 +4,12 @@ with a real SMTP server (aiosmtpd) receiving the e-mails the platform sends."""
 import email
 import email.policy
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -77,28 +75,6 @@ def smtp_server(settings):
         yield server.mailbox
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def _playwright():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(_playwright):
-    browser = _playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        ],
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _playwright, browser  # noqa: F401 (the session's Chromium, shared)
+
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_TEST_URL = os.environ.get("EPLUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

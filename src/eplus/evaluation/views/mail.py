@@ -8,7 +8,7 @@ from eplus.core.permissions import permission_required
 
 from ..rules import officer_mail
 
-PER_PAGE = 50
+PER_PAGE = 100
 
 
 @permission_required("evaluation.use_back_office")
