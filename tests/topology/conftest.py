@@ -110,7 +110,7 @@ class Browser:
         self.base = base
         self.cookies = {}
 
-    def request(self, method, path, data=None):
+    def request(self, method, path, data=None, files=None):
         url = self.base + path
         headers = {"X-Forwarded-Proto": "https", "Host": urllib.parse.urlsplit(self.base).netloc,
                    "Origin": self.base.replace("http://", "https://"), "Referer": url.replace("http://", "https://")}
@@ -119,8 +119,11 @@ class Browser:
         body = None
         if data is not None:
             data = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **data}
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            if files:
+                body, headers["Content-Type"] = _multipart(data, files)
+            else:
+                body = urllib.parse.urlencode(data).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
         request = urllib.request.Request(url, data=body, headers=headers, method=method)
         opener = urllib.request.build_opener(_NoRedirect)
         try:
@@ -135,12 +138,25 @@ class Browser:
     def get(self, path):
         return self.request("GET", path)
 
-    def post(self, path, data):
-        return self.request("POST", path, data)
+    def post(self, path, data, files=None):
+        """``files``: {field: (filename, bytes, content type)} — sent as multipart/form-data."""
+        return self.request("POST", path, data, files)
 
     def log_in(self, email, password):
         self.get("/accounts/login/")
         return self.post("/accounts/login/", {"login": email, "password": password})
+
+
+def _multipart(fields, files):
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, content, content_type) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -249,14 +265,18 @@ def production_env(port, smtp_port, media_root, **extra):
 
 @pytest.fixture(scope="session")
 def topology(django_db_setup, django_db_blocker, _session_smtp, tmp_path_factory):
+    from tests.object_storage import S3Server
+
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("the production topology runs on PostgreSQL")
     port = free_port()
     log_dir = tmp_path_factory.mktemp("topology")
-    env = production_env(port, _session_smtp.port, log_dir / "media")
+    s3 = S3Server(free_port(), log_dir).start()  # files go to a real S3 API server, as deployed
+    env = production_env(port, _session_smtp.port, log_dir / "media", **s3.env())
     topology = Topology(env, port, log_dir)
+    topology.s3 = s3
     topology.web.start()
     try:
         _wait_until_up(topology)
@@ -266,6 +286,7 @@ def topology(django_db_setup, django_db_blocker, _session_smtp, tmp_path_factory
         for worker in topology.workers:
             worker.kill()
         topology.web.kill()
+        s3.stop()
 
 
 @pytest.fixture

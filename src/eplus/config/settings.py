@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from eplus.config.storage import s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/eplus
 REPO_DIR = BASE_DIR.parent.parent
 
@@ -251,11 +253,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", REPO_DIR / "var" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", REPO_DIR / "node_modules" / "htmx.org" / "dist"),
-                    ("vendor/swagger-ui", REPO_DIR / "node_modules" / "swagger-ui-dist")]
+                    ("vendor/swagger-ui", REPO_DIR / "var" / "vendor" / "swagger-ui")]  # made by ./run from npm
 MEDIA_ROOT = Path(env("MEDIA_ROOT", REPO_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# Files: the local disk (MEDIA_ROOT) by default; STORAGE_BACKEND=s3 puts them in S3-compatible object
+# storage (eplus/config/storage.py). Either way they are read only through permission-checked views.
+STORAGE_BACKEND = env("STORAGE_BACKEND", "local")
+if STORAGE_BACKEND not in ("local", "s3"):
+    raise RuntimeError("STORAGE_BACKEND must be local or s3")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage(env) if STORAGE_BACKEND == "s3" else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

@@ -137,3 +137,38 @@ def check_document(uploaded, not_allowed_message):
     if kind not in DOCUMENT_KINDS:
         raise ValidationError(not_allowed_message % {"name": uploaded.name})
     return KINDS[kind][0], total, digest.hexdigest()
+
+
+def file_response(field, *, filename=None, content_type=None, as_attachment=True, public=False):
+    """A stored file as the answer of a view that has checked the permission.
+
+    On object storage (S3) the answer is a redirect to a link signed for a short time
+    (``SIGNED_URL_SECONDS``), so the file goes from the store to the browser without passing through a
+    web worker; the redirect of a private file is never cached. On the local disk the file is streamed.
+    ``public``: anyone may read it (public results, logos), so the answer may be cached.
+    """
+    from django.http import FileResponse, HttpResponseRedirect
+    from django.utils.http import content_disposition_header
+
+    filename = filename or os.path.basename(field.name)
+    storage = field.storage
+    if _signs_links(storage):
+        parameters = {"ResponseContentDisposition": content_disposition_header(as_attachment, filename)}
+        if content_type:
+            parameters["ResponseContentType"] = content_type
+        response = HttpResponseRedirect(storage.url(field.name, parameters=parameters))
+        lifetime = max(int(getattr(storage, "querystring_expire", 120)) // 2, 1)
+        response["Cache-Control"] = f"public, max-age={lifetime}" if public else "private, no-store"
+        return response
+    response = FileResponse(field.open("rb"), as_attachment=as_attachment, filename=filename,
+                            content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    if public:
+        response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _signs_links(storage):
+    from storages.backends.s3 import S3Storage
+
+    return isinstance(storage, S3Storage)

@@ -2,10 +2,10 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
@@ -42,5 +42,4 @@ def post_annex(request, application, section):
 @permission_required("applications.view_application", obj=application_for)
 def annex_file(request, pk, annex_pk):
     annex = get_object_or_404(request.permission_object.annexes, pk=annex_pk)
-    return FileResponse(annex.file.open("rb"), as_attachment=True, filename=annex.original_name,
-                        content_type=annex.content_type)
+    return file_response(annex.file, filename=annex.original_name, content_type=annex.content_type)

@@ -2,11 +2,11 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
@@ -52,5 +52,4 @@ def _report(request, report_pk, **_kwargs):
 @permission_required("applications.view_incident", obj=_report)
 def incident_file(request, report_pk, shot_pk):
     shot = get_object_or_404(request.permission_object.screenshots, pk=shot_pk)
-    return FileResponse(shot.file.open("rb"), as_attachment=True, filename=shot.original_name,
-                        content_type=shot.content_type)
+    return file_response(shot.file, filename=shot.original_name, content_type=shot.content_type)

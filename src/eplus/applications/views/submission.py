@@ -1,13 +1,14 @@
 """Checking and submitting, the confirmation of a submission, its PDF, and withdrawing."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eplus.accounts.decorators import sensitive_action
 from eplus.core import time as clock
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
@@ -62,8 +63,7 @@ def submission_pdf(request, pk, submission_pk):
     submission = get_object_or_404(Submission, application=request.permission_object, pk=submission_pk)
     if not submission.pdf:
         raise Http404
-    return FileResponse(submission.pdf.open("rb"), as_attachment=True, filename=f"{submission.number}.pdf",
-                        content_type="application/pdf")
+    return file_response(submission.pdf, filename=f"{submission.number}.pdf", content_type="application/pdf")
 
 
 @permission_required("applications.withdraw_application", obj=application_for)

@@ -3,12 +3,12 @@ uploading the signed agreement."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eplus.accounts.decorators import sensitive_action
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
 from .. import agreements
@@ -54,8 +54,8 @@ def agreement_pdf(request, application_pk):
         response = render(request, "evaluation/agreement_pending.html", {"agreement": agreement}, status=503)
         response["Retry-After"] = "10"
         return response
-    return FileResponse(file.open("rb"), content_type="application/pdf", as_attachment=False,
-                        filename=f"grant-agreement-{agreement.case.application.number}.pdf")
+    return file_response(file, content_type="application/pdf", as_attachment=False,
+                         filename=f"grant-agreement-{agreement.case.application.number}.pdf")
 
 
 @permission_required("evaluation.view_decision", obj=decision_for)

@@ -3,11 +3,12 @@
 downloaded as stored) and the iCal feed of a user's deadlines. GET handlers only serve what is stored."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from eplus.accounts.decorators import sensitive_action
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required, public
 
 from ..calendar import ical_feed, new_calendar_token
@@ -32,8 +33,8 @@ def report_declaration(request, pk, report_pk):
     report = get_object_or_404(request.permission_object.reports, pk=report_pk)
     if not report.declaration:
         raise Http404
-    return FileResponse(report.declaration.open("rb"), as_attachment=True, filename=report.declaration_name,
-                        content_type=report.declaration_type or "application/octet-stream")
+    return file_response(report.declaration, filename=report.declaration_name,
+                         content_type=report.declaration_type or "application/octet-stream")
 
 
 @permission_required("projects.view_documents", obj=documents_project)
@@ -43,8 +44,7 @@ def payment_letter(request, pk, payment_pk):
     payment = get_object_or_404(project.payments, pk=payment_pk)
     if payment.status not in LETTER_STATUSES or not payment.letter:
         raise Http404
-    return FileResponse(payment.letter.open("rb"), as_attachment=True, content_type="application/pdf",
-                        filename=f"{project.number}-{payment.kind}.pdf")
+    return file_response(payment.letter, content_type="application/pdf", filename=f"{project.number}-{payment.kind}.pdf")
 
 
 @permission_required("projects.view_documents", obj=documents_project)
@@ -94,8 +94,7 @@ def _dossier(request, project):
     stored = ProjectDossier.objects.filter(project=project).first()
     if stored is None:
         raise Http404
-    return FileResponse(stored.file.open("rb"), as_attachment=True, filename=f"{project.number}-dossier.zip",
-                        content_type="application/zip")
+    return file_response(stored.file, filename=f"{project.number}-dossier.zip", content_type="application/zip")
 
 
 @permission_required("projects.list_projects")

@@ -7,19 +7,18 @@ read, so the outer views are CSRF-exempt and the inner ones check the token afte
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from eplus.core.files import check_content
+from eplus.core.files import check_content, file_response
 from eplus.core.permissions import permission_required
 
 from .. import editing
 from ..forms import FileForm, ResultForm, ResultWithFileForm
 from ..models import ResultFile
-from ..rules import downloadable_file, editable_card
+from ..rules import downloadable_file, editable_card, is_public_file
 from ..uploads import HEAD, LimitedUploadHandler, too_large_message
 from .editing import locked_redirect, store_upload
 
@@ -27,10 +26,8 @@ from .editing import locked_redirect, store_upload
 @permission_required("results.download_file", obj=downloadable_file, login=False)
 def download(request, file_id):
     record = request.permission_object
-    response = FileResponse(record.file.open("rb"), as_attachment=True, filename=record.original_name,
-                            content_type=record.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(record.file, filename=record.original_name, content_type=record.content_type,
+                         public=is_public_file(None, record))
 
 
 def _take_upload_handlers(request):

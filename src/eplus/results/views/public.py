@@ -8,12 +8,13 @@ import re
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from eplus.core.files import file_response
 from eplus.core.permissions import public
 from eplus.programme.models import Country
 
@@ -165,6 +166,4 @@ def logo(request, identifier, kind):
     field = card.logo_thumbnail if kind == "thumbnail" else card.logo
     if not field:
         raise Http404
-    response = FileResponse(field.open("rb"))
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+    return file_response(field, as_attachment=False, public=True)
