@@ -4,7 +4,7 @@ action) and against earlier funded projects, stored as findings the officer clea
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
@@ -13,7 +13,7 @@ from eplus.results.models import ProjectCard
 
 from . import workflow
 from .cases import open_cases
-from .models import Case, FindingStatus, SimilarityFinding
+from .models import Case, FindingStatus, SimilarityFinding, SimilarityRun
 
 SIMILARITY_THRESHOLD = 0.8
 
@@ -57,6 +57,49 @@ def _store(pair, by_id, titles):
                                     reference_title=titles.get(key["reference_id"], "")[:500], **key)
         finding.save(audit_verb="similarity-found")
     return finding
+
+
+def start_similarity_run(deadline, user):
+    """Queue the check of ``deadline`` for the task worker; the run already waiting or running when there
+    is one (a double click, a second officer). Returns (run, started)."""
+    from eplus.core.tasks import enqueue_after_commit
+
+    from .tasks import run_similarity_check
+
+    with acting_as(user), transaction.atomic():
+        active = SimilarityRun.objects.filter(deadline=deadline, state__in=SimilarityRun.ACTIVE).first()
+        if active is not None:
+            return active, False
+        try:
+            with transaction.atomic():
+                run = SimilarityRun(deadline=deadline, requested_by=user)
+                run.save(audit_verb="start-similarity-check")
+        except IntegrityError:  # started by someone else at the same moment
+            return SimilarityRun.objects.get(deadline=deadline, state__in=SimilarityRun.ACTIVE), False
+        enqueue_after_commit(run_similarity_check, run.pk)
+    return run, True
+
+
+def perform_similarity_run(run_id):
+    """The task's work: mark the run running, compare, store the findings and the report. A run the task
+    finds done already (the task ran twice) is left as it is; a failure is recorded, then raised."""
+    with transaction.atomic():
+        run = SimilarityRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            return run
+        run.state, run.started_at = SimilarityRun.State.RUNNING, clock.now()
+        run.save(audit_verb="similarity-check-running")
+    try:
+        found = run_similarity(run.deadline, user=run.requested_by)
+    except Exception as exc:
+        run.state, run.finished_at, run.error = SimilarityRun.State.FAILED, clock.now(), f"{type(exc).__name__}: {exc}"
+        run.save(audit_verb="similarity-check-failed")
+        raise
+    run.state, run.finished_at = SimilarityRun.State.DONE, clock.now()
+    run.applications = Case.objects.filter(call__deadline=run.deadline, submission__isnull=False).count()
+    run.pairs_found = len(found)
+    run.save(audit_verb="similarity-check-done")
+    return run
 
 
 def run_similarity(deadline, threshold=SIMILARITY_THRESHOLD, user=None):

@@ -125,6 +125,44 @@ class SimilarityFinding(AuditedModel, TimeStampedModel):
         return self.case_a.agency.code
 
 
+class SimilarityRun(AuditedModel, TimeStampedModel):
+    """One run of the duplicate and originality check over a deadline, done by the task worker.
+
+    At most one run per deadline waits or runs at a time (a second start returns it); its counts are the
+    report the officer reads when it is done."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Did not finish")
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    deadline = models.DateTimeField(_("deadline"), db_index=True)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    applications = models.PositiveIntegerField(_("applications compared"), null=True, blank=True)
+    pairs_found = models.PositiveIntegerField(_("suspicious pairs"), null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    audit_status_field = "state"
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [models.UniqueConstraint(fields=["deadline"], condition=models.Q(state__in=["queued", "running"]),
+                                               name="one_active_similarity_run_per_deadline")]
+
+    def __str__(self):
+        return f"similarity {self.deadline:%Y-%m-%d} {self.state}"
+
+    @property
+    def is_active(self):
+        return self.state in self.ACTIVE
+
+
 class ExpertProfile(AuditedModel, TimeStampedModel):
     """An external expert registered by an agency: the languages and fields they assess."""
 

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
-from ..findings import decide_finding, run_similarity, side_by_side
+from ..findings import decide_finding, side_by_side, start_similarity_run
+from ..models import SimilarityRun
 from ..rules import officer_calls, officer_findings
 
 
@@ -25,11 +26,20 @@ def finding_for(request, pk):
 def similarity(request, call_pk):
     call = request.permission_object
     if request.method == "POST":
-        found = run_similarity(call.deadline, user=request.user)
-        messages.success(request, _("The check found %(n)s suspicious pairs.") % {"n": len(found)})
+        _run, started = start_similarity_run(call.deadline, request.user)
+        if started:
+            messages.success(request, _("The check has started. This page shows when it is done."))
+        else:
+            messages.info(request, _("The check is already running; this page shows when it is done."))
         return redirect("evaluation:similarity", call_pk=call.pk)
+    run = SimilarityRun.objects.filter(deadline=call.deadline).first()
+    if request.GET.get("status") and request.headers.get("HX-Request"):
+        response = render(request, "evaluation/_similarity_status.html", {"call": call, "run": run})
+        if run is None or not run.is_active:
+            response["HX-Refresh"] = "true"  # done: reload the page once, with the findings
+        return response
     findings = officer_findings(request.user).filter(deadline=call.deadline)
-    return render(request, "evaluation/similarity.html", {"call": call, "findings": findings})
+    return render(request, "evaluation/similarity.html", {"call": call, "findings": findings, "run": run})
 
 
 @permission_required("evaluation.decide_finding", obj=finding_for)
