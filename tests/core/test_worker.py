@@ -1,0 +1,69 @@
+"""The task worker's recovery (eplus.core.worker) and ``./run worker``'s command, on PostgreSQL: a task
+whose worker's liveness lock is gone goes back to the queue; a live worker's task is left alone."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_tasks_db.models import DBTaskResult
+
+from eplus.core import worker
+from eplus.core.models import OutgoingMail
+from eplus.core.outbox import queue_mail
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def database_queue(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker's liveness locks are PostgreSQL advisory locks")
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
+
+
+def _claimed_by(worker_ids):
+    """A queued mail whose send task a worker has claimed (RUNNING)."""
+    mail = queue_mail(["someone@school.example"], "Subject", "Body", kind="test/worker")
+    task = DBTaskResult.objects.get()
+    DBTaskResult.objects.filter(pk=task.pk).update(status="RUNNING", worker_ids=worker_ids)
+    return mail, task
+
+
+def test_a_live_workers_task_stays_and_a_dead_workers_task_is_queued_again(database_queue):
+    with worker.Liveness("alive-worker-1"):
+        _mail, task = _claimed_by(["alive-worker-1"])
+        assert worker.reclaim_abandoned_tasks() == 0
+        task.refresh_from_db()
+        assert task.status == "RUNNING"
+    # The worker is gone (its connection closed: PostgreSQL freed the lock).
+    assert worker.reclaim_abandoned_tasks() == 1
+    task.refresh_from_db()
+    assert task.status == "READY" and task.started_at is None
+    assert worker.reclaim_abandoned_tasks() == 0  # nothing twice
+
+
+def test_a_task_that_killed_too_many_workers_is_failed(database_queue):
+    _mail, task = _claimed_by([f"dead-{n}" for n in range(worker.MAX_RUNS)])
+    assert worker.reclaim_abandoned_tasks() == 1
+    task.refresh_from_db()
+    assert task.status == "FAILED" and "died 5 times" in task.traceback
+
+
+def test_the_worker_command_runs_the_queue_and_recovers_first(database_queue, mailoutbox):
+    mail, _task = _claimed_by(["a-worker-that-was-killed"])
+    call_command("run_worker", batch=True)  # reclaims, runs what is queued, exits
+    mail.refresh_from_db()
+    assert mail.state == OutgoingMail.State.SENT and len(mailoutbox) == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_the_worker_command_refuses_the_in_process_backend(settings):
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"]}}
+    with pytest.raises(CommandError, match="no queue"):
+        call_command("run_worker")
+
+
+def test_lock_keys_are_stable_signed_64_bit_numbers():
+    assert worker.lock_key("host-1-abc") == worker.lock_key("host-1-abc") != worker.lock_key("host-2-abc")
+    assert -(2 ** 63) <= worker.lock_key("x") < 2 ** 63
