@@ -23,9 +23,14 @@ def test_publish_card_from_plain_data_copies_organisation_data(card, coordinator
     assert history(card).filter(verb="publish-card").exists()
 
 
-def test_organisation_change_flows_into_the_card(card, coordinator):
-    coordinator.legal_name = "Daugava Technical College"
-    coordinator.save()
+def test_organisation_change_flows_into_the_card(card, coordinator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as after_commit:
+        coordinator.legal_name = "Daugava Technical College"
+        coordinator.save()
+    # The cards are refreshed by a task after the commit, not inside the edit's request.
+    assert card.organisations.get(role="coordinator").name == "Daugava Vocational School"
+    for callback in after_commit:
+        callback()
     row = card.organisations.get(role="coordinator")
     assert row.name == "Daugava Technical College"
     card.refresh_from_db()

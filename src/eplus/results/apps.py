@@ -3,12 +3,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _organisation_saved(sender, instance, created, raw=False, **kwargs):
-    """Keep the cards' copies of an organisation's public fields in step with the Organisation row."""
+    """Keep the cards' copies of an organisation's public fields in step with the Organisation row: by a
+    task, with the edit's commit (reindexing every card of a large organisation takes seconds)."""
     if raw or created:
         return
-    from .publishing import refresh_from_organisation
+    from eplus.core.tasks import enqueue_after_commit
 
-    refresh_from_organisation(instance)
+    from .models import CardOrganisation
+    from .tasks import refresh_cards_of_organisation
+
+    if CardOrganisation.objects.filter(organisation=instance).exists():  # most organisations have no card
+        enqueue_after_commit(refresh_cards_of_organisation, instance.pk)
 
 
 class ResultsConfig(AppConfig):

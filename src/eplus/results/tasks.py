@@ -1,0 +1,15 @@
+"""Background work of the results platform (django-tasks): bringing the cards up to date after an
+organisation's public fields changed (each card's search row and the facet counts are rebuilt)."""
+
+from django_tasks import task
+
+
+@task()
+def refresh_cards_of_organisation(organisation_id):
+    """Copy the organisation's public fields into its cards and reindex them (idempotent)."""
+    from eplus.organisations.models import Organisation
+
+    from .publishing import refresh_from_organisation
+
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    return refresh_from_organisation(organisation) if organisation is not None else 0
