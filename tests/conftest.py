@@ -1,5 +1,6 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +249,30 @@ def browser(_playwright):
     )
     yield browser
     browser.close()
+
+
+AXE_JS = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Run axe-core (from node_modules) in the page; return violations of the given impacts."""
+    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    def check(page, label=""):
+        violations = axe_violations(page)
+        assert violations == [], f"axe violations on {label or page.url}: {violations}"
+
+    return check

@@ -1,16 +1,14 @@
 """Browser journeys: Playwright (Python) driving Debian's Chromium against pytest-django's live server,
-with a real SMTP server (aiosmtpd) receiving the e-mails the platform sends."""
+with a real SMTP server (aiosmtpd) receiving the e-mails the platform sends. (The public pages' journey
+runs on the production topology already: tests/topology/test_public_pages_journey.py; these follow.)"""
 
 import email
 import email.policy
 import re
 import threading
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -99,27 +97,3 @@ def new_page(browser, live_server):
 @pytest.fixture
 def page(new_page):
     return new_page()
-
-
-def axe_violations(page, impacts=("serious", "critical")):
-    """Run axe-core (from node_modules) in the page; return violations of the given impacts."""
-    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in impacts
-    ]
-
-
-@pytest.fixture
-def assert_accessible():
-    def check(page, label=""):
-        violations = axe_violations(page)
-        assert violations == [], f"axe violations on {label or page.url}: {violations}"
-
-    return check

@@ -253,7 +253,9 @@ def production_env(port, smtp_port, media_root, **extra):
     return {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")},
         "EPLUS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(60), "PORT": str(port),
-        "WEB_CONCURRENCY": "2", "ALLOWED_HOSTS": "127.0.0.1", "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Chromium talks plain HTTP to 127.0.0.1 (behind the "proxy" header), so it sends http:// origins.
+        "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port},http://127.0.0.1:{port},http://localhost:{port}",
         "SITE_URL": f"https://127.0.0.1:{port}",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "DB_CONN_MAX_AGE": "0", "REDIS_URL": REDIS_TEST_URL, "TASKS_BACKEND": "database",
@@ -310,3 +312,22 @@ def verified_user(email, password=PASSWORD, **fields):
     user = make_user(email, password=password, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
+
+
+@pytest.fixture
+def topology_page(live, browser):
+    """A factory of Chromium pages on the topology, each its own person (own cookies), sent through the
+    "TLS proxy" (X-Forwarded-Proto: https) as deployed; axe-core may be injected (bypass_csp)."""
+    contexts = []
+
+    def make(locale="en-GB", timezone_id="Europe/Riga"):
+        context = browser.new_context(base_url=live.url.replace("127.0.0.1", "localhost"), locale=locale,
+                                      timezone_id=timezone_id, bypass_csp=True,
+                                      extra_http_headers={"X-Forwarded-Proto": "https"})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
