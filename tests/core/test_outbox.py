@@ -108,3 +108,23 @@ def test_the_mail_log_is_not_there_for_applicants(client):
 
     client.force_login(make_user())
     assert client.get(reverse("evaluation:mail_log")).status_code == 404
+
+
+def test_the_mail_log_pages_keep_the_filter_and_cost_the_same_queries(client, lv01, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(101):  # one more than a page
+        OutgoingMail.objects.create(kind="test/log", recipients=[f"p{n}@school.example"], from_email="x@eplus.example",
+                                    subject=f"Mail {n}", body="Body", message_id=f"<m{n}@eplus.example>",
+                                    agency_code="LV01")
+    client.force_login(make_officer(lv01))
+    url = reverse("evaluation:mail_log")
+    first = client.get(url, {"state": "queued"}).content.decode()
+    assert 'href="?state=queued&amp;page=2" rel="next"' in first
+    second = client.get(url, {"state": "queued", "page": 2}).content.decode()
+    assert 'href="?state=queued&amp;page=1" rel="prev"' in second and second.count("Mail ") == 1
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(url, {"page": 2})
+    with django_assert_max_num_queries(len(one_row)):  # a hundred rows cost what one row costs
+        client.get(url)

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from eplus.core.models import OutgoingMail
+from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import permission_required
 
 from ..rules import officer_mail
@@ -23,8 +24,10 @@ def mail_log(request):
     if recipient:
         mails = mails.filter(recipients__icontains=recipient)
     page = Paginator(mails.order_by("-created_at", "-pk"), PER_PAGE).get_page(request.GET.get("page") or 1)
+    previous_url, next_url = paging_links(request, page)
     return render(request, "evaluation/mail_log.html", {
-        "page": page, "state": state, "recipient": recipient, "states": OutgoingMail.State.choices,
+        "page": page, "paging": page_numbers(page), "previous_url": previous_url, "next_url": next_url,
+        "state": state, "recipient": recipient, "states": OutgoingMail.State.choices,
         "failed": officer_mail(request.user).filter(state=OutgoingMail.State.FAILED).count(),
     })
 

@@ -1,4 +1,4 @@
-"""What the results pages share: the cache of public page bodies and the paging links."""
+"""What the results pages share: the cache of public page bodies (the paging links are eplus.core.paging)."""
 
 import hashlib
 
@@ -18,20 +18,3 @@ def cached(request, name, build):
         data = build()
         cache.set(key, data, PUBLIC_CACHE_TTL)
     return {**data, "body": mark_safe(data["body"])}
-
-
-def page_numbers(page):
-    return {"has_previous": page.has_previous(), "has_next": page.has_next(), "number": page.number,
-            "num_pages": page.paginator.num_pages, "count": page.paginator.count}
-
-
-def with_page(request, number):
-    params = request.GET.copy()
-    params["page"] = number
-    return "?" + params.urlencode()
-
-
-def paging_links(request, page):
-    """The previous and next page's links ("" where there is none)."""
-    return (with_page(request, page.number - 1) if page.has_previous() else "",
-            with_page(request, page.number + 1) if page.has_next() else "")

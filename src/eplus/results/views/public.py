@@ -15,13 +15,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from eplus.core.files import file_response
+from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import public
 from eplus.programme.models import Country
 
 from .. import public as projection, search as search_module
 from ..forms import PartnerSearchForm, SearchForm
 from ..models import ProjectCard
-from ._pages import cached, page_numbers, paging_links
+from ._pages import cached
 
 OID_RE = re.compile(r"^E\d{8}$")
 

@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eplus.core.paging import paging_links
 from eplus.core.permissions import permission_required
 
 from .. import workflow
 from ..forms import ApproveForm, ReturnForm
 from ..models import ResultsStatus
 from ..rules import reviewable_card, reviewable_cards, success_story_card
-from ._pages import paging_links
 
 
 @permission_required("results.review_queue")
