@@ -30,23 +30,12 @@ def _require_keys(data, keys, field, label):
 def validate_call(call):
     """Every structural check of a call's rules, as one ValidationError keyed by field."""
     errors = {}
-
-    def check(field, fn):
+    for field, check in _CHECKS:
         try:
-            fn()
+            check(call)
         except ValidationError as exc:
             messages = exc.message_dict.get(field) if hasattr(exc, "error_dict") else exc.messages
             errors.setdefault(field, []).extend(messages)
-
-    check("lump_sum_options", lambda: _check_funding(call))
-    check("duration_max_months", lambda: _check_dates_and_durations(call))
-    check("composition", lambda: _check_composition(call))
-    check("organisation_limits", lambda: _check_limits(call))
-    check("structure", lambda: _check_structure(call))
-    check("award_criteria", lambda: _check_award(call))
-    check("payment_schedule", lambda: _check_payments(call))
-    check("reduction_bands", lambda: _check_bands(call))
-    check("lots", lambda: _check_lots(call))
     for name in ("other_rules", "sources"):
         if not isinstance(getattr(call, name), dict):
             errors.setdefault(name, []).append(_("This must be a JSON object."))
@@ -162,3 +151,17 @@ def _check_lots(call):
             raise ValidationError(_("Each lot needs a code and name_en."))
         if lot.get("grant_maximum") is not None:
             money_text(lot["grant_maximum"], _("The maximum grant of a lot"))
+
+
+# (the field an error is shown on, the check), in the order the errors are listed
+_CHECKS = [
+    ("lump_sum_options", _check_funding),
+    ("duration_max_months", _check_dates_and_durations),
+    ("composition", _check_composition),
+    ("organisation_limits", _check_limits),
+    ("structure", _check_structure),
+    ("award_criteria", _check_award),
+    ("payment_schedule", _check_payments),
+    ("reduction_bands", _check_bands),
+    ("lots", _check_lots),
+]
