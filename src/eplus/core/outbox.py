@@ -74,11 +74,23 @@ def deliver(mail_id):
                 mail.next_attempt_at = timezone.now() + retry_delay(mail.attempts)
                 logger.warning("e-mail %s not sent (%s); next attempt %s", mail.pk, mail.last_error,
                                mail.next_attempt_at)
+                _send_again_later(mail)
             mail.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
             return mail.state
         mail.state, mail.sent_at, mail.next_attempt_at = OutgoingMail.State.SENT, timezone.now(), None
         mail.save(update_fields=["attempts", "state", "sent_at", "next_attempt_at"])
         return mail.state
+
+
+def _send_again_later(mail):
+    """Queue the next attempt for its time, with this attempt's record; a queue that cannot run a task
+    later (the in-process one of the demo) leaves it to the sweep (:func:`retry_due`)."""
+    from django_tasks import task_backends
+
+    from .tasks import enqueue_after_commit, send_outgoing_mail
+
+    if task_backends[send_outgoing_mail.backend].supports_defer:
+        enqueue_after_commit(send_outgoing_mail.using(run_after=mail.next_attempt_at), mail.pk)
 
 
 def retry_due(now):
@@ -87,12 +99,10 @@ def retry_due(now):
     from .tasks import send_outgoing_mail
 
     stale = now - timedelta(minutes=5)
-    due = (OutgoingMail.objects.filter(state=OutgoingMail.State.QUEUED)
-           .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
-           .values_list("pk", flat=True))
-    count = 0
+    due = list(OutgoingMail.objects.filter(state=OutgoingMail.State.QUEUED)
+               .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=stale))
+               .values_list("pk", flat=True))
     for mail_id in due:
         send_outgoing_mail.enqueue(mail_id)
-        count += 1
-    return {"e-mails retried": count}
+    return {"e-mails retried": len(due)}
 
