@@ -82,7 +82,7 @@ class Topology:
         self.web = Process("web", ["serve"], env, log_dir)
         self.workers = []
 
-    wait_for = staticmethod(lambda *args, **kwargs: wait_for(*args, **kwargs))
+    wait_for = staticmethod(wait_for)
 
     def start_worker(self):
         process = Process(f"worker-{len(self.workers)}", ["worker"], self.env, self.log_dir).start()

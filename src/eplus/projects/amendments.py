@@ -163,8 +163,7 @@ def request_amendment(project, user, *, kind, description, proposed=None):
             return waiting
         amendment = Amendment.objects.create(project=project, kind=kind, description=description, proposed=proposed,
                                              requested_by=user)
-        notify(agency_staff(project), "amendment_requested",
-               {"project": project, "amendment": amendment})
+        notify(agency_staff(project), "amendment_requested", {"project": project, "amendment": amendment})
     return amendment
 
 
@@ -217,6 +216,5 @@ def decide_amendment(amendment, user, *, approve, reason=""):
         amendment.status, amendment.reason = decided, reason
         amendment.decided_by, amendment.decided_at = user, clock.now()
         amendment.save(audit_verb="approve-amendment" if approve else "reject-amendment", audit_reason=reason)
-        notify(edit_recipients(project), "amendment_decided",
-               {"project": project, "amendment": amendment})
+        notify(edit_recipients(project), "amendment_decided", {"project": project, "amendment": amendment})
     return amendment

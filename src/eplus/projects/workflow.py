@@ -64,8 +64,7 @@ def submit_report(report, user):
         project = report.project
         if report.kind == ReportKind.FINAL:
             _final_report_received(project, report)
-        notify(agency_staff(project), "report_submitted", {"report": report,
-                                                         "project": project})
+        notify(agency_staff(project), "report_submitted", {"report": report, "project": project})
     return report
 
 
@@ -130,8 +129,7 @@ def accept_report(report, user):
         project = report.project
         if report.kind == ReportKind.INTERIM:
             decide_further_prefinancing(project, report)
-        notify(edit_recipients(project), "report_accepted",
-               {"report": report, "project": project})
+        notify(edit_recipients(project), "report_accepted", {"report": report, "project": project})
     return report
 
 
@@ -217,8 +215,7 @@ def approve_assessment(report, user):
         card = project_card(project)
         if card is not None:
             mark_project_finalised(card)
-        notify(edit_recipients(project), "final_decision",
-               {"project": project, "assessment": assessment})
+        notify(edit_recipients(project), "final_decision", {"project": project, "assessment": assessment})
     return assessment
 
 
