@@ -119,6 +119,10 @@ def _database_use(item):
 def pytest_collection_modifyitems(items):
     def order(item):
         use, wants = _database_use(item), "programme" in getattr(item, "fixturenames", ())
+        if "tests/topology/" in str(item.fspath).replace("\\", "/"):
+            # Last of all: once started, the topology's task workers poll the test database's queue and
+            # would take the tasks of any later test.
+            return (3, not wants)
         if use == "db":
             return (0, wants)
         if use == "transactional":
