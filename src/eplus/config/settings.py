@@ -130,6 +130,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# A read replica (eplus.core.replica): the public read-only pages read it; everything else the primary.
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+                                                 conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["eplus.core.replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = int(env("DATABASE_REPLICA_MAX_LAG_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and background jobs --------------------------------------------------------------
@@ -159,6 +166,9 @@ TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
 if TASKS_BACKEND == TASK_BACKENDS["rq"]:
     TASKS["default"]["QUEUES"] = ["default"]
+# The full open-data files are rebuilt this long after the first change of the public data that they
+# miss (changes meanwhile go into the same build: an import of 40 000 cards makes one build, not 40 000).
+OPEN_DATA_BUILD_DELAY_SECONDS = int(env("OPEN_DATA_BUILD_DELAY_SECONDS", "60"))
 
 # --- accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

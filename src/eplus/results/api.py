@@ -10,6 +10,8 @@ from typing import List, Optional
 from django.http import Http404
 from ninja import Query, Router, Schema
 
+from eplus.core.replica import reads_replica
+
 from . import public
 from .search import search
 
@@ -119,6 +121,7 @@ def _with_url(request, data):
 
 
 @router.get("/projects", response=ProjectPageOut, url_name="public_projects")
+@reads_replica
 def list_projects(request, filters: Query[ProjectFilters]):
     """Public project cards, newest call year first, paginated (page, page_size ≤ 100), with the
     same search (websearch syntax in ``q``) and facet filters as the search page."""
@@ -143,6 +146,7 @@ def list_projects(request, filters: Query[ProjectFilters]):
 
 
 @router.get("/projects/{identifier}", response=ProjectDetailOut, url_name="public_project")
+@reads_replica
 def get_project(request, identifier: str):
     card = public.public_cards(with_details=True).filter(identifier=identifier).first()
     if card is None:

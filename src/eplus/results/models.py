@@ -356,3 +356,20 @@ class SearchPosting(models.Model):
 
     def __str__(self):
         return self.term
+
+
+class OpenDataFile(models.Model):
+    """The built full export of the public projection in one format (eplus.results.opendata_files):
+    served as a stored file, because computing 300 000 rows takes longer than a request may."""
+
+    format = models.CharField(max_length=8, unique=True)
+    file = models.FileField(upload_to="opendata/", max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+    changed_at = models.DateTimeField(help_text="When the content last changed (the file's Last-Modified).")
+    built_at = models.DateTimeField()
+    public_version = models.BigIntegerField(help_text="The public cache version the build read (page_cache).")
+
+    def __str__(self):
+        return f"{self.format}: {self.rows} rows, {self.changed_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,8 @@
 """Open-data pages: the CC BY 4.0 notice, the CSV and XLSX exports (the search page's query and
-filters apply) and the DCAT-AP catalogue. Everything comes from the public projection."""
+filters apply) and the DCAT-AP catalogue. Everything comes from the public projection.
+
+The whole list (no query, no filter) is the built file (eplus.results.opendata_files); a filtered
+download is written while it is sent (streamed CSV; XLSX through a temporary file)."""
 
 import json
 
@@ -9,8 +12,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from eplus.core.permissions import public
+from eplus.core.replica import reads_replica
 
-from . import opendata
+from . import opendata, opendata_files
 from .forms import SearchForm
 
 
@@ -26,6 +30,7 @@ def _site(request):
 
 
 @public
+@reads_replica
 def opendata_page(request):
     query_string = request.GET.urlencode()
     return render(request, "results/opendata.html", {
@@ -33,9 +38,20 @@ def opendata_page(request):
     })
 
 
+def _built_file(request, format, query, filters):
+    if query or filters:
+        return None
+    built = opendata_files.current_file(format)
+    return opendata_files.file_answer(request, built) if built is not None else None
+
+
 @public
+@reads_replica
 def projects_csv(request):
     query, filters = _search_input(request)
+    built = _built_file(request, "csv", query, filters)
+    if built is not None:
+        return built
     response = StreamingHttpResponse(opendata.csv_chunks(query, filters, _site(request)),
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="erasmus-plus-projects.csv"'
@@ -44,8 +60,12 @@ def projects_csv(request):
 
 
 @public
+@reads_replica
 def projects_xlsx(request):
     query, filters = _search_input(request)
+    built = _built_file(request, "xlsx", query, filters)
+    if built is not None:
+        return built
     handle = opendata.xlsx_tempfile(query, filters, _site(request))
     response = FileResponse(handle, as_attachment=True, filename="erasmus-plus-projects.xlsx",
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -54,6 +74,7 @@ def projects_xlsx(request):
 
 
 @public
+@reads_replica
 def catalogue(request):
     data = opendata.catalogue(_site(request) if request else settings.SITE_URL, opendata.last_modified())
     return HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/ld+json")

@@ -28,6 +28,8 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from eplus.core.replica import read_connection
+
 from . import public
 from .models import CardOrganisation, ProjectStatus, ResultType
 
@@ -243,7 +245,7 @@ def _where(query_text, filters):
 def _counts_pg(query_text, filters):
     """{facet: {value: n}} and the total, in one query."""
     rows = []
-    with connection.cursor() as cur:
+    with read_connection().cursor() as cur:
         key = _stored_key(query_text, filters)
         if key is not None:
             cur.execute(STORED_COUNTS_SQL, {"text": query_text, "key": key})
@@ -314,7 +316,7 @@ class _Hits:
         if ranked:
             order = f"ts_rank(vector, {_TSQUERY}) DESC, " + order
             params = params + [self.query_text]
-        with connection.cursor() as cur:
+        with read_connection().cursor() as cur:
             cur.execute(f"SELECT card_id FROM results_searchrow WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                         params + [stop - start, start])
             ids = [r[0] for r in cur.fetchall()]
@@ -337,7 +339,7 @@ class _EngineHits(_Hits):
         if stop <= start:
             return []
         if self.query_text and self.total <= RANK_LIMIT:
-            with connection.cursor() as cur:
+            with read_connection().cursor() as cur:
                 cur.execute(f"SELECT card_id FROM results_searchrow WHERE card_id = ANY(%s) ORDER BY "
                             f"ts_rank(vector, {_TSQUERY}) DESC, call_year DESC NULLS LAST, identifier "
                             f"LIMIT %s OFFSET %s",

@@ -1,5 +1,6 @@
 """Background work of the results platform (django-tasks): bringing the cards up to date after an
-organisation's public fields changed (each card's search row and the facet counts are rebuilt)."""
+organisation's public fields changed (each card's search row and the facet counts are rebuilt), and
+building the full open-data files after the public data changed."""
 
 from django_tasks import task
 
@@ -13,3 +14,11 @@ def refresh_cards_of_organisation(organisation_id):
 
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     return refresh_from_organisation(organisation) if organisation is not None else 0
+
+
+@task()
+def build_open_data_files():
+    """Build projects.csv and projects.xlsx from the public projection (eplus.results.opendata_files)."""
+    from .opendata_files import build_files
+
+    return build_files()

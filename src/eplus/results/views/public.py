@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from eplus.core.files import file_response
 from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import public
+from eplus.core.replica import reads_replica
 from eplus.programme.models import Country
 
 from .. import public as projection, search as search_module
@@ -44,6 +45,7 @@ def _facet_groups(request, facets):
 
 
 @public
+@reads_replica
 def search_page(request):
     def build():
         form = SearchForm(request.GET or None)
@@ -66,6 +68,7 @@ def search_page(request):
 
 
 @public
+@reads_replica
 def project_page(request, identifier):
     def build():
         card = get_object_or_404(projection.public_cards(with_details=True), identifier=identifier)
@@ -80,6 +83,7 @@ def project_page(request, identifier):
 
 
 @public
+@reads_replica
 def result_page(request, identifier, result_id):
     def build():
         result = get_object_or_404(projection.public_results_qs().select_related("card").prefetch_related("files"),
@@ -108,6 +112,7 @@ def _organisation_entry(key):
 
 
 @public
+@reads_replica
 def organisation_page(request, key):
     def build():
         entry, same = _organisation_entry(key)
@@ -142,6 +147,7 @@ def _partner_entries(data):
 
 
 @public
+@reads_replica
 def partner_search(request):
     def build():
         countries = list(Country.objects.order_by("name").values_list("code", "name"))
@@ -162,6 +168,7 @@ def partner_search(request):
 
 
 @public
+@reads_replica
 def logo(request, identifier, kind):
     card = get_object_or_404(projection.public_cards(), identifier=identifier)
     field = card.logo_thumbnail if kind == "thumbnail" else card.logo
