@@ -148,7 +148,7 @@ def list_projects(request, filters: Query[ProjectFilters]):
 @router.get("/projects/{identifier}", response=ProjectDetailOut, url_name="public_project")
 @reads_replica
 def get_project(request, identifier: str):
-    card = public.public_cards(with_details=True).filter(identifier=identifier).first()
-    if card is None:
+    data = public.public_card_page(identifier)
+    if data is None:
         raise Http404
-    return _with_url(request, public.public_card_dict(card, detail=True))
+    return _with_url(request, data)

@@ -71,10 +71,10 @@ def search_page(request):
 @reads_replica
 def project_page(request, identifier):
     def build():
-        card = get_object_or_404(projection.public_cards(with_details=True), identifier=identifier)
-        data = projection.public_card_dict(card, detail=True)
-        body = render_to_string("results/_project_body.html", {"card": data, "card_obj": card})
-        return {"body": body, "title": card.title}
+        data = projection.public_card_page(identifier)
+        if data is None:
+            raise Http404
+        return {"body": render_to_string("results/_project_body.html", {"card": data}), "title": data["title"]}
 
     context = cached(request, f"project:{identifier}", build)
     if request.user.is_authenticated:  # the template asks the rules what this user may do with it
