@@ -23,7 +23,7 @@ from eplus.programme.models import Country
 from .. import public as projection, search as search_module
 from ..forms import PartnerSearchForm, SearchForm
 from ..models import ProjectCard
-from ._pages import cached
+from ._pages import cached, whole_page_cached
 
 OID_RE = re.compile(r"^E\d{8}$")
 
@@ -46,6 +46,7 @@ def _facet_groups(request, facets):
 
 @public
 @reads_replica
+@whole_page_cached
 def search_page(request):
     def build():
         form = SearchForm(request.GET or None)
@@ -69,6 +70,7 @@ def search_page(request):
 
 @public
 @reads_replica
+@whole_page_cached
 def project_page(request, identifier):
     def build():
         data = projection.public_card_page(identifier)
@@ -84,6 +86,7 @@ def project_page(request, identifier):
 
 @public
 @reads_replica
+@whole_page_cached
 def result_page(request, identifier, result_id):
     def build():
         result = get_object_or_404(projection.public_results_qs().select_related("card").prefetch_related("files"),
@@ -113,6 +116,7 @@ def _organisation_entry(key):
 
 @public
 @reads_replica
+@whole_page_cached
 def organisation_page(request, key):
     def build():
         entry, same = _organisation_entry(key)
@@ -148,6 +152,7 @@ def _partner_entries(data):
 
 @public
 @reads_replica
+@whole_page_cached
 def partner_search(request):
     def build():
         countries = list(Country.objects.order_by("name").values_list("code", "name"))
