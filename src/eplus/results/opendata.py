@@ -176,7 +176,41 @@ def rows(query_text="", filters=None, site=None):
     qs = export_queryset(query_text, filters)
     groups = partner_groups_for(qs)
     yield header(groups)
-    for card in qs.iterator(chunk_size=CHUNK_SIZE):
+    chunk = []
+    for card in qs.prefetch_related(None).iterator(chunk_size=CHUNK_SIZE):
+        chunk.append(card)
+        if len(chunk) >= CHUNK_SIZE:
+            yield from _chunk_rows(chunk, groups, site)
+            chunk = []
+    yield from _chunk_rows(chunk, groups, site)
+
+
+class _ExportOrganisation:
+    """The fields of a CardOrganisation the export reads (a model instance costs more than the row)."""
+
+    __slots__ = ORGANISATION_FIELDS = ("id", "card_id", "role", "oid", "name", "organisation_type", "address",
+                                       "region", "country", "website")
+
+    def __init__(self, values):
+        for name, value in zip(self.ORGANISATION_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def page_key(self):
+        return self.oid or str(self.id)
+
+
+def _chunk_rows(cards, groups, site):
+    """The rows of a chunk of cards, their organisations loaded in one query (as the prefetch would, in
+    the same order), as plain rows."""
+    if not cards:
+        return
+    by_card = {card.pk: [] for card in cards}
+    for values in (CardOrganisation.objects.filter(card_id__in=list(by_card)).order_by("card_id", "order", "pk")
+                   .values_list(*_ExportOrganisation.ORGANISATION_FIELDS)):
+        by_card[values[1]].append(_ExportOrganisation(values))
+    for card in cards:
+        card.public_organisations = by_card[card.pk]
         yield card_row(card, groups, site)
 
 
