@@ -1,12 +1,18 @@
 """The production topology on this machine, for the tests that must see it as it is deployed:
 ``./run serve`` (gunicorn, 2 workers, EPLUS_ENV=production), ``./run worker`` (the database task queue),
-Redis, PostgreSQL (the test database) and a real SMTP server (aiosmtpd) — all real processes.
+Redis, PostgreSQL (the test database), a real S3 API server (moto_server) and a real SMTP server
+(aiosmtpd) — all real processes.
 
 The tests talk to it over HTTP as a browser behind the TLS proxy would (``X-Forwarded-Proto: https``),
-and set up their data with the ORM in committed transactions, which the servers read.
+and set up their data with the ORM in committed transactions, which the servers read. The browser journeys
+(``test_*_journey.py``) drive Chromium through it: what a monkeypatch or a settings override in the test
+process would have done never reaches the servers, so the journeys change data instead (e.g. a call's
+deadline), wait for the worker's tasks and read the e-mails from the SMTP server (``smtp.mailbox``).
 """
 
 import asyncio
+import email
+import email.policy
 import os
 import re
 import secrets
@@ -101,6 +107,40 @@ class Topology:
     def client(self):
         return Browser(self.url)
 
+    def manage(self, *args, seconds=60):
+        """``./run manage ARGS`` as the deployment runs it (e.g. the sweep from cron): the topology's
+        environment, its own process; returns what it printed."""
+        done = subprocess.run(["./run", "manage", *args], cwd=REPO, env=self.env, capture_output=True, text=True,
+                              timeout=seconds)
+        assert done.returncode == 0, f"./run manage {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def site_path(self, url, origins=()):
+        """The path (and query) of a link in an e-mail, to open on a topology page (its base_url): the
+        link must be on the site's public address (SITE_URL) — or on one of ``origins``."""
+        for site in (self.env["SITE_URL"], *origins):
+            if url.startswith(site + "/"):
+                return url[len(site):]
+        raise AssertionError(f"{url} is not a link to {self.env['SITE_URL']}")
+
+    def wait_for_tasks(self, seconds=60):
+        """Wait until the task worker has run every task that is due (or due within a few seconds, e.g.
+        a debounced build); return the tasks that failed (their paths and tracebacks). A journey ends
+        with this, so that no task of its own is still running when the next test flushes the database."""
+        from datetime import timedelta
+
+        from django.db.models import Q
+        from django.utils import timezone
+        from django_tasks_db.models import DBTaskResult, get_date_max
+
+        def pending():
+            soon = timezone.now() + timedelta(seconds=5)
+            return DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).filter(
+                Q(run_after=get_date_max()) | Q(run_after__lte=soon)).exists()
+
+        wait_for(lambda: not pending(), seconds, what="the queued tasks")
+        return [(task.task_path, task.traceback) for task in DBTaskResult.objects.filter(status="FAILED")]
+
 
 class Browser:
     """Just enough of a browser behind the TLS proxy: keeps cookies (also the Secure ones), sends the
@@ -179,13 +219,70 @@ def _wait_until_up(topology, seconds=120):
     raise RuntimeError(f"./run serve did not answer within {seconds} s:\n{topology.web.log()[-3000:]}")
 
 
+def totp_now(secret):
+    """The authenticator code for ``secret`` at this moment, as an authenticator app shows it."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+def log_in_page(page, email, secret=None, password=PASSWORD):
+    """Log in through the log-in form on a topology page; ``secret``: the authenticator's, when the
+    account has a second factor (the code is typed on the next step)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.wait_for_load_state()
+    if secret:
+        page.locator("input[name=code]").fill(totp_now(secret))
+        page.locator("main button[type=submit]").first.click()
+        page.wait_for_load_state()
+
+
+class Mailbox:
+    """Messages received by the test SMTP server, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self._arrived = threading.Condition()
+
+    def add(self, raw):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+
+    def clear(self):
+        with self._arrived:
+            self.messages.clear()
+
+    def wait_for(self, to, count=1, timeout=30):
+        """The ``count``-th message to ``to``, once it has arrived (the task worker sends it)."""
+        def matching():
+            return [m for m in self.messages if to.lower() in str(m["To"]).lower()]
+
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(matching()) >= count, timeout=timeout)
+        found = matching()
+        assert len(found) >= count, f"expected {count} e-mail(s) to {to}, got {len(found)}"
+        return found[count - 1]
+
+    @staticmethod
+    def body(message):
+        part = message.get_body(preferencelist=("plain", "html"))
+        return part.get_content()
+
+    def links(self, message):
+        return re.findall(r"https?://[^\s\"'<>]+", self.body(message))
+
+
 class ControlledSMTP:
     """A real SMTP server (aiosmtpd) that a test can stop, start again on the same port, or make hold
     the next message before accepting it (to kill the sender in the middle of a send)."""
 
     def __init__(self):
-        from tests.e2e.conftest import Mailbox
-
         self.mailbox = Mailbox()
         self.port = free_port()
         self.holding = False
@@ -235,7 +332,8 @@ def _session_smtp():
 
 @pytest.fixture
 def smtp(_session_smtp):
-    """The topology's SMTP server, running and accepting at the start of each test."""
+    """The topology's SMTP server, running and accepting at the start of each test, its mailbox empty."""
+    _session_smtp.mailbox.clear()
     _session_smtp.release()
     if _session_smtp.controller is None:
         _session_smtp.start()
@@ -243,6 +341,25 @@ def smtp(_session_smtp):
     _session_smtp.release()
     if _session_smtp.controller is None:
         _session_smtp.start()
+
+
+def _coverage_env():
+    """When the suite measures coverage (a whole-suite ``./run test``), the servers measure theirs too: what
+    the journeys drive runs in ``./run serve`` and ``./run worker``, not in the test process. Each process
+    (and each forked gunicorn worker) writes a parallel data file beside the suite's, which pytest-cov
+    combines into it when the session ends (the servers have stopped by then)."""
+    import copy
+
+    import coverage
+
+    current = coverage.Coverage.current()
+    if current is None:
+        return {}
+    config = copy.copy(current.config)
+    config.parallel = True
+    config.data_file = os.path.abspath(current.config.data_file)
+    config.patch = ["fork", "_exit"]  # a new data file per forked worker; saved also on os._exit
+    return {"COVERAGE_PROCESS_CONFIG": config.serialize()}
 
 
 def production_env(port, smtp_port, media_root, **extra):
@@ -261,7 +378,9 @@ def production_env(port, smtp_port, media_root, **extra):
         "DB_CONN_MAX_AGE": "0", "REDIS_URL": REDIS_TEST_URL, "TASKS_BACKEND": "database",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port), "EMAIL_TIMEOUT": "10", "MAIL_RETRY_BASE_SECONDS": "2",
-        "MEDIA_ROOT": str(media_root), "LOG_LEVEL": "WARNING", **extra,
+        "MEDIA_ROOT": str(media_root), "LOG_LEVEL": "WARNING",
+        "OPEN_DATA_BUILD_DELAY_SECONDS": "1",  # the worker rebuilds the open-data files a second after a change
+        **_coverage_env(), **extra,
     }
 
 

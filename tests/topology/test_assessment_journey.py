@@ -1,4 +1,5 @@
-"""The assessment journey in real Chromium, e-mails through a real SMTP server:
+"""The assessment journey in real Chromium on the production topology (./run serve, ./run worker), with the
+e-mails the worker sends read from the topology's SMTP server:
 
 an officer (with the second factor) confirms the formal check and assigns two experts by hand → each expert
 declares no conflict and scores; their scores differ by 30 points → consolidation by the lead expert →
@@ -9,10 +10,10 @@ public project card.
 """
 
 import re
+import urllib.parse
 
 import pytest
 
-from eplus.accounts.models import User
 from eplus.evaluation.assessments import save_assessment
 from eplus.evaluation.cases import open_cases
 from eplus.evaluation.checks import confirm_formal_check
@@ -20,34 +21,20 @@ from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
 from eplus.programme.models import Agency, AgencyMembership
 
-from .conftest import totp_now
+from .conftest import PASSWORD, log_in_page, verified_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-PASSWORD = "Stronger-Pass-2026"
 
 
 def _person(email, first, last, mfa=False, language="en"):
-    from allauth.account.models import EmailAddress
     from allauth.mfa.totp.internal.auth import TOTP
 
-    user = User.objects.create_user(email, password=PASSWORD, first_name=first, last_name=last,
-                                    email_language=language)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    user = verified_user(email, password=PASSWORD, first_name=first, last_name=last, email_language=language)
     if mfa:
         TOTP.activate(user, SECRET)
     return user
-
-
-def _log_in(page, user, mfa=False):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    page.wait_for_load_state()
-    if mfa:
-        page.locator("input[name=code]").fill(totp_now(SECRET))
-        page.locator("main button[type=submit]").first.click()
-        page.wait_for_load_state()
 
 
 def _click(page, name):
@@ -56,10 +43,8 @@ def _click(page, name):
 
 
 @pytest.fixture
-def world(transactional_db, settings, live_server, programme):
+def world(live, programme):
     from tests.evaluation import factories as f
-
-    settings.SITE_URL = live_server.url
 
     agency = Agency.objects.get(code="LV01")
     officer = _person("officer.assess@agency.example", "Olga", "Officer", mfa=True)
@@ -111,17 +96,17 @@ def _expert_scores(page, assignment_number, scores, comment):
     assert "Your assessment is submitted." in page.locator(".messages").inner_text()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_assign_score_consolidate_select_release_sign_and_create_the_project(
-    new_page, smtp_server, assert_accessible, world
+    live, topology_page, smtp, assert_accessible, world
 ):
+    new_page, mailbox = topology_page, smtp.mailbox
     officer, (anna, boris) = world["officer"], world["experts"]
     application = world["application"]
     number = application.number
 
     # 1. The officer: workspace → the application → formal check → two experts by hand.
     office = new_page()
-    _log_in(office, officer, mfa=True)
+    log_in_page(office, officer.email, SECRET)
     office.goto("/agency/")
     assert_accessible(office, "workspace")
     office.get_by_role("link", name=number).click()
@@ -144,10 +129,10 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
 
     # 2. Two experts score independently: 95 and 65 points differ by 30 → consolidation.
     anna_page = new_page()
-    _log_in(anna_page, anna, mfa=True)
+    log_in_page(anna_page, anna.email, SECRET)
     _expert_scores(anna_page, number, _scores("24", "28", "19", "24"), "Excellent")
     boris_page = new_page()
-    _log_in(boris_page, boris, mfa=True)
+    log_in_page(boris_page, boris.email, SECRET)
     _expert_scores(boris_page, number, _scores("15", "20", "15", "15"), "Adequate")
     case = Case.objects.get(application=application)
     assert case.state == "consolidation"
@@ -192,17 +177,19 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     assert "Consolidated view on impact." in office.locator("main").inner_text()
     assert_accessible(office, "outbox")
     _click(office, "Release the chosen decisions")
-    letter = smtp_server.wait_for(world["coordinator"].email)
-    link = next(url for url in smtp_server.links(letter) if "/agency/decisions/" in url)
+    letter = mailbox.wait_for(world["coordinator"].email)
+    link = live.site_path(next(url for url in mailbox.links(letter) if "/agency/decisions/" in url))
 
     # 6. The applicant sees the decision and accepts the grant agreement.
     applicant = new_page()
-    _log_in(applicant, world["coordinator"])
+    log_in_page(applicant, world["coordinator"].email)
     # The application's own page leads to the released decision too (the same page as the e-mail's link).
     applicant.goto(f"/applications/{case.application_id}/")
     applicant.get_by_role("link", name="See the agency's decision").click()
     applicant.wait_for_load_state()
-    assert applicant.url.split("?")[0].rstrip("/").endswith(link.split("?")[0].rstrip("/").split("/", 3)[-1].rstrip("/"))
+    assert urllib.parse.urlsplit(applicant.url).path == urllib.parse.urlsplit(link).path
+    applicant.goto(link)  # the e-mail's link, opened on the site
+    assert urllib.parse.urlsplit(applicant.url).path == urllib.parse.urlsplit(link).path
     text = applicant.locator("main").inner_text()
     assert "Selected" in text and "Consolidated view on relevance of the project." in text
     assert_accessible(applicant, "decision")
@@ -223,3 +210,4 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     project = Project.objects.get(application=application)
     assert str(project.lump_sum) == "400000.00" and project.payments.count() >= 2
     assert ProjectCard.objects.filter(identifier=project.number, title="Green welding skills").exists()
+    assert live.wait_for_tasks() == []

@@ -1,35 +1,36 @@
-"""The application journey in real Chromium, with e-mail through a real SMTP server:
+"""The application journey in real Chromium on the production topology (./run serve, ./run worker), with
+the e-mail the worker sends read from the topology's SMTP server and the annexes in its S3 bucket:
 
 a coordinator creates a KA220 application, adds two partners by OID and shares the draft with a person of
 one of them; the work package amounts do not add up, the partner fixes a work package in their own browser
 and the eligibility summary updates live (htmx autosave); the coordinator completes the form, uploads the
-annexes and submits; the confirmation e-mail arrives. With the clock moved past the deadline (12:00 Brussels),
-the server refuses the submission and the form is read-only. axe-core checks the task list and section pages.
+annexes and submits; the confirmation e-mail arrives and the worker stores the submission's PDF. Once the
+call's deadline has passed (the call's deadline is moved to the present while the submit page is open), the
+server refuses the submission and the form is read-only. axe-core checks the task list and section pages.
 """
 
+import hashlib
 import re
-from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from eplus.accounts.models import User
-from eplus.applications.models import Application, Submission
+from eplus.applications.models import Annex, Application, Submission
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.organisations.registration import issue_oid
 from eplus.programme.models import Call
 
-PASSWORD = "Stronger-Pass-2026"
+from .conftest import PASSWORD, log_in_page, verified_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
+
 COORDINATOR = "coordinator.e2e@school.example"
 PARTNER = "partner.e2e@college.example"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _person(email, first, last):
-    from allauth.account.models import EmailAddress
-
-    user = User.objects.create_user(email, password=PASSWORD, first_name=first, last_name=last)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return verified_user(email, password=PASSWORD, first_name=first, last_name=last)
 
 
 def _organisation(country, name, member=None, role=Role.LEGAL_REPRESENTATIVE):
@@ -46,7 +47,7 @@ def _organisation(country, name, member=None, role=Role.LEGAL_REPRESENTATIVE):
 
 
 @pytest.fixture
-def world(transactional_db, programme):
+def world(live, programme):
     coordinator = _person(COORDINATOR, "Maija", "Koordinatore")
     partner = _person(PARTNER, "Jonas", "Partneris")
     return {
@@ -56,14 +57,6 @@ def world(transactional_db, programme):
         "ee": _organisation("EE", "Fictional Emajõgi Training Centre"),
         "call": Call.objects.get(year=2027, action__code="KA220", round=1),
     }
-
-
-def _log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    page.wait_for_load_state()
 
 
 def _settle(page):
@@ -87,11 +80,11 @@ def _panel(page):
     return page.locator("#eligibility-panel").inner_text()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_ka220_application_with_a_partner_submitted_before_the_deadline(
-        new_page, smtp_server, assert_accessible, world, monkeypatch):
+        live, topology_page, smtp, assert_accessible, world):
+    new_page, mailbox = topology_page, smtp.mailbox
     page = new_page()
-    _log_in(page, COORDINATOR)
+    log_in_page(page, COORDINATOR)
 
     # Create the application: it goes to the agency of the applicant's country.
     page.goto("/applications/new/")
@@ -146,7 +139,7 @@ def test_ka220_application_with_a_partner_submitted_before_the_deadline(
 
     # The partner edits work package 2 in their own browser; the summary updates live (autosave).
     partner_page = new_page(timezone_id="Europe/Vilnius")
-    _log_in(partner_page, PARTNER)
+    log_in_page(partner_page, PARTNER)
     partner_page.goto("/applications/")
     partner_page.get_by_role("link", name="Fictional green skills workshops").click()
     partner_page.wait_for_load_state()
@@ -202,6 +195,14 @@ def test_ka220_application_with_a_partner_submitted_before_the_deadline(
         page.get_by_role("button", name="Upload").click()
         page.wait_for_load_state()
     assert "mandate-ee.pdf" in page.locator("main").inner_text()
+    # Each annex is in the S3 bucket, as uploaded (its SHA-256).
+    annexes = Annex.objects.filter(application=application)
+    assert sorted(a.original_name for a in annexes) == ["declaration.pdf", "mandate-ee.pdf", "mandate-lt.pdf"]
+    keys = live.s3.keys()
+    for annex in annexes:
+        assert annex.sha256 == hashlib.sha256(PDF).hexdigest() and annex.size == len(PDF)
+        assert annex.file.name in keys
+        assert hashlib.sha256(live.s3.body(annex.file.name)).hexdigest() == annex.sha256
 
     # Everything complete: submit.
     page.goto(f"/applications/{application.pk}/")
@@ -215,14 +216,17 @@ def test_ka220_application_with_a_partner_submitted_before_the_deadline(
     assert "Application submitted" in text and submission.number in text
     assert re.match(r"^2027-1-LV01-KA220-VET-\d{9}$", submission.number)
 
-    message = smtp_server.wait_for(COORDINATOR)
-    body = smtp_server.body(message)
+    message = mailbox.wait_for(COORDINATOR)
+    body = mailbox.body(message)
     assert submission.submission_id in body and "Europe/Riga" in body and "(Brussels time)" in body
+    # The worker renders the submission's PDF into the bucket.
+    pdf = live.wait_for(lambda: Submission.objects.get(pk=submission.pk).pdf.name, what="the submission's PDF")
+    assert live.s3.body(pdf).startswith(b"%PDF")
 
-    # Past the deadline (12:00:00 Brussels is already late): refused on the server, form read-only.
+    # Past the deadline (the deadline instant itself is already late): the call's deadline becomes now
+    # while the submit page is open; the server refuses the submission and the form is read-only.
     page.goto(f"/applications/{application.pk}/submit/")
-    deadline = world["call"].deadline
-    monkeypatch.setattr("eplus.core.time.now", lambda: deadline + timedelta(seconds=0))
+    Call.objects.filter(pk=world["call"].pk).update(deadline=timezone.now())
     page.get_by_role("button", name="Submit again").click()
     page.wait_for_load_state()
     assert "can no longer be changed or submitted" in page.locator(".error-summary").inner_text()
@@ -230,3 +234,4 @@ def test_ka220_application_with_a_partner_submitted_before_the_deadline(
     _open_section(page, application.pk, "impact")
     assert "The deadline has passed." in page.locator("main").inner_text()
     assert page.locator("#section-form fieldset[disabled]").count() == 1
+    assert live.wait_for_tasks() == []

@@ -1,4 +1,6 @@
-"""The results journey in real Chromium, e-mails through a real SMTP server:
+"""The results journey in real Chromium on the production topology (./run serve, ./run worker, the sweep
+as ./run manage sweep), with the e-mails the worker sends read from the topology's SMTP server and the
+uploaded files found in its S3 bucket:
 
 a card is made when the agreement is signed → the beneficiary adds a logo, a website and two results
 with files, hiding one → the end date passes (the sweep invites the coordinator by e-mail) → the
@@ -7,6 +9,7 @@ and submits again → the agency approves → the project is finalised → the p
 project, and the hidden result is nowhere to be seen. axe-core checks the search and project pages.
 """
 
+import hashlib
 import io
 import re
 from datetime import date, timedelta
@@ -15,17 +18,16 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation
 from eplus.programme.models import Agency, AgencyMembership, Country
 from eplus.results.publishing import mark_project_finalised, publish_project_card
-from eplus.results.models import ProjectCard, ResultsStatus
-from eplus.results.sweep import sweep
+from eplus.results.models import ProjectCard, ResultFile, ResultsStatus
 
-from .conftest import totp_now
+from .conftest import PASSWORD, log_in_page, verified_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
 OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-PASSWORD = "Stronger-Pass-2026"
 BENEFICIARY = "liga.results@school.example"
 OFFICER = "olga.results@agency.example"
 IDENTIFIER = "2024-1-LV01-KA220-VET-000777001"
@@ -33,15 +35,11 @@ HIDDEN_TITLE = "Internal budget worksheet"
 
 
 def _user(email, **extra):
-    from allauth.account.models import EmailAddress
-
-    user = User.objects.create_user(email, password=PASSWORD, **extra)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return verified_user(email, password=PASSWORD, **extra)
 
 
 @pytest.fixture
-def world(transactional_db):
+def world(live):
     from allauth.mfa.totp.internal.auth import TOTP
 
     lv = Country.objects.create(code="LV", name="Latvia", status="eu-member")
@@ -76,17 +74,6 @@ def _submit(page, text):
     with page.expect_navigation():
         page.get_by_role("button", name=text, exact=True).click()
     page.wait_for_load_state()
-
-
-def _log_in(page, email, totp=False):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    _submit(page, "Log in")
-    if totp:
-        page.locator("input[name=code]").fill(totp_now(OFFICER_SECRET))
-        page.locator("main button[type=submit]").first.click()
-        page.wait_for_load_state()
 
 
 def _png():
@@ -145,30 +132,55 @@ def _beneficiary_fills_the_card(page, tmp_path):
     assert "Simulator training guide" in rows and HIDDEN_TITLE in rows and "Hidden" in rows
     # Not yet: the project has not ended.
     assert "only after the project's end date" in page.locator("main").inner_text()
+    return {"logo": logo.read_bytes(), "Simulator training guide": guide.read_bytes(),
+            HIDDEN_TITLE: budget.read_bytes()}
 
 
-def test_results_from_upload_to_public_search(new_page, smtp_server, assert_accessible, world, tmp_path,
-                                              settings, live_server):
-    settings.SITE_URL = live_server.url
+def _in_the_bucket(live, key, body):
+    assert key in live.s3.keys(), f"{key} is not in the bucket"
+    assert hashlib.sha256(live.s3.body(key)).hexdigest() == hashlib.sha256(body).hexdigest(), key
+
+
+def _files_are_in_the_bucket(live, card, uploaded):
+    """Every file the beneficiary uploaded is in the S3 bucket with the SHA-256 of what was uploaded."""
+    card.refresh_from_db()
+    _in_the_bucket(live, card.logo.name, uploaded["logo"])
+    assert card.logo_thumbnail.name in live.s3.keys()
+    records = ResultFile.objects.filter(result__card=card).select_related("result")
+    assert sorted(r.result.title for r in records) == sorted([HIDDEN_TITLE, "Simulator training guide"])
+    for record in records:
+        body = uploaded[record.result.title]
+        assert record.sha256 == hashlib.sha256(body).hexdigest() and record.size == len(body)
+        _in_the_bucket(live, record.file.name, body)
+
+
+def _sweep(live):
+    """The sweep as cron runs it on the deployment; the number of results invitations it sent."""
+    return int(re.search(r"results_invitations: (\d+)", live.manage("sweep")).group(1))
+
+
+def test_results_from_upload_to_public_search(live, topology_page, smtp, assert_accessible, world, tmp_path):
+    new_page, mailbox = topology_page, smtp.mailbox
     card = world["card"]
     beneficiary_page = new_page()
-    _log_in(beneficiary_page, BENEFICIARY)
-    _beneficiary_fills_the_card(beneficiary_page, tmp_path)
+    log_in_page(beneficiary_page, BENEFICIARY)
+    uploaded = _beneficiary_fills_the_card(beneficiary_page, tmp_path)
+    _files_are_in_the_bucket(live, card, uploaded)
 
     # Time passes: the end date is reached and the sweep invites the coordinator (once).
     ProjectCard.objects.filter(pk=card.pk).update(end_date=timezone.localdate() - timedelta(days=1))
-    assert sweep(timezone.now())["results_invitations"] == 1
-    assert sweep(timezone.now())["results_invitations"] == 0
-    invitation = smtp_server.wait_for(BENEFICIARY)
-    link = next(url for url in smtp_server.links(invitation) if "/results/p/" in url)
-    beneficiary_page.goto(link)
+    assert _sweep(live) == 1
+    assert _sweep(live) == 0
+    invitation = mailbox.wait_for(BENEFICIARY)
+    link = next(url for url in mailbox.links(invitation) if "/results/p/" in url)
+    beneficiary_page.goto(live.site_path(link))
     _submit(beneficiary_page, "Submit for review")
     assert "submitted for review" in beneficiary_page.locator(".messages").inner_text()
     assert "under review by the National Agency" in beneficiary_page.locator("main").inner_text()
     assert beneficiary_page.get_by_role("button", name="Submit for review").count() == 0
 
     officer_page = new_page()
-    _log_in(officer_page, OFFICER, totp=True)
+    log_in_page(officer_page, OFFICER, OFFICER_SECRET)
     officer_page.goto("/results/agency/")
     officer_page.get_by_role("link", name="Digital tools for maritime training").first.click()
     officer_page.wait_for_load_state()
@@ -177,8 +189,8 @@ def test_results_from_upload_to_public_search(new_page, smtp_server, assert_acce
     _submit(officer_page, "Return to the beneficiary")
     assert "returned to the beneficiary" in officer_page.locator(".messages").inner_text()
 
-    returned = smtp_server.wait_for(BENEFICIARY, count=2)
-    assert "Please say which simulators the guide covers." in smtp_server.body(returned)
+    returned = mailbox.wait_for(BENEFICIARY, count=2)
+    assert "Please say which simulators the guide covers." in mailbox.body(returned)
     beneficiary_page.goto(f"/results/p/{IDENTIFIER}/edit/")
     assert "Please say which simulators the guide covers." in beneficiary_page.locator("main").inner_text()
     beneficiary_page.get_by_role("link", name="Simulator training guide").click()
@@ -222,3 +234,4 @@ def test_results_from_upload_to_public_search(new_page, smtp_server, assert_acce
         assert response.ok, url
         assert HIDDEN_TITLE not in response.text() and "budget.csv" not in response.text(), url
     assert re.search("Simulator training guide", public_page.request.get("/feeds/results.atom").text())
+    assert live.wait_for_tasks() == []

@@ -1,37 +1,36 @@
-"""The final report in real Chromium: the coordinator fills it (pre-filled from the application), is told
-what is missing, attaches the declaration on honour and submits; the agency officer (second factor) asks
-for an update, which reaches the coordinator by e-mail; the coordinator resubmits; the officer scores the
-work packages (a 25 % reduction), approves once the results are on the results platform, and the balance
-is computed: 250 000 scored 45 -> 187 500 final grant, 100 000 paid -> 87 500 balance."""
+"""The final report in real Chromium on the production topology (./run serve, ./run worker; the e-mails the
+worker sends read from the topology's SMTP server, the declaration found in its S3 bucket): the coordinator
+fills it (pre-filled from the application), is told what is missing, attaches the declaration on honour and
+submits; the agency officer (second factor) asks for an update, which reaches the coordinator by e-mail; the
+coordinator resubmits; the officer scores the work packages (a 25 % reduction), approves once the results are
+on the results platform, and the balance is computed: 250 000 scored 45 -> 187 500 final grant, 100 000 paid
+-> 87 500 balance."""
 
+import hashlib
 import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.programme.models import Agency, AgencyMembership, Country
 from eplus.projects.models import PaymentKind, ProjectStatus, ReportKind, ReportVersion
 
-from .conftest import totp_now
+from .conftest import PASSWORD, log_in_page, verified_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
 OFFICER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-PASSWORD = "Stronger-Pass-2026"
 COORDINATOR = "ilze.e2e@welding-school.example"
 
 
 def _user(email, first, last):
-    from allauth.account.models import EmailAddress
-
-    user = User.objects.create_user(email, password=PASSWORD, first_name=first, last_name=last)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return verified_user(email, password=PASSWORD, first_name=first, last_name=last)
 
 
 @pytest.fixture
-def setting(transactional_db, programme):
+def setting(live, programme):
     from allauth.mfa.totp.internal.auth import TOTP
 
     from eplus.projects.creation import create_project
@@ -61,28 +60,16 @@ def _click(page, name):
     page.wait_for_load_state()
 
 
-def _log_in(page, email, secret=None):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    _click(page, "Log in")
-    if secret:
-        page.locator("input[name=code]").fill(totp_now(secret))
-        page.locator("main button[type=submit]").first.click()
-        page.wait_for_load_state()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, assert_accessible, setting, tmp_path,
-                                                        settings, live_server):
-    settings.SITE_URL = live_server.url
+def test_final_report_update_resubmit_assess_and_balance(live, topology_page, smtp, assert_accessible, setting,
+                                                        tmp_path):
+    new_page, mailbox = topology_page, smtp.mailbox
     project = setting["project"]
     declaration = tmp_path / "declaration.pdf"
     declaration.write_bytes(b"%PDF-1.4\n% signed declaration on honour\n%%EOF\n")
 
     coordinator = new_page()
     coordinator.on("dialog", lambda dialog: dialog.accept())
-    _log_in(coordinator, COORDINATOR)
+    log_in_page(coordinator, COORDINATOR)
     coordinator.goto("/projects/")
     assert_accessible(coordinator, "my projects")
     coordinator.get_by_role("link", name=project.number).click()
@@ -106,9 +93,14 @@ def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, 
     _click(coordinator, "Submit the report")
     assert "has been submitted" in coordinator.locator("main").inner_text()
     assert "Final report submitted" in coordinator.locator("main").inner_text()
+    # The declaration is in the S3 bucket, as uploaded.
+    report = project.reports.get(kind=ReportKind.FINAL)
+    assert report.declaration_sha256 == hashlib.sha256(declaration.read_bytes()).hexdigest()
+    assert report.declaration.name in live.s3.keys()
+    assert hashlib.sha256(live.s3.body(report.declaration.name)).hexdigest() == report.declaration_sha256
 
     officer = new_page()
-    _log_in(officer, setting["officer"].email, OFFICER_SECRET)
+    log_in_page(officer, setting["officer"].email, OFFICER_SECRET)
     officer.goto("/projects/agency/")
     assert_accessible(officer, "agency projects")
     officer.get_by_role("link", name="Final report").click()
@@ -117,11 +109,11 @@ def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, 
     officer.get_by_label("Reason (sent to the beneficiary)").fill("Add the dates and places of the pilot courses.")
     _click(officer, "Ask for an update")
 
-    notice = smtp_server.wait_for(COORDINATOR)
+    notice = mailbox.wait_for(COORDINATOR)
     assert "update" in str(notice["Subject"]).lower()
-    assert "Add the dates and places of the pilot courses." in smtp_server.body(notice)
-    link = next(url for url in smtp_server.links(notice) if "/reports/" in url)
-    coordinator.goto(link)
+    assert "Add the dates and places of the pilot courses." in mailbox.body(notice)
+    link = next(url for url in mailbox.links(notice) if "/reports/" in url)
+    coordinator.goto(live.site_path(link))
     assert "Add the dates and places" in coordinator.locator("main").inner_text()
     activities = coordinator.get_by_label("Activities carried out (with dates and places)")
     activities.fill(activities.input_value() + "\n\nPilot courses: Riga, 3-7 March 2026; Kaunas, 4-8 May 2026.")
@@ -153,16 +145,17 @@ def test_final_report_update_resubmit_assess_and_balance(new_page, smtp_server, 
     assert project.status == ProjectStatus.FINALISED
     balance = project.payments.get(kind=PaymentKind.BALANCE)
     assert (balance.amount, balance.status) == (Decimal("87500.00"), "due")
-    decision = smtp_server.wait_for(COORDINATOR, count=2)
-    assert "187500.00" in smtp_server.body(decision)
+    decision = mailbox.wait_for(COORDINATOR, count=2)
+    assert "187500.00" in mailbox.body(decision)
+    assert live.wait_for_tasks() == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_people_and_rights_and_a_budget_amendment(new_page, assert_accessible, setting, live_server):
+def test_people_and_rights_and_a_budget_amendment(live, topology_page, assert_accessible, setting):
     """The coordinator grants a partner's contact person edit rights on the People and rights page, then
     requests a new split of the budget (refused until it adds up to the lump sum); the officer approves it."""
     from eplus.projects.models import ProjectAccess, ProjectPartner
 
+    new_page = topology_page
     project = setting["project"]
     partner_user = _user("tomas.e2e@nemunas.example", "Tomas", "Partneris")
     partner_org = Organisation.objects.create(
@@ -175,7 +168,7 @@ def test_people_and_rights_and_a_budget_amendment(new_page, assert_accessible, s
     ProjectPartner.objects.create(project=project, organisation=partner_org, order=1)
 
     coordinator = new_page()
-    _log_in(coordinator, COORDINATOR)
+    log_in_page(coordinator, COORDINATOR)
     coordinator.goto(f"/projects/{project.pk}/")
     coordinator.get_by_role("link", name=re.compile("People and rights")).click()
     coordinator.wait_for_load_state()
@@ -206,8 +199,9 @@ def test_people_and_rights_and_a_budget_amendment(new_page, assert_accessible, s
     assert "has been requested" in coordinator.locator("body").inner_text()
 
     officer = new_page()
-    _log_in(officer, setting["officer"].email, OFFICER_SECRET)
+    log_in_page(officer, setting["officer"].email, OFFICER_SECRET)
     officer.goto(f"/projects/agency/{project.pk}/")
     _click(officer, "Approve the amendment")
     project.refresh_from_db()
     assert [i["amount"] for i in project.budget_items] == ["40000.00", "110000.00", "100000.00"]
+    assert live.wait_for_tasks() == []
