@@ -37,6 +37,20 @@ def test_password_reset_full_flow_with_rule_messages(client, outbox):
     assert user.check_password(STRONG_PASSWORD + "!")
 
 
+def test_account_mail_links_are_on_the_sites_public_address(client, outbox, settings):
+    """Whatever host the request came in on, the links in allauth's mails are on SITE_URL."""
+    settings.SITE_URL = "https://eplus.example.eu"
+    settings.ALLOWED_HOSTS = ["internal-app-3.local", "testserver"]
+    user = make_user()
+    client.post(reverse("account_reset_password"), {"email": user.email}, HTTP_HOST="internal-app-3.local")
+    assert re.search(r"https://eplus\.example\.eu/accounts/password/reset/key/\S+/", outbox[-1].body)
+    assert "internal-app-3" not in outbox[-1].body
+    client.post(reverse("account_signup"), {
+        "email": "new.person@school.example", "first_name": "Maija", "last_name": "Example",
+        "privacy_accepted": "on", "email_language": "en"}, HTTP_HOST="internal-app-3.local")
+    assert re.search(r"https://eplus\.example\.eu/accounts/confirm-email/\S+/", outbox[-1].body), outbox[-1].body
+
+
 def test_allauth_pages_render_in_our_layout(client, user):
     client.post(reverse("account_login"), {"login": user.email, "password": STRONG_PASSWORD})
     for name in ["account_email", "account_change_password", "mfa_index", "account_reauthenticate",

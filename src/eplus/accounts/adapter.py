@@ -2,11 +2,13 @@
 and users filled from OpenID Connect claims."""
 
 import math
+from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.internal.ratelimit import parse_rates
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
@@ -36,6 +38,10 @@ def request_language(request):
     return lang if lang in LANGUAGE_CODES else settings.LANGUAGE_CODE
 
 
+def _on_site(path):
+    return settings.SITE_URL.rstrip("/") + path
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def __init__(self, request=None):
         super().__init__(request)
@@ -49,6 +55,15 @@ class AccountAdapter(DefaultAccountAdapter):
         if data.get("privacy_accepted"):
             user.privacy_accepted_at = timezone.now()
         return super().save_user(request, user, form, commit=commit)
+
+    # Every link in an e-mail is on the site's public address (SITE_URL), as in eplus's own mails: not
+    # on whatever host the request that caused the mail came in on.
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        return _on_site(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def get_reset_password_from_key_url(self, key):
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return _on_site(path.replace("UID-KEY", quote(key)))
 
     def send_mail(self, template_prefix, email, context):
         """allauth's mails (address confirmation, password reset, …) rendered in the recipient's language
