@@ -138,3 +138,17 @@ def test_a_file_left_by_a_build_that_died_before_its_swap_is_replaced(card):
     opendata_files.build_files(formats=("csv",))
     again = OpenDataFile.objects.get(format="csv")
     assert again.file.name == built.file.name and again.sha256 == built.sha256
+
+
+def test_a_stored_file_gone_missing_is_streamed_and_built_again(client, card):
+    opendata_files.build_files(formats=("csv",))
+    built = OpenDataFile.objects.get(format="csv")
+    default_storage.delete(built.file.name)  # lost from the storage (a bucket emptied, a disk replaced)
+    response = client.get(reverse("opendata_csv"))
+    assert response.status_code == 200 and not isinstance(response, FileResponse)
+    assert _identifiers(b"".join(response.streaming_content)) == {card.identifier}
+    # The next build stores the file again, although its content did not change.
+    opendata_files.build_files(formats=("csv",))
+    again = OpenDataFile.objects.get(format="csv")
+    assert again.sha256 == built.sha256 and default_storage.exists(again.file.name)
+    assert isinstance(client.get(reverse("opendata_csv")), FileResponse)

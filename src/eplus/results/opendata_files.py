@@ -87,6 +87,13 @@ def current_file(format):
     return OpenDataFile.objects.filter(format=format).first()
 
 
+def forget(built):
+    """The stored file of ``built`` is missing: drop the row so the next download schedules a new build."""
+    log.warning("open data: %s is missing from the storage; building it again", built.file.name)
+    OpenDataFile.objects.filter(pk=built.pk).delete()
+    schedule_build()
+
+
 def file_answer(request, built):
     """The stored file as the download, with validators for conditional requests."""
     name, content_type, _writer = FORMATS[built.format]
@@ -149,7 +156,7 @@ def _build_one(format, version, site):
         digest = _sha256(handle)
         previous = OpenDataFile.objects.filter(format=format).first()
         now = timezone.now()
-        if previous is not None and previous.sha256 == digest:
+        if previous is not None and previous.sha256 == digest and default_storage.exists(previous.file.name):
             OpenDataFile.objects.filter(pk=previous.pk).update(built_at=now, public_version=version)
             return rows
         name = f"opendata/projects-{digest[:16]}.{format}"

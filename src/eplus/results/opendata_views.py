@@ -42,7 +42,13 @@ def _built_file(request, format, query, filters):
     if query or filters:
         return None
     built = opendata_files.current_file(format)
-    return opendata_files.file_answer(request, built) if built is not None else None
+    if built is None:
+        return None
+    try:
+        return opendata_files.file_answer(request, built)
+    except FileNotFoundError:  # the stored file went missing: computed while sent, and built again
+        opendata_files.forget(built)
+        return None
 
 
 @public
