@@ -417,7 +417,7 @@ def live(topology, transactional_db, settings):
     from django.contrib.auth.hashers import make_password  # noqa: F401 (the servers' hashers, below)
 
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_TEST_URL}}
+    settings.CACHES = {"default": {"BACKEND": "eplus.core.cache.RedisCache", "LOCATION": REDIS_TEST_URL}}
     # Passwords the servers can check: their hashers, not the tests' fast MD5.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     return topology

@@ -148,7 +148,7 @@ if PRODUCTION and not REDIS_URL:
         "REDIS_URL must be set when EPLUS_ENV=production (e.g. redis://127.0.0.1:6379/0): the log-in lockout, "
         "the rate limits and the public page cache are shared by every worker through it")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "eplus.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
