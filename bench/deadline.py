@@ -14,16 +14,18 @@ What it does, end to end, on real PostgreSQL behind real gunicorn:
    declaration and mandates uploaded). Each user gets a Django session created directly in the
    database (no password hashing, no log-in traffic) and a CSRF secret.
 3. Sets the call's deadline to real wall-clock time ``--window`` seconds after the load starts and
-   starts gunicorn (gthread) on a free 127.0.0.1 port against that database, with DEBUG off, mail
-   kept in memory and background tasks (the submission PDF) queued in the database, as in
-   docs/deployment.md (no worker runs during the bench).
+   starts the production topology on a free 127.0.0.1 port against that database: ``./run serve``
+   (``EPLUS_ENV=production``, Redis, ``--workers`` gthread workers × ``--threads`` through
+   ``GUNICORN_CMD_ARGS``) and ``./run worker`` beside it, which renders the receipts' PDFs and sends
+   the confirmation e-mails from the outbox (to an in-memory mail backend) during the load. The
+   clients talk to it as the TLS proxy does (``X-Forwarded-Proto: https``).
 4. Simulates the applicants, one thread and keep-alive HTTP session each: each saves several
    sections through the JSON autosave endpoint (``PUT /api/v1/applications/{pk}/sections/{key}``
    with the ``base_version`` of its previous response), opens the submit page and submits through
    the real form (POST with the CSRF token). Submissions get denser towards the deadline, some
    land in its last 2.5 s, some applicants change a section and resubmit, and a few deliberately
    save and submit after the deadline.
-5. Stops gunicorn and checks the database:
+5. Stops gunicorn, lets the task worker finish the queue, and checks the database:
 
    - ``lost``: acknowledged (200) saves whose data is not stored at their version, sections whose
      final content is not the last acknowledged save, acknowledged (302) submissions that are
@@ -32,7 +34,9 @@ What it does, end to end, on real PostgreSQL behind real gunicorn:
    - ``late_accepted``: submissions recorded at or after the deadline, acknowledged submissions or
      saves the client sent at or after the deadline, and section versions saved at or after it;
    - ``duplicated``: applications with more than one current submission, application numbers used
-     by more than one application, and applications with more submissions than submit requests.
+     by more than one application, applications with more submissions than submit requests, and
+     submissions with more than one confirmation e-mail;
+   - receipts: a submission without its PDF or without its sent confirmation e-mail counts as lost.
 
 Latencies are measured by the client (request sent → response read), per request kind:
 ``p50_save_ms``/``p99_save_ms`` over every autosave request, ``p50_submit_ms``/``p99_submit_ms``
@@ -45,6 +49,7 @@ import math
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -306,6 +311,8 @@ def recreate_database(url):
 
 
 def django_setup(url, media_root):
+    # The sessions made here are signed with the key the servers use.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
     os.environ["DATABASE_URL"] = url
     os.environ["MEDIA_ROOT"] = str(media_root)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eplus.config.settings")
@@ -523,26 +530,80 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(url, media_root, port, workers, threads, log_path, src=None):
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}  # behind the TLS proxy, as deployed
+
+
+def topology_env(url, media_root, port, workers, threads, src=None):
+    """The environment of ``./run serve`` and ``./run worker`` as deployed (docs/deployment.md): production
+    settings, Redis, the database task queue; gthread workers through gunicorn's GUNICORN_CMD_ARGS."""
     env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update({
         "PYTHONPATH": (src or str(ROOT / "src")) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
-        "DJANGO_SETTINGS_MODULE": "eplus.config.settings", "DATABASE_URL": url, "DJANGO_DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1", "MEDIA_ROOT": str(media_root), "SITE_URL": f"http://127.0.0.1:{port}",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "TASKS_BACKEND": "django_tasks_db.backend.DatabaseBackend", "LOG_LEVEL": "WARNING",
+        "EPLUS_ENV": "production", "DATABASE_URL": url, "REDIS_URL": BENCH_REDIS_URL, "PORT": str(port),
+        "ALLOWED_HOSTS": "127.0.0.1", "MEDIA_ROOT": str(media_root), "SITE_URL": f"https://127.0.0.1:{port}",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend", "TASKS_BACKEND": "database",
+        "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_CMD_ARGS": f"--worker-class gthread --threads {threads} --timeout 60 --keep-alive 10 "
+                             "--backlog 2048 --error-logfile -",
     })
-    env.pop("REDIS_URL", None)
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    cmd = [str(gunicorn) if gunicorn.exists() else "gunicorn", "eplus.config.wsgi",
-           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-           "--worker-class", "gthread", "--timeout", "60", "--keep-alive", "10", "--backlog", "2048",
-           "--error-logfile", "-"]
-    out = open(log_path, "wb")
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    return env
+
+
+def start_process(args, env, log_path):
+    out = open(log_path, "ab")
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)
     process.log_file = out
     return process
+
+
+def start_gunicorn(url, media_root, port, workers, threads, log_path, src=None):
+    """``./run serve`` (production settings, Redis) — gunicorn as deployed."""
+    return start_process([str(ROOT / "run"), "serve"], topology_env(url, media_root, port, workers, threads, src),
+                         log_path)
+
+
+def start_task_worker(url, media_root, port, log_path, src=None):
+    """``./run worker`` beside gunicorn: the receipts' PDFs and the confirmation e-mails go through it."""
+    return start_process([str(ROOT / "run"), "worker"], topology_env(url, media_root, port, 1, 1, src), log_path)
+
+
+def verify_receipts(call):
+    """After the worker ran the queue: every submission has its PDF receipt and exactly one confirmation
+    e-mail, sent (the outbox rows are about the submission)."""
+    from collections import Counter as _Counter
+
+    from eplus.applications.models import Submission
+    from eplus.core.models import OutgoingMail
+
+    submissions = list(Submission.objects.filter(application__call=call).values_list("pk", "pdf"))
+    mails = OutgoingMail.objects.filter(kind="applications/email/submitted", related_type="applications.submission")
+    per_submission = _Counter(mails.values_list("related_id", flat=True))
+    unsent = mails.exclude(state=OutgoingMail.State.SENT).count()
+    return {
+        "receipts_without_pdf": sum(1 for _pk, pdf in submissions if not pdf),
+        "confirmations_missing": sum(1 for pk, _pdf in submissions if per_submission.get(str(pk), 0) == 0),
+        "confirmations_duplicated": sum(1 for count in per_submission.values() if count > 1),
+        "confirmations_unsent": unsent,
+        "confirmations_sent": mails.filter(state=OutgoingMail.State.SENT).count(),
+    }
+
+
+def wait_for_queue(timeout=300):
+    """Until the task worker has run every queued task (PDFs, e-mails); returns the seconds it took."""
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    started = time.perf_counter()
+    end = time.time() + timeout
+    while time.time() < end:
+        if not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+            break
+        time.sleep(0.5)
+    connection.close()
+    return round(time.perf_counter() - started, 1)
 
 
 def wait_healthy(port, process, timeout=60):
@@ -553,7 +614,7 @@ def wait_healthy(port, process, timeout=60):
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited with {process.returncode}")
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2, headers=PROXY_HEADERS).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -587,8 +648,10 @@ class Client:
         self.base, self.a, self.deadline, self.events, self.lock = base, applicant, deadline, events, lock
         self.rng, self.timeout = rng, timeout
         self.http = requests.Session()
-        self.http.cookies.set("sessionid", applicant.session_key, domain="127.0.0.1", path="/")
-        self.http.cookies.set("csrftoken", applicant.csrf, domain="127.0.0.1", path="/")
+        # The cookies as a browser behind the TLS proxy sends them (the jar would keep the Secure ones to itself
+        # over plain http; with a Cookie header requests leaves the jar out).
+        self.http.headers.update({**PROXY_HEADERS, "Origin": base.replace("http://", "https://"),
+                                  "Cookie": f"sessionid={applicant.session_key}; csrftoken={applicant.csrf}"})
         self.edits = 0
 
     def _record(self, event):
@@ -693,6 +756,7 @@ def warm_up(port, applicants, concurrency, rounds=3):
 
     def target(applicant):
         with requests.Session() as http:
+            http.headers.update(PROXY_HEADERS)
             http.cookies.set("sessionid", applicant.session_key, domain="127.0.0.1", path="/")
             for _ in range(rounds):
                 http.get(f"{base}/api/v1/applications/{applicant.pk}/sections/impact", timeout=30)
@@ -782,7 +846,8 @@ def run(args, log=print):
     url = bench_database_url(base_url, args.database_name)
     media_root = Path(tempfile.mkdtemp(prefix="eplus-bench-deadline-"))
     started = time.perf_counter()
-    process = None
+    process = task_worker = None
+    drain_seconds = None
     try:
         log(f"database {urlsplit(url).path.lstrip('/')}: recreating, migrating, loading the programme")
         recreate_database(url)
@@ -804,7 +869,11 @@ def run(args, log=print):
         log(f"starting gunicorn on 127.0.0.1:{port} ({args.workers} workers × {args.threads} threads, gthread)")
         log_path = ROOT / "var" / "bench-deadline-gunicorn.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_bytes(b"")
         process = start_gunicorn(url, media_root, port, args.workers, args.threads, log_path, args.src)
+        worker_log = ROOT / "var" / "bench-deadline-worker.log"
+        worker_log.write_bytes(b"")
+        task_worker = start_task_worker(url, media_root, port, worker_log, args.src)
         wait_healthy(port, process)
         warm_requests = warm_up(port, applicants, args.workers * args.threads)
 
@@ -828,17 +897,26 @@ def run(args, log=print):
             cpu_used["other_processes"] = max(0.0, cpu_used["machine"] - cpu_used.get("server", 0)
                                               - cpu_used.get("postgres", 0) - cpu_used["client"])
         stop_gunicorn(process)
+        log("waiting for the task worker to send the receipts")
+        drain_seconds = wait_for_queue()
+        stop_gunicorn(task_worker)
         gunicorn_errors = [line for line in log_path.read_text(errors="replace").splitlines()
+                           + worker_log.read_text(errors="replace").splitlines()
                            if "Traceback" in line or "ERROR" in line or "CRITICAL" in line]
 
         state = read_state(call, [a.pk for a in applicants], deadline, events)
         lost, late_accepted, duplicated, details = verify(events, state)
+        receipts = verify_receipts(call)
+        details.update(receipts)
+        lost += receipts["receipts_without_pdf"] + receipts["confirmations_missing"] + receipts["confirmations_unsent"]
+        duplicated += receipts["confirmations_duplicated"]
         from django_tasks_db.models import DBTaskResult
 
-        pending_tasks = DBTaskResult.objects.count()
+        pending_tasks = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()
         connection.close()
     finally:
         stop_gunicorn(process)
+        stop_gunicorn(task_worker)
         shutil.rmtree(media_root, ignore_errors=True)
 
     saves, submits = latency(events, "save"), latency(events, "submit")
@@ -873,7 +951,8 @@ def run(args, log=print):
         "client_errors": client_errors[:10],
         "unfinished_applicants": unfinished,
         "server_log_errors": len(gunicorn_errors),
-        "pending_pdf_tasks": pending_tasks,
+        "pending_tasks": pending_tasks,
+        "queue_drain_seconds": drain_seconds,
         "cpu_busy_share": None if machine_busy is None else round(machine_busy, 3),
         "cpu_seconds": {k: round(v, 1) for k, v in sorted(cpu_used.items())},
         "server_cpu_ms_per_request": round(cpu_used.get("server", 0) * 1000 / max(1, len(events)), 1),
@@ -936,8 +1015,10 @@ def section(result):
 ## deadline — saving and submitting in the last minute
 
 `./run bench deadline` (options: `--help`). {result['applicants']} simulated applicants on PostgreSQL
-behind gunicorn ({result['workers']} workers × {result['threads']} threads, gthread, DEBUG off, mail
-in memory, the submission PDF queued for the worker) save and submit in the real last
+behind `./run serve` (production settings, Redis; {result['workers']} workers × {result['threads']} threads,
+gthread) with `./run worker` beside it rendering the receipts' PDFs and sending the confirmation
+e-mails during the load (mail to an in-memory backend; the queue was empty
+{result.get('queue_drain_seconds', '—')} s after the last request) save and submit in the real last
 {result['window_seconds']:.0f} seconds before a call deadline; the client (one thread and keep-alive
 session per applicant) runs on the same machine.
 
