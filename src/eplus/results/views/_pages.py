@@ -17,6 +17,9 @@ from ..page_cache import PUBLIC_CACHE_TTL, public_cache_version
 
 def cached(request, name, build):
     """``build()`` → dict (with "body" rendered HTML) cached per path, query string and language."""
+    if getattr(request, "_eplus_whole_page", False):  # the whole page is stored instead (whole_page_cached)
+        data = build()
+        return {**data, "body": mark_safe(data["body"])}
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
     key = f"results:page:{public_cache_version()}:{get_language()}:{name}:{digest}"
     data = cache.get(key)
@@ -47,6 +50,7 @@ def whole_page_cached(view):
         if stored is not None:
             return HttpResponse(stored.replace(_TOKEN_MARK, get_token(request).encode()),
                                 content_type="text/html; charset=utf-8")
+        request._eplus_whole_page = True
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming and not response.cookies:
             cache.set(key, _TOKEN_FIELD.sub(rb"\1" + _TOKEN_MARK + rb"\2", response.content), PUBLIC_CACHE_TTL)
