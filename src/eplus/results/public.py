@@ -94,10 +94,15 @@ def public_result_types(card):
 
 
 def participating_countries(card):
+    return _countries_in_order(org.country for org in public_organisations_of(card))
+
+
+def _countries_in_order(countries):
+    """Each country once, in the order of the organisations (coordinator first)."""
     seen = []
-    for org in public_organisations_of(card):
-        if org.country and org.country not in seen:
-            seen.append(org.country)
+    for country in countries:
+        if country and country not in seen:
+            seen.append(country)
     return seen
 
 
@@ -190,10 +195,7 @@ def public_card_page(identifier):
     for org in organisations:
         org["page_key"] = org["oid"] or str(org["pk"])
         del org["pk"]
-    countries = []
-    for org in organisations:
-        if org["country"] and org["country"] not in countries:
-            countries.append(org["country"])
+    countries = _countries_in_order(org["country"] for org in organisations)
     if results_status != ResultsStatus.APPROVED or status != ProjectStatus.FINALISED:
         results = None  # results are public only once approved and the project finalised (PUBLIC_RESULT_Q)
     results = [{"id": r[0], "title": r[1], "type": r[2], "description": r[3], "link": r[4],

@@ -15,13 +15,18 @@ from django.utils.translation import get_language
 from ..page_cache import PUBLIC_CACHE_TTL, public_cache_version
 
 
+def _key(request, kind):
+    """The cache key of this request's page: per public version, language, path and query."""
+    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"results:{public_cache_version()}:{get_language()}:{kind}:{digest}"
+
+
 def cached(request, name, build):
     """``build()`` → dict (with "body" rendered HTML) cached per path, query string and language."""
     if getattr(request, "_eplus_whole_page", False):  # the whole page is stored instead (whole_page_cached)
         data = build()
         return {**data, "body": mark_safe(data["body"])}
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    key = f"results:page:{public_cache_version()}:{get_language()}:{name}:{digest}"
+    key = _key(request, f"page:{name}")
     data = cache.get(key)
     if data is None:
         data = build()
@@ -44,8 +49,7 @@ def whole_page_cached(view):
         if (request.method not in ("GET", "HEAD") or request.user.is_authenticated
                 or settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES):
             return view(request, *args, **kwargs)
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"results:whole:{public_cache_version()}:{get_language()}:{digest}"
+        key = _key(request, "whole")
         stored = cache.get(key)
         if stored is not None:
             return HttpResponse(stored.replace(_TOKEN_MARK, get_token(request).encode()),
