@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import resource
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -83,8 +84,20 @@ def peak_rss_mb():
 
 
 def current_rss_mb():
-    match = re.search(r"^VmRSS:\s+(\d+)\s+kB", _read("/proc/self/status"), re.M)
+    return status_mb("VmRSS")
+
+
+def status_mb(field, pid="self"):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM = peak RSS, …) in MiB; None when unreadable."""
+    match = re.search(rf"^{field}:\s+(\d+)\s+kB", _read(f"/proc/{pid}/status"), re.M)
     return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 for a server the benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def utc_now():

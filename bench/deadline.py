@@ -52,7 +52,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,7 +67,15 @@ for entry in (str(ROOT), str(ROOT / "src")):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from bench._common import machine, machine_line, peak_rss_mb, utc_now, write_result, write_section  # noqa: E402
+from bench._common import (  # noqa: E402
+    free_port,
+    machine,
+    machine_line,
+    peak_rss_mb,
+    utc_now,
+    write_result,
+    write_section,
+)
 
 TARGETS = {"p99_save_ms": 1000.0, "p99_submit_ms": 1000.0, "lost": 0, "late_accepted": 0, "duplicated": 0}
 BENCH_DB_PREFIX = "eplus_bench_"
@@ -522,12 +529,6 @@ class CpuSampler(threading.Thread):
             # /proc/stat counts every core: busy share × elapsed × cores = busy CPU seconds.
             used["machine"] = (self.machine1[0] - self.machine0[0]) / self.tick
         return busy, dict(used)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"

@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,19 +43,20 @@ for entry in (str(ROOT), str(ROOT / "src")):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from bench._common import machine_line, peak_rss_mb, write_result, write_section  # noqa: E402
+from bench._common import (  # noqa: E402
+    free_port,
+    machine_line,
+    peak_rss_mb,
+    status_mb,
+    write_result,
+    write_section,
+)
 
 TARGETS = {"full_csv_seconds": 5.0, "filtered_csv_seconds": 20.0, "peak_rss_mb": 200.0,
            "page_ratio": 0.25, "pages_ratio": 0.10}
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/13"
 VAR = ROOT / "var" / "bench-topology"
 HTTPS = {"X-Forwarded-Proto": "https"}  # behind the TLS proxy, as deployed
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(database_url, port=None, **extra):
@@ -125,7 +125,7 @@ class Server:
         return [int(pid) for pid in out.stdout.split()]
 
     def peak_rss_mb(self):
-        peaks = [vm_hwm_mb(pid) for pid in self.worker_pids() + [self.process.pid]]
+        peaks = [status_mb("VmHWM", pid) for pid in self.worker_pids() + [self.process.pid]]
         return max((p for p in peaks if p is not None), default=None)
 
     def stop(self):
@@ -136,15 +136,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.log.close()
-
-
-def vm_hwm_mb(pid):
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    match = re.search(r"^VmHWM:\s+(\d+)\s+kB", text, re.M)
-    return round(int(match.group(1)) / 1024, 1) if match else None
 
 
 def get(url, headers=HTTPS, timeout=120):
@@ -277,7 +268,7 @@ def child_similarity(database_url, applications):
         seconds = time.perf_counter() - started
         if run.state != SimilarityRun.State.DONE:
             raise SystemExit(f"the check failed: {run.error}")
-        worker_peak = vm_hwm_mb(_python_pid(worker))
+        worker_peak = status_mb("VmHWM", _python_pid(worker))
     finally:
         worker.stop()
     return {"similarity_task_seconds": round(seconds, 1), "applications": run.applications,
@@ -484,7 +475,7 @@ def flush_redis_pages():
     import redis
 
     client = redis.Redis.from_url(REDIS_BENCH_URL)
-    for key in client.scan_iter(match="*results:page:*", count=1000):
+    for key in client.scan_iter(match="*results:[0-9]*", count=1000):  # bodies and whole pages (views/_pages.py)
         client.delete(key)
 
 
