@@ -152,3 +152,57 @@ def test_a_stored_file_gone_missing_is_streamed_and_built_again(client, card):
     again = OpenDataFile.objects.get(format="csv")
     assert again.sha256 == built.sha256 and default_storage.exists(again.file.name)
     assert isinstance(client.get(reverse("opendata_csv")), FileResponse)
+
+
+def _queued(path):
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.filter(task_path=path))
+
+
+def test_a_replaced_file_stays_a_while_for_visitors_already_redirected_to_it(card, lv01, database_queue, settings):
+    settings.OPEN_DATA_REPLACED_FILE_KEEP_SECONDS = 300
+    opendata_files.build_files(formats=("csv",))
+    first = OpenDataFile.objects.get(format="csv")
+    publishing.publish_project_card(card_data(lv01, {"name": "Solo school", "country": "EE"}, title="Robotics"))
+    before = timezone.now()
+    opendata_files.build_files(formats=("csv",))
+    assert OpenDataFile.objects.get(format="csv").file.name != first.file.name
+    assert default_storage.exists(first.file.name), "kept for a redirect handed out before the swap"
+    [deletion] = _queued("eplus.results.tasks.delete_replaced_open_data_file")
+    assert deletion.args_kwargs["args"] == [first.file.name]
+    assert deletion.run_after >= before + timedelta(seconds=299)
+    assert opendata_files.delete_replaced(first.file.name) is True
+    assert not default_storage.exists(first.file.name)
+
+
+def test_a_replaced_name_that_is_current_again_is_not_deleted(card, database_queue):
+    opendata_files.build_files(formats=("csv",))
+    current = OpenDataFile.objects.get(format="csv")
+    # The data went back to an earlier state: the pending deletion names today's file; it is kept.
+    assert opendata_files.delete_replaced(current.file.name) is False
+    assert default_storage.exists(current.file.name)
+
+
+def test_the_same_data_gives_the_same_xlsx_bytes(card):
+    import time
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from eplus.results import opendata
+
+    first, second = io.BytesIO(), io.BytesIO()
+    tally = {}
+    opendata.write_xlsx(first, tally=tally)
+    time.sleep(1.1)  # a zip entry's time has a two-second resolution; the document's dates are to the second
+    opendata.write_xlsx(second)
+    assert first.getvalue() == second.getvalue(), "an unchanged list keeps its SHA-256 (its ETag)"
+    assert tally == {"rows": 1}
+    with zipfile.ZipFile(first) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert archive.testzip() is None
+    workbook = load_workbook(first, read_only=True)
+    assert [row[4] for row in workbook.active.iter_rows(min_row=2, values_only=True)] == [card.identifier]
+    assert workbook.properties.modified.replace(microsecond=0) == opendata.last_modified().replace(
+        tzinfo=None, microsecond=0)

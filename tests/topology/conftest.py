@@ -380,6 +380,7 @@ def production_env(port, smtp_port, media_root, **extra):
         "EMAIL_PORT": str(smtp_port), "EMAIL_TIMEOUT": "10", "MAIL_RETRY_BASE_SECONDS": "2",
         "MEDIA_ROOT": str(media_root), "LOG_LEVEL": "WARNING",
         "OPEN_DATA_BUILD_DELAY_SECONDS": "1",  # the worker rebuilds the open-data files a second after a change
+        "OPEN_DATA_REPLACED_FILE_KEEP_SECONDS": "3",  # and deletes the replaced one 3 s after that
         **_coverage_env(), **extra,
     }
 

@@ -169,6 +169,8 @@ if TASKS_BACKEND == TASK_BACKENDS["rq"]:
 # The full open-data files are rebuilt this long after the first change of the public data that they
 # miss (changes meanwhile go into the same build: an import of 40 000 cards makes one build, not 40 000).
 OPEN_DATA_BUILD_DELAY_SECONDS = int(env("OPEN_DATA_BUILD_DELAY_SECONDS", "60"))
+# A replaced open-data file stays this long, longer than a signed URL handed out just before (SIGNED_URL_SECONDS).
+OPEN_DATA_REPLACED_FILE_KEEP_SECONDS = int(env("OPEN_DATA_REPLACED_FILE_KEEP_SECONDS", "300"))
 
 # --- accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -16,7 +16,9 @@ by openpyxl's write-only mode to a temporary file that is then sent — constant
 import csv
 import functools
 import re
+import shutil
 import tempfile
+import zipfile
 from datetime import date, datetime
 
 from django.conf import settings
@@ -171,8 +173,10 @@ def partner_groups_for(qs):
     return max(1, most or 0)
 
 
-def rows(query_text="", filters=None, site=None):
-    """The header, then one row per exported card; streams (chunked iteration)."""
+def rows(query_text="", filters=None, site=None, tally=None):
+    """The header, then one row per exported card; streams (chunked iteration). ``tally`` (a dict), when
+    given, gets the number of cards written under "rows" — counted from what was written, not by a
+    separate query that a change in between would make disagree with the file."""
     qs = export_queryset(query_text, filters)
     groups = partner_groups_for(qs)
     yield header(groups)
@@ -180,9 +184,9 @@ def rows(query_text="", filters=None, site=None):
     for card in qs.prefetch_related(None).iterator(chunk_size=CHUNK_SIZE):
         chunk.append(card)
         if len(chunk) >= CHUNK_SIZE:
-            yield from _chunk_rows(chunk, groups, site)
+            yield from _chunk_rows(chunk, groups, site, tally)
             chunk = []
-    yield from _chunk_rows(chunk, groups, site)
+    yield from _chunk_rows(chunk, groups, site, tally)
 
 
 class _ExportOrganisation:
@@ -200,7 +204,7 @@ class _ExportOrganisation:
         return self.oid or str(self.id)
 
 
-def _chunk_rows(cards, groups, site):
+def _chunk_rows(cards, groups, site, tally=None):
     """The rows of a chunk of cards, their organisations loaded in one query (as the prefetch would, in
     the same order), as plain rows."""
     if not cards:
@@ -212,6 +216,8 @@ def _chunk_rows(cards, groups, site):
     for card in cards:
         card.public_organisations = by_card[card.pk]
         yield card_row(card, groups, site)
+        if tally is not None:
+            tally["rows"] = tally.get("rows", 0) + 1
 
 
 class _Echo:
@@ -219,12 +225,12 @@ class _Echo:
         return value
 
 
-def csv_chunks(query_text="", filters=None, site=None, rows_per_chunk=500):
+def csv_chunks(query_text="", filters=None, site=None, rows_per_chunk=500, tally=None):
     """The CSV file as a stream of text pieces (UTF-8 with a BOM so spreadsheets read the accents)."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield "\ufeff"
     buffer = []
-    for row in rows(query_text, filters, site):
+    for row in rows(query_text, filters, site, tally):
         buffer.append(writer.writerow(row))
         if len(buffer) >= rows_per_chunk:
             yield "".join(buffer)
@@ -236,15 +242,46 @@ def csv_chunks(query_text="", filters=None, site=None, rows_per_chunk=500):
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def write_xlsx(fileobj, query_text="", filters=None, site=None):
-    """Write the XLSX file to ``fileobj`` (write-only workbook: constant memory)."""
+def write_xlsx(fileobj, query_text="", filters=None, site=None, tally=None):
+    """Write the XLSX file to ``fileobj`` (write-only workbook: constant memory).
+
+    The same data gives the same bytes (so the stored file's SHA-256, its ETag, changes only with the
+    data): the document's dates are the data's last change and the zip entries carry a fixed time."""
     from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
 
     workbook = Workbook(write_only=True)
+    changed = last_modified()
+    workbook.properties.created = workbook.properties.modified = (
+        changed.replace(tzinfo=None, microsecond=0) if changed else _ZIP_EPOCH)
     sheet = workbook.create_sheet("Projects")
-    for row in rows(query_text, filters, site):
+    for row in rows(query_text, filters, site, tally):
         sheet.append([_ILLEGAL_XLSX.sub("", value) if isinstance(value, str) else value for value in row])
-    workbook.save(fileobj)
+    with _ReproducibleZip(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()  # what workbook.save does, less its "modified = now"
+
+
+_ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
+
+
+class _ReproducibleZip(zipfile.ZipFile):
+    """A zip file whose entries carry :data:`_ZIP_EPOCH` instead of the time they were written."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        entry = self._entry(arcname or filename)
+        with open(filename, "rb") as source, self.open(entry, "w") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+
+    def _entry(self, name):
+        entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH.timetuple()[:6])
+        entry.compress_type = self.compression
+        entry.external_attr = 0o600 << 16
+        return entry
 
 
 def xlsx_tempfile(query_text="", filters=None, site=None):

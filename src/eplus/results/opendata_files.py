@@ -8,7 +8,9 @@ files: writing 300 000 rows takes minutes, longer than a web worker may answer (
   task later: there the download builds a stale file first (:func:`current_file`), through the task API.
 - :func:`build_files` — the task's work: one build at a time (a PostgreSQL advisory lock, released if the
   worker dies), each file written to a temporary file, hashed, stored (object storage in production)
-  under a name made of its SHA-256, then swapped in; the old file is deleted after the swap commits.
+  under a name made of its SHA-256, then swapped in. The replaced file is deleted
+  ``OPEN_DATA_REPLACED_FILE_KEEP_SECONDS`` after the swap (:func:`delete_replaced`), not at once: a visitor
+  redirected to it just before the swap (a signed URL lives ``SIGNED_URL_SECONDS``) still gets it.
   A worker killed half-way leaves the previous file served and its task is run again.
 - :func:`file_answer` — the stored file with ``ETag`` (its SHA-256), ``Last-Modified`` (when the content
   last changed) and ``Content-Length``; a conditional request that still has it gets 304.
@@ -37,12 +39,12 @@ from .page_cache import public_cache_version
 
 log = logging.getLogger(__name__)
 
-# format: (download name, content type, writer(handle, site))
+# format: (download name, content type, writer(handle, site, tally))
 FORMATS = {
     "csv": ("erasmus-plus-projects.csv", "text/csv; charset=utf-8",
-            lambda handle, site: _write_csv(handle, site)),
+            lambda handle, site, tally: _write_csv(handle, site, tally)),
     "xlsx": ("erasmus-plus-projects.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             lambda handle, site: opendata.write_xlsx(handle, site=site)),
+             lambda handle, site, tally: opendata.write_xlsx(handle, site=site, tally=tally)),
 }
 SCHEDULED_KEY = "results:opendata-build-scheduled"
 _LOCK_ID = 0x0E0DA7A  # the advisory lock of the builds (any constant no other lock uses)
@@ -142,16 +144,17 @@ def build_files(formats=tuple(FORMATS)):
         return built
 
 
-def _write_csv(handle, site):
-    for piece in opendata.csv_chunks(site=site):
+def _write_csv(handle, site, tally):
+    for piece in opendata.csv_chunks(site=site, tally=tally):
         handle.write(piece.encode("utf-8"))
 
 
 def _build_one(format, version, site):
     _name, _type, write = FORMATS[format]
-    rows = opendata.export_queryset().count()
+    tally = {"rows": 0}
     with tempfile.TemporaryFile(suffix=f".{format}") as handle:
-        write(handle, site)
+        write(handle, site, tally)
+        rows = tally["rows"]
         size = handle.seek(0, 2)
         digest = _sha256(handle)
         previous = OpenDataFile.objects.filter(format=format).first()
@@ -169,10 +172,36 @@ def _build_one(format, version, site):
     with transaction.atomic():
         OpenDataFile.objects.update_or_create(format=format, defaults=fields)
         if previous is not None and previous.file.name != stored:
-            old = previous.file.name
-            transaction.on_commit(lambda: default_storage.delete(old))
+            _schedule_deletion(previous.file.name)
     log.info("open data: built %s (%d rows, %d bytes)", format, rows, size)
     return rows
+
+
+def _schedule_deletion(name):
+    from eplus.core.tasks import enqueue_after_commit
+
+    from .tasks import delete_replaced_open_data_file
+
+    if not _task_backend_defers():  # the demo's in-process queue: nobody holds a redirect to it
+        transaction.on_commit(lambda: delete_replaced(name))
+        return
+    run_after = timezone.now() + timedelta(seconds=settings.OPEN_DATA_REPLACED_FILE_KEEP_SECONDS)
+    enqueue_after_commit(delete_replaced_open_data_file.using(run_after=run_after), name)
+
+
+def delete_replaced(name):
+    """Delete a replaced file, unless a later build made the same content current again (same name).
+
+    Runs under the builds' lock, so no build is saving that name meanwhile; returns whether it deleted,
+    or None when a build held the lock (the deletion is then tried again later)."""
+    with _one_build_at_a_time() as acquired:
+        if not acquired:
+            _schedule_deletion(name)
+            return None
+        if OpenDataFile.objects.filter(file=name).exists():
+            return False
+        default_storage.delete(name)
+        return True
 
 
 def _sha256(handle):

@@ -22,3 +22,11 @@ def build_open_data_files():
     from .opendata_files import build_files
 
     return build_files()
+
+
+@task()
+def delete_replaced_open_data_file(name):
+    """Delete an open-data file some time after a newer build replaced it (opendata_files.delete_replaced)."""
+    from .opendata_files import delete_replaced
+
+    return delete_replaced(name)
