@@ -408,7 +408,9 @@ def make_data(n, words, seed, log):
 
     for i in range(n):
         email = f"applicant{i:04d}@bench.example.org"
-        user = User.objects.create_user(email, password=None, first_name="Fictional", last_name=f"Applicant {i}")
+        # As the sign-up form makes accounts: the privacy notice accepted there.
+        user = User.objects.create_user(email, password=None, first_name="Fictional", last_name=f"Applicant {i}",
+                                        privacy_accepted_at=clock.now())
         applicant_org = organisation("LV", 3 * i, member=user)
         partners = [organisation(country, 3 * i + k) for k, country in zip((1, 2), rng.sample(countries[1:], 2), strict=True)]
         application = creation.create_application(user, applicant_org, call, "VET")

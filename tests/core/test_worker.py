@@ -1,6 +1,11 @@
 """The task worker's recovery (eplus.core.worker) and ``./run worker``'s command, on PostgreSQL: a task
 whose worker's liveness lock is gone goes back to the queue; a live worker's task is left alone."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -20,6 +25,7 @@ def database_queue(settings):
     if connection.vendor != "postgresql":
         pytest.skip("the worker's liveness locks are PostgreSQL advisory locks")
     settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
+    settings.WORKER_NICENESS = 0  # the worker command runs in the test process: leave its priority alone
 
 
 def _claimed_by(worker_ids):
@@ -70,3 +76,34 @@ def test_the_worker_command_refuses_the_in_process_backend(settings):
 def test_lock_keys_are_stable_signed_64_bit_numbers():
     assert worker.lock_key("host-1-abc") == worker.lock_key("host-1-abc") != worker.lock_key("host-2-abc")
     assert -(2 ** 63) <= worker.lock_key("x") < 2 ** 63
+
+
+_NICE_PROBE = """
+import os, sys
+sys.path.insert(0, {src!r})
+from eplus.core.worker import yield_cpu_to_web
+print(yield_cpu_to_web(7))
+print(os.nice(0))
+print(open("/proc/self/autogroup").read().strip() if os.path.exists("/proc/self/autogroup") else "none")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities on this system")
+def test_the_worker_yields_the_cpu_to_the_web_also_across_sessions():
+    """A worker started in a session of its own (a service manager, setsid) lowers its nice value and, where
+    the kernel groups the CPU by session (autogroups), its session's — else it would take an equal share
+    of the CPU beside gunicorn however nice it is (the deadline bench's slow saves)."""
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run([sys.executable, "-c", _NICE_PROBE.format(src=src)], capture_output=True, text=True,
+                         start_new_session=True, timeout=60, check=True).stdout.split("\n")
+    assert out[0] == "7" and out[1] == "7"
+    if out[2] != "none":
+        assert out[2].endswith("nice 7")
+
+
+def test_a_worker_asked_not_to_yield_keeps_its_priority():
+    from eplus.core.worker import yield_cpu_to_web
+
+    before = os.nice(0)
+    assert yield_cpu_to_web(0) is None
+    assert os.nice(0) == before

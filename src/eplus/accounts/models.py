@@ -64,14 +64,9 @@ class User(AuditedModel, AbstractUser):
     @property
     def is_expert(self):
         from eplus.programme.models import AgencyMembership
+        from eplus.programme.scoping import agency_roles
 
-        cached = getattr(self, "_eplus_is_expert", None)
-        if cached is None:
-            cached = AgencyMembership.objects.filter(
-                user=self, role=AgencyMembership.Role.EXPERT, active=True
-            ).exists()
-            self._eplus_is_expert = cached
-        return cached
+        return any(role == AgencyMembership.Role.EXPERT for _agency, role in agency_roles(self))
 
     @property
     def must_use_mfa(self):

@@ -10,6 +10,7 @@ interrupted after part of its work finishes it exactly once.
 
 import hashlib
 import logging
+import os
 import threading
 import time
 
@@ -19,6 +20,31 @@ logger = logging.getLogger("eplus.worker")
 
 RECLAIM_EVERY_SECONDS = 10
 MAX_RUNS = 5  # a task that has killed this many workers is failed, not run for ever
+
+
+def yield_cpu_to_web(niceness):
+    """Lower this worker's CPU priority so that on a shared machine the web answers first and background
+    work (PDFs, e-mails, builds) takes what is left; it still gets the whole CPU when the web is idle.
+
+    On Linux with scheduler autogroups a process's nice value only counts against processes of its own
+    session; a worker started in a session of its own (a service manager, ``setsid``) would still get an
+    equal share beside gunicorn. Such a worker — the session leader — therefore also lowers its
+    autogroup's priority. Returns the niceness now in effect, or None when it could not be changed.
+    """
+    if niceness <= 0 or not hasattr(os, "nice"):
+        return None
+    try:
+        current = os.nice(0)
+        if current < niceness:
+            os.nice(niceness - current)
+        autogroup = "/proc/self/autogroup"
+        if os.getsid(0) == os.getpid() and os.path.exists(autogroup):
+            with open(autogroup, "w") as handle:
+                handle.write(str(niceness))
+        return os.nice(0)
+    except OSError as exc:
+        logger.warning("could not lower the worker's CPU priority to %s: %s", niceness, exc)
+        return None
 
 
 def lock_key(worker_id):

@@ -9,20 +9,25 @@ reveals it exists.
 from django.db.models import Q
 
 
-def staff_agency_ids(user):
-    """Ids of the agencies the user works for (officer or administrator), cached on the user."""
+def agency_roles(user):
+    """The user's active agency memberships as (agency id, role) pairs, read once per request in one query
+    (every page asks both "staff of which agencies?" and "an expert?" for the two-factor rule)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_eplus_agency_ids", None)
+    cached = getattr(user, "_eplus_agency_roles", None)
     if cached is None:
         from eplus.programme.models import AgencyMembership
 
-        cached = frozenset(
-            AgencyMembership.objects.filter(user=user, role__in=AgencyMembership.STAFF_ROLES, active=True)
-            .values_list("agency_id", flat=True)
-        )
-        user._eplus_agency_ids = cached
+        cached = frozenset(AgencyMembership.objects.filter(user=user, active=True).values_list("agency_id", "role"))
+        user._eplus_agency_roles = cached
     return cached
+
+
+def staff_agency_ids(user):
+    """Ids of the agencies the user works for (officer or administrator)."""
+    from eplus.programme.models import AgencyMembership
+
+    return frozenset(agency for agency, role in agency_roles(user) if role in AgencyMembership.STAFF_ROLES)
 
 
 def is_agency_staff(user):

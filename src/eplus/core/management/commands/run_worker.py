@@ -20,13 +20,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch=False, **options):
         backend = settings.TASKS["default"]["BACKEND"]
-        if backend == settings.TASK_BACKENDS["rq"]:
-            call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=batch)
-        elif backend == settings.TASK_BACKENDS["database"]:
-            self._database_worker(batch)
-        else:
+        if backend not in (settings.TASK_BACKENDS["rq"], settings.TASK_BACKENDS["database"]):
             raise CommandError(f"TASKS_BACKEND is {backend}: tasks run inside the web process, there is no queue "
                                "to work on. Set TASKS_BACKEND=database (or rq) for ./run serve and ./run worker.")
+        worker.yield_cpu_to_web(settings.WORKER_NICENESS)
+        if backend == settings.TASK_BACKENDS["rq"]:
+            call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=batch)
+        else:
+            self._database_worker(batch)
 
     def _database_worker(self, batch):
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"  # unique even when a pid comes again
