@@ -473,7 +473,8 @@ def cpu_times():
     except (OSError, ValueError, IndexError):
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields) - idle, sum(fields)
+    steal = fields[7] if len(fields) > 7 else 0  # a virtual machine's CPU time taken by its host
+    return sum(fields) - idle, sum(fields), steal
 
 
 class CpuSampler(threading.Thread):
@@ -530,6 +531,7 @@ class CpuSampler(threading.Thread):
             busy = (self.machine1[0] - self.machine0[0]) / max(1, jiffies)
             # /proc/stat counts every core: busy share × elapsed × cores = busy CPU seconds.
             used["machine"] = (self.machine1[0] - self.machine0[0]) / self.tick
+            used["stolen_by_host"] = (self.machine1[2] - self.machine0[2]) / self.tick
         return busy, dict(used)
 
 
@@ -836,6 +838,15 @@ def applicant_outcomes(events):
     }
 
 
+def timeline(events, deadline, slice_seconds=5):
+    """Requests and their latency per ``slice_seconds`` of the load (where in the minute the slow ones are)."""
+    slices = {}
+    for e in events:
+        slices.setdefault(int(math.floor((e.sent - deadline) / slice_seconds)) * slice_seconds, []).append(e.ms)
+    return [{"from_s": start, "requests": len(ms), "p50_ms": _r(percentile(ms, 50)), "p99_ms": _r(percentile(ms, 99))}
+            for start, ms in sorted(slices.items())]
+
+
 def busiest_second(events, deadline):
     per_second = Counter(int(math.floor(e.sent - deadline)) for e in events if e.kind in ("save", "submit"))
     if not per_second:
@@ -951,6 +962,7 @@ def run(args, log=print):
         "submitted_applications": len({s["app"] for s in state.submissions}),
         "acknowledged_submissions": sum(1 for e in events if e.kind == "submit" and e.status == 302),
         "busiest_second": {"seconds_from_deadline": second, "saves_and_submits": per_second},
+        "timeline": timeline(events, deadline),
         "client_errors": client_errors[:10],
         "unfinished_applicants": unfinished,
         "server_log_errors": len(gunicorn_errors),
@@ -1110,7 +1122,7 @@ def main(argv=None):
                                       "lost", "late_accepted", "duplicated")}
     print(json.dumps(summary, indent=2))
     print(json.dumps({k: result[k] for k in ("verification", "outcomes", "unexpected_examples", "client_errors", "cpu_seconds", "cpu_busy_share",
-                                             "busiest_second", "saves_last_5s", "submits_last_5s", "submit_pages")},
+                                             "busiest_second", "timeline", "saves_last_5s", "submits_last_5s", "submit_pages")},
                      indent=2))
     if not args.no_write:
         write_result("deadline", result)

@@ -208,3 +208,16 @@ def test_applicant_outcomes_count_on_time_applicants_refused_by_the_clock():
         "on_time_applicants_whose_submit_left_late": 1, "sent_before_deadline_refused_saves": 1,
         "sent_before_deadline_refused_submits": 1,
     }
+
+
+def test_timeline_groups_requests_by_slice_before_the_deadline():
+    events = [bench.Event("save", 1, DEADLINE - 12 + i, float(10 * (i + 1)), 200) for i in range(12)]
+    slices = bench.timeline(events, DEADLINE, slice_seconds=5)
+    assert [s["from_s"] for s in slices] == [-15, -10, -5]  # sent 12 … 1 s before the deadline
+    assert [s["requests"] for s in slices] == [2, 5, 5]
+    assert slices[1]["p99_ms"] == 70.0 and slices[-1]["p50_ms"] == 100.0
+
+
+def test_cpu_times_reports_the_time_a_host_took():
+    busy, total, steal = bench.cpu_times()
+    assert 0 <= busy <= total and 0 <= steal <= total
