@@ -110,6 +110,22 @@ def test_visible_applications_filter(application, coordinator, partner_user):
     assert list(visible_applications(partner_user)) == []
 
 
+
+def test_openable_application_matches_the_visible_list_and_knows_the_level_without_more_queries(
+        application, coordinator, applicant_org, partners, partner_user, django_assert_num_queries):
+    member = make_user()
+    applicant_org.memberships.create(user=member, role=Role.MEMBER)
+    for user, level in ((coordinator, AccessLevel.SUBMIT), (member, AccessLevel.EDIT)):
+        with django_assert_num_queries(1):
+            opened = rules.openable_application(user, application.pk)
+            assert opened == application and opened.call.deadline and opened.applicant.oid
+            assert rules.access_level(user, opened) == level
+    assert rules.openable_application(partner_user, application.pk) is None  # not shared: not even seen
+    assert rules.openable_application(coordinator, application.pk + 10_000) is None
+    partnering.add_participant(application, partners[0].oid, "partner", coordinator)
+    sharing.share(application, partner_user, AccessLevel.VIEW, coordinator)
+    assert rules.access_level(partner_user, rules.openable_application(partner_user, application.pk)) == AccessLevel.VIEW
+
 # --- optimistic versioning ----------------------------------------------------------------------------
 
 def test_second_save_from_the_same_base_gets_a_conflict_with_both_versions(application, coordinator, applicant_org):

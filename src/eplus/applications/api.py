@@ -15,7 +15,7 @@ from ninja.security import django_auth
 from .errors import ApplicationError
 from .forms import FORM_SECTIONS
 from .models import Section
-from .rules import visible_applications
+from .rules import openable_application
 from .sections import save_section as save
 
 router = Router(tags=["applications"])
@@ -49,9 +49,8 @@ class Message(Schema):
 
 def _application(request, pk, perm="applications.view_application"):
     """The application if the user has ``perm`` on it (the permissions the pages declare); 404 otherwise."""
-    application = get_object_or_404(
-        visible_applications(request.user).select_related("call", "action", "agency", "applicant"), pk=pk)
-    if not request.user.has_perm(perm, application):
+    application = openable_application(request.user, pk)
+    if application is None or not request.user.has_perm(perm, application):
         raise Http404
     return application
 

@@ -11,7 +11,7 @@ ones through :func:`require`.
 
 import rules
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
@@ -32,19 +32,45 @@ def access_level(user, application):
         return None
     cache = application.__dict__.setdefault("_eplus_levels", {})
     if user.pk not in cache:
-        levels = []
         role = Membership.objects.filter(organisation_id=application.applicant_id, user=user) \
             .values_list("role", flat=True).first()
-        if role in MANAGER_ROLES:
-            levels.append(AccessLevel.SUBMIT)
-        elif role:
-            levels.append(AccessLevel.EDIT)
         shared = ApplicationAccess.objects.filter(application=application, user=user) \
             .values_list("level", flat=True).first()
-        if shared:
-            levels.append(AccessLevel(shared))
-        cache[user.pk] = max(levels, key=LEVEL_RANK.get) if levels else None
+        cache[user.pk] = _level(role, shared)
     return cache[user.pk]
+
+
+def _level(role, shared):
+    """The access level given by a membership ``role`` of the applicant and an explicit share."""
+    levels = []
+    if role in MANAGER_ROLES:
+        levels.append(AccessLevel.SUBMIT)
+    elif role:
+        levels.append(AccessLevel.EDIT)
+    if shared:
+        levels.append(AccessLevel(shared))
+    return max(levels, key=LEVEL_RANK.get) if levels else None
+
+
+def openable_application(user, pk):
+    """The application ``pk`` if the user may open it (as :func:`visible_applications` decides), with its
+    call, action, agency and applicant, else None — in one query: the user's role in the applicant and
+    share level come with it and fill the access-level cache (every application page and autosave)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    found = Application.objects.select_related("call", "action", "agency", "applicant").annotate(
+        eplus_member_role=Subquery(Membership.objects.filter(organisation_id=OuterRef("applicant_id"), user=user)
+                                   .values("role")[:1]),
+        eplus_shared_level=Subquery(ApplicationAccess.objects.filter(application_id=OuterRef("pk"), user=user)
+                                    .values("level")[:1]),
+    ).filter(pk=pk).first()
+    if found is None:
+        return None
+    role, shared = found.__dict__.pop("eplus_member_role"), found.__dict__.pop("eplus_shared_level")
+    if role is None and shared is None:
+        return None
+    found.__dict__["_eplus_levels"] = {user.pk: _level(role, shared)}
+    return found
 
 
 def forget_levels(application):

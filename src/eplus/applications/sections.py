@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
@@ -93,50 +92,44 @@ def _checked_input(application, key, data, base_version, user):
         raise ValidationError(_("The version of the section is missing; reload the page.")) from None
 
 
-def _write(application, key, data, base_version, user):
-    """``UPDATE … WHERE version = base_version``: the saved (locked) section, or None on a conflict."""
-    now = clock.now()
-    before = Section.objects.filter(application=application, key=key).values("data").first()
-    updated = Section.objects.filter(application=application, key=key, version=base_version).update(
-        data=data, version=F("version") + 1, updated_by=user, updated_at=now)
-    section = Section.objects.select_for_update().get(application=application, key=key)
-    if not updated and not SectionVersion.objects.filter(section=section, version__gt=base_version) \
-            .exclude(saved_by=user).exists():
-        # Only your own saves came in between (an autosave still in flight when you pressed Save):
-        # a person does not conflict with themselves.
-        updated = Section.objects.filter(pk=section.pk, version=section.version).update(
-            data=data, version=F("version") + 1, updated_by=user, updated_at=now)
-        section.refresh_from_db()
-    if not updated:
-        return section, False
+def _write(application, section, data, base_version, user):
+    """Store ``data`` in the locked ``section`` unless someone else saved it since ``base_version``;
+    True when it was stored."""
+    if section.version != base_version and SectionVersion.objects.filter(
+            section=section, version__gt=base_version).exclude(saved_by=user).exists():
+        return False  # only your own saves in between (an autosave in flight when you pressed Save) pass
+    now, before = clock.now(), section.data
+    section.data, section.version, section.updated_by, section.updated_at = data, section.version + 1, user, now
+    Section.objects.filter(pk=section.pk).update(data=data, version=section.version, updated_by=user, updated_at=now)
     SectionVersion.objects.create(section=section, version=section.version, data=data, saved_by=user, saved_at=now)
-    record(section, "update", changes=diff({"data": (before or {}).get("data")}, {"data": data}),
+    record(section, "update", changes=diff({"data": before}, {"data": data}),
            verb="save-section", actor=user, agency_code=application.agency.code)
-    if key == "context":
+    if section.key == "context":
         _sync_context(application, data, user)
-    return section, True
+    return True
 
 
 def save_section(application, key, data, base_version, user):
     """Save one section if nobody saved it since ``base_version``; else return a Conflict with both.
 
-    The write is ``UPDATE … WHERE version = base_version`` inside a transaction, so of two saves from the
-    same base exactly one wins; the other gets a Conflict carrying their and your data (nothing lost).
+    The version is compared under the section's row lock, so of two saves from the same base exactly one
+    wins; the other gets a Conflict carrying their and your data (nothing lost).
     The engine runs on every save (its messages come back with it) and the statuses of every section are
     stored again: a change here can complete or break another section.
     """
     base_version = _checked_input(application, key, data, base_version, user)
-    current = Section.objects.filter(application=application, key=key).values("data", "version").first()
-    if current is None:
-        raise ValidationError(_("This section does not exist."))
-    if current["data"] == data and current["version"] >= base_version:
-        # Nothing changed (or the other save holds exactly your data): no new version, no conflict.
-        return Saved(section=Section.objects.get(application=application, key=key), verdict=evaluate(application))
     with transaction.atomic():
-        section, saved = _write(application, key, data, base_version, user)
-        if not saved:
+        # The section's row lock: of two saves from the same base, the second sees the first's version.
+        section = Section.objects.select_for_update().filter(application=application, key=key).first()
+        if section is None:
+            raise ValidationError(_("This section does not exist."))
+        unchanged = section.data == data and section.version >= base_version
+        if not unchanged and not _write(application, section, data, base_version, user):
             return Conflict(section=section, theirs=section.data, theirs_version=section.version, yours=data,
                             base_version=base_version)
+    if unchanged:
+        # Nothing changed (or the other save holds exactly your data): no new version, no conflict.
+        return Saved(section=section, verdict=evaluate(application))
     verdict, statuses = refresh_statuses(application)
     section.status = statuses.get(key, section.status)
     return Saved(section=section, verdict=verdict)

@@ -3,7 +3,7 @@ countdown and the context of an application's pages."""
 
 from datetime import timedelta
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -12,13 +12,15 @@ from eplus.core import time as clock
 from .. import forms as F
 from ..eligibility import evaluate
 from ..incidents import incident_hours
-from ..rules import deadline_open, visible_applications
+from ..rules import deadline_open, openable_application
 
 
 def application_for(request, pk, **_kwargs):
     """The application among those the user may list (another one is a 404: never reveal it exists)."""
-    return get_object_or_404(
-        visible_applications(request.user).select_related("call", "action", "agency", "applicant"), pk=pk)
+    application = openable_application(request.user, pk)
+    if application is None:
+        raise Http404
+    return application
 
 
 def add_errors(form, exc):
