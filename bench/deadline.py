@@ -1087,8 +1087,10 @@ decides, as it must).
 {(result['cpu_busy_share'] or 0) * 100:.0f} %): gunicorn {cpu.get('server', 0):.0f} s
 ({result['server_cpu_ms_per_request']:.0f} ms per request), PostgreSQL backends of the bench database
 {cpu.get('postgres', 0):.0f} s ({result['postgres_cpu_ms_per_request']:.0f} ms per request), the load
-client {cpu.get('client', 0):.0f} s, everything else {cpu.get('other_processes', 0):.0f} s (`other_processes`: the
-other programs on this shared machine, kernel interrupt time, PostgreSQL's background writers).
+client {cpu.get('client', 0):.0f} s, everything else {cpu.get('other_processes', 0):.0f} s (`other_processes`: mostly
+the task worker rendering receipts at `WORKER_NICENESS`, which takes only what the web leaves; then the other
+programs on this machine, kernel time, PostgreSQL's background writers); the host took
+{cpu.get('stolen_by_host', 0):.1f} s (steal time).
 {diagnosis}
 Set-up of the data took {result['setup_seconds']:.0f} s; the whole run {result['total_seconds']:.0f} s. The
 bench uses its own database (`eplus_bench_deadline`, dropped and recreated on every run).
