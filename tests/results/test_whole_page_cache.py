@@ -4,12 +4,19 @@ once, and signed-in users or visitors with messages waiting never get the stored
 
 import re
 
+import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.shortcuts import render
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from eplus.results.models import ProjectCard
 from eplus.results.page_cache import bump_public_cache
+from eplus.results.views import _pages
+from eplus.results.views._pages import render_public
 
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -29,7 +36,7 @@ def test_a_stored_page_is_served_with_each_visitors_own_working_form_token(card,
     cache.clear()
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     built = _get(first, card)
-    assert "results/project.html" in [t.name for t in built.templates]
+    assert "results/_project_body.html" in [t.name for t in built.templates]
     page_one = built.content.decode()
     # Changed behind the services' back (no cache bump): the stored page is what the next visitor gets,
     # without a template rendered.
@@ -71,3 +78,34 @@ def test_a_missing_page_is_not_stored(card):
     assert Client().get(reverse("results:project", args=[card.identifier])).status_code == 404
     ProjectCard.objects.filter(pk=card.pk).update(published_at=published_at)
     assert card.title in _page(Client(), card)
+
+
+@pytest.mark.parametrize("language", ["en", "lv"])
+@pytest.mark.parametrize("template_name", ["results/public_page.html", "results/project.html"])
+def test_a_visitors_page_from_the_stored_layout_is_the_page_the_template_renders(rf, template_name, language):
+    _pages._layouts.clear()
+    title, body = 'Rīga <b>&</b> "quotes"', mark_safe("<section><h1>Body &amp; more</h1></section>")
+    with translation.override(language):
+        pages = []
+        for path in ("/results/p/A/", '/results/?q="<script>"&topic=a+b'):
+            request = rf.get(path)
+            request.user, request._eplus_whole_page = AnonymousUser(), True
+            rendered = render(request, template_name, {"title": title, "body": body}).content.decode()
+            from_layout = render_public(request, template_name, {"title": title, "body": body}).content.decode()
+            assert len(TOKEN.search(from_layout).group(1)) == 64  # a form token of this visitor's (masked anew)
+            assert TOKEN.sub("TOKEN", from_layout) == TOKEN.sub("TOKEN", rendered)
+            pages.append(from_layout)
+    assert len(_pages._layouts) == 1, "rendered once, then filled in"
+    assert "&lt;b&gt;&amp;&lt;/b&gt; &quot;quotes&quot;" in pages[0] and "Body &amp; more" in pages[0]
+    assert 'value="/results/?q=%22%3Cscript%3E%22&amp;topic=a+b"' in pages[1]
+    assert f'<html lang="{language}">' in pages[1]
+
+
+def test_signed_in_users_and_pages_with_more_than_a_title_and_body_are_rendered_in_full(rf, coordinator_user):
+    _pages._layouts.clear()
+    request = rf.get("/results/p/A/")
+    request.user, request._eplus_whole_page = coordinator_user, False
+    assert "Log out" in render_public(request, "results/public_page.html", {"title": "T", "body": "B"}).content.decode()
+    request.user, request._eplus_whole_page = AnonymousUser(), True
+    render_public(request, "results/public_page.html", {"title": "T", "body": "B", "form": None})
+    assert _pages._layouts == {}

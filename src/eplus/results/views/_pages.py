@@ -1,5 +1,5 @@
-"""What the results pages share: the cache of public page bodies, and of whole pages for visitors who are
-not signed in (the paging links are eplus.core.paging)."""
+"""What the results pages share: the cache of public page bodies, of whole pages for visitors who are not
+signed in, and of the page layout those visitors see (the paging links are eplus.core.paging)."""
 
 import hashlib
 import re
@@ -7,8 +7,13 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -61,3 +66,45 @@ def whole_page_cached(view):
         return response
 
     return wrapped
+
+
+# The parts of a visitor's page that differ from one page to the next: everything else of the layout (head,
+# header, navigation, footer) is the same for every visitor who is not signed in, in one language.
+_LAYOUT_MARKS = {"title": "{eplus-layout-title}", "body": "{eplus-layout-body}",
+                 "path": "{eplus-layout-path}", "token": "{eplus-layout-token}"}
+_LAYOUT_SPLIT = re.compile("(" + "|".join(re.escape(mark) for mark in _LAYOUT_MARKS.values()) + ")")
+_MARK_NAMES = {mark: name for name, mark in _LAYOUT_MARKS.items()}
+_layouts = {}  # (template name, language) → the rendered layout split at the marks; per process
+
+
+@receiver(setting_changed)
+def _forget_layouts(*, setting, **kwargs):
+    if setting in ("TEMPLATES", "LANGUAGES", "LANGUAGE_CODE", "STATIC_URL", "STORAGES"):
+        _layouts.clear()
+
+
+def render_public(request, template_name, context):
+    """``render(request, template_name, context)`` for a public page whose context is its ``title`` and
+    ``body``. For a visitor whose whole page is stored (whole_page_cached), the template is rendered once per
+    process and language around marks, and each page fills in its title, body, the language switch's return
+    path and the form token: the layout was two of the ten milliseconds of a project page not yet cached."""
+    if not getattr(request, "_eplus_whole_page", False) or set(context) != {"title", "body"}:
+        return render(request, template_name, context)
+    key = (template_name, get_language())
+    parts = _layouts.get(key)
+    if parts is None:
+        parts = _layouts[key] = _layout(request, template_name)
+    values = {"title": conditional_escape(context["title"]), "body": context["body"],
+              "path": escape(request.get_full_path()), "token": get_token(request)}
+    return HttpResponse("".join(values[_MARK_NAMES[part]] if index % 2 else part
+                                for index, part in enumerate(parts)))
+
+
+def _layout(request, template_name):
+    html = render_to_string(template_name, {"title": _LAYOUT_MARKS["title"], "body": mark_safe(_LAYOUT_MARKS["body"]),
+                                            "language_next": _LAYOUT_MARKS["path"]}, request)
+    html = _TOKEN_FIELD_TEXT.sub(r"\g<1>" + _LAYOUT_MARKS["token"] + r"\g<2>", html)
+    return _LAYOUT_SPLIT.split(html)
+
+
+_TOKEN_FIELD_TEXT = re.compile(_TOKEN_FIELD.pattern.decode())

@@ -23,7 +23,7 @@ from eplus.programme.models import Country
 from .. import public as projection, search as search_module
 from ..forms import PartnerSearchForm, SearchForm
 from ..models import ProjectCard
-from ._pages import cached, whole_page_cached
+from ._pages import cached, render_public, whole_page_cached
 
 OID_RE = re.compile(r"^E\d{8}$")
 
@@ -64,8 +64,8 @@ def search_page(request):
         })
         return {"body": body}
 
-    return render(request, "results/public_page.html", {**cached(request, "search", build),
-                                                        "title": _("Project results")})
+    return render_public(request, "results/public_page.html", {**cached(request, "search", build),
+                                                               "title": _("Project results")})
 
 
 @public
@@ -81,7 +81,8 @@ def project_page(request, identifier):
     context = cached(request, f"project:{identifier}", build)
     if request.user.is_authenticated:  # the template asks the rules what this user may do with it
         context["card_obj"] = ProjectCard.objects.filter(identifier=identifier).select_related("coordinator").first()
-    return render(request, "results/project.html", context)
+        return render(request, "results/project.html", context)
+    return render_public(request, "results/project.html", context)
 
 
 @public
@@ -95,7 +96,7 @@ def result_page(request, identifier, result_id):
             "result": projection.public_result_dict(result), "result_obj": result, "card": result.card})
         return {"body": body, "title": result.title}
 
-    return render(request, "results/public_page.html", cached(request, f"result:{identifier}:{result_id}", build))
+    return render_public(request, "results/public_page.html", cached(request, f"result:{identifier}:{result_id}", build))
 
 
 def _organisation_entry(key):
@@ -131,7 +132,7 @@ def organisation_page(request, key):
         })
         return {"body": body, "title": entry.name}
 
-    return render(request, "results/public_page.html", cached(request, f"organisation:{key}", build))
+    return render_public(request, "results/public_page.html", cached(request, f"organisation:{key}", build))
 
 
 def _partner_entries(data):
@@ -168,8 +169,8 @@ def partner_search(request):
                        "key": row["oid"] or str(row["first_id"])} for row in page.object_list])
         return {"body": render_to_string("results/_partners_body.html", context)}
 
-    return render(request, "results/public_page.html", {**cached(request, "partners", build),
-                                                        "title": _("Find partners")})
+    return render_public(request, "results/public_page.html", {**cached(request, "partners", build),
+                                                               "title": _("Find partners")})
 
 
 @public
