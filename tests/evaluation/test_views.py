@@ -14,6 +14,8 @@ from eplus.evaluation.decisions import release, stage_decisions
 from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.ranking import run_selection
 from eplus.evaluation.models import AssignmentRole, Case, Outcome
+from eplus.applications.models import Application
+from eplus.organisations.models import Organisation
 from eplus.programme.models import Agency
 
 from . import factories as f
@@ -141,6 +143,18 @@ def test_workspace_filters_and_exports(client, programme):
     sheet = load_workbook(io.BytesIO(response.content)).active
     numbers = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert numbers == {c.application.number for c in ka220 + ka210}
+
+
+def test_the_workspace_exports_hold_hostile_titles_and_names_as_text(client, programme):
+    from tests.exports_check import HOSTILE, assert_csv_is_safe, assert_xlsx_is_safe
+
+    case = _cases(1)[0]
+    Application.objects.filter(pk=case.application_id).update(title=HOSTILE)
+    Organisation.objects.filter(pk=case.application.applicant_id).update(legal_name="@SUM(A1:A9)")
+    client.force_login(f.officer())
+    csv_text = b"".join(client.get(reverse("evaluation:export", args=["csv"])).streaming_content).decode()
+    assert_csv_is_safe(csv_text, HOSTILE, "@SUM(A1:A9)")
+    assert_xlsx_is_safe(client.get(reverse("evaluation:export", args=["xlsx"])).content, HOSTILE, "@SUM(A1:A9)")
 
 
 def test_formal_check_form_keeps_input_and_explains(client, programme):

@@ -161,3 +161,23 @@ def test_amendment_requests_are_refused_with_what_to_fix(ka210, people):
     ka210.save()
     with pytest.raises(ProjectError, match="closed"):
         ask(start_date="2025-09-01", end_date="2026-10-31")
+
+
+def test_payments_and_the_dossier_hold_hostile_text_as_text(client, ka210, ka220, people):
+    import zipfile
+
+    from eplus.core.audit import record
+    from eplus.projects import dossier
+    from tests.exports_check import HOSTILE, assert_csv_is_safe, assert_xlsx_is_safe
+
+    ka210.payments.filter(kind=PaymentKind.PREFINANCING).update(status_reason=HOSTILE)
+    record(ka210, "update", verb="correct", reason="@SUM(A1:A9)")
+    login(client, people["coordinator"])
+    assert_csv_is_safe(client.get(reverse("projects:payments_export", args=[ka210.pk])).content.decode(), HOSTILE)
+    assert_xlsx_is_safe(client.get(reverse("projects:payments_export_xlsx", args=[ka210.pk])).content, HOSTILE)
+    login(client, people["officer"])
+    assert_csv_is_safe(client.get(reverse("projects:agency_payments_export")).content.decode(), HOSTILE)
+    assert_xlsx_is_safe(client.get(reverse("projects:agency_payments_export_xlsx")).content, HOSTILE)
+    archive = zipfile.ZipFile(io.BytesIO(dossier.dossier_zip(ka210).read()))
+    assert_csv_is_safe(archive.read("payments/payments.csv").decode(), HOSTILE)
+    assert_csv_is_safe(archive.read("audit/audit-trail.csv").decode(), "@SUM(A1:A9)")

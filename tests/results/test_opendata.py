@@ -244,3 +244,28 @@ def test_catalogue_and_notice(client, card):
     assert data["dct:modified"]["@value"]
     page = client.get(reverse("opendata")).content.decode()
     assert "CC BY 4.0" in page and reverse("opendata_csv") in page and reverse("opendata_catalogue") in page
+
+
+def test_no_live_formulas_in_the_open_data_and_the_importer_reads_our_csv_back(client, lv01, tmp_path):
+    from eplus.results import opendata_files
+    from tests.exports_check import HOSTILE, assert_csv_is_safe, assert_xlsx_is_safe
+
+    hostile = publishing.publish_project_card(card_data(
+        lv01, {"name": "@SUM(A1:A9)", "type": "school", "country": "LV", "address": "-2+3 cmd", "region": "",
+               "website": ""}, title=HOSTILE, topics=["+SUM(1,1)"]))
+    values = (HOSTILE, "@SUM(A1:A9)", "-2+3 cmd", "+SUM(1,1)")
+    streamed = b"".join(client.get(reverse("opendata_csv")).streaming_content).decode("utf-8-sig")
+    assert_csv_is_safe(streamed, *values)
+    assert_xlsx_is_safe(b"".join(client.get(reverse("opendata_xlsx")).streaming_content), *values)
+    opendata_files.build_files()  # the stored full files come from the same writer
+    assert_csv_is_safe(b"".join(client.get(reverse("opendata_csv")).streaming_content).decode("utf-8-sig"), *values)
+    assert_xlsx_is_safe(b"".join(client.get(reverse("opendata_xlsx")).streaming_content), *values)
+    # Our own CSV, imported again (as another platform or a re-import would), keeps the values.
+    ProjectCard.objects.filter(pk=hostile.pk).update(title="changed")
+    path = tmp_path / "ours.csv"
+    path.write_text(streamed, encoding="utf-8-sig")
+    call_command("import_project_list", str(path))
+    hostile.refresh_from_db()
+    assert hostile.title == HOSTILE
+    coordinator = hostile.organisations.get(role=CardOrganisation.Role.COORDINATOR)
+    assert (coordinator.name, coordinator.address) == ("@SUM(A1:A9)", "-2+3 cmd")

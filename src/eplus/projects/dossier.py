@@ -3,8 +3,6 @@ every report version and declaration, the assessment, payments and letters, the 
 trail (JSON and CSV). It is built off the request path (:func:`eplus.projects.tasks.build_dossier`,
 asked for by a POST) and stored on the project; the download serves the stored file."""
 
-import csv
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -15,6 +13,8 @@ from django.db import transaction
 
 from eplus.core import time as clock
 from eplus.core.audit import history, record
+
+from eplus.core.exports import csv_text
 
 from .exports import payments_csv
 from .models import Project, ProjectDossier
@@ -121,13 +121,10 @@ def _results_part(archive, project):
 def _audit_part(archive, objects):
     trail = _audit_rows(objects)
     _dump(archive, "audit/audit-trail.json", trail)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["at", "who", "action", "verb", "object", "changes", "reason"])
-    for row in trail:
-        writer.writerow([row["at"], row["who"], row["action"], row["verb"], row["object"],
-                         json.dumps(row["changes"], ensure_ascii=False, default=str), row["reason"]])
-    archive.writestr("audit/audit-trail.csv", buffer.getvalue())
+    archive.writestr("audit/audit-trail.csv", csv_text([
+        ["at", "who", "action", "verb", "object", "changes", "reason"],
+        *([row["at"], row["who"], row["action"], row["verb"], row["object"],
+           json.dumps(row["changes"], ensure_ascii=False, default=str), row["reason"]] for row in trail)]))
 
 
 def dossier_zip(project):

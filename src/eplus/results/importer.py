@@ -27,6 +27,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
+from eplus.core.exports import restore_text
+
 from .models import ProjectStatus
 from .opendata import BASE_COLUMNS, TOPIC_SEPARATOR
 
@@ -302,7 +304,8 @@ def read_rows(path):
         return
     with _open_text(path) as handle:
         dialect = _sniff(handle)
-        yield from csv.reader(handle, dialect)
+        for row in csv.reader(handle, dialect):
+            yield [restore_text(value) for value in row]  # our own CSV's neutralised formulas (core.exports)
 
 
 @dataclass

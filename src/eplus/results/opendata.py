@@ -6,16 +6,15 @@ partner groups as the card with the most partners in it (at least one group), so
 off and no file carries hundreds of empty columns. Rows are built ONLY from the public projection
 (:func:`eplus.results.public.public_card_dict`); there is no column for people (no contact names,
 e-mails or phones). Flags are ``Yes`` / ``No``; participating countries are ISO codes joined by ","
-without spaces; dates are ISO 8601; the grant is a plain number with a decimal point.
+without spaces; dates are ISO 8601; the grant is a plain number with a decimal point. Text that a
+spreadsheet would run as a formula is neutralised by the one export writer (eplus.core.exports).
 
 Both exports stream: the cards are read with ``.iterator(chunk_size=…)`` (the organisations are
 prefetched chunk by chunk), CSV rows go straight to the response and the XLSX workbook is written
 by openpyxl's write-only mode to a temporary file that is then sent — constant memory either way.
 """
 
-import csv
 import functools
-import re
 import shutil
 import tempfile
 import zipfile
@@ -24,6 +23,8 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
+
+from eplus.core.exports import XLSX_CONTENT_TYPE, XlsxSheet, csv_stream
 
 from . import public
 from .models import CardOrganisation, ProjectStatus
@@ -220,26 +221,9 @@ def _chunk_rows(cards, groups, site, tally=None):
             tally["rows"] = tally.get("rows", 0) + 1
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def csv_chunks(query_text="", filters=None, site=None, rows_per_chunk=500, tally=None):
     """The CSV file as a stream of text pieces (UTF-8 with a BOM so spreadsheets read the accents)."""
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-    yield "\ufeff"
-    buffer = []
-    for row in rows(query_text, filters, site, tally):
-        buffer.append(writer.writerow(row))
-        if len(buffer) >= rows_per_chunk:
-            yield "".join(buffer)
-            buffer = []
-    if buffer:
-        yield "".join(buffer)
-
-
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+    return csv_stream(rows(query_text, filters, site, tally), bom=True, rows_per_chunk=rows_per_chunk)
 
 
 def write_xlsx(fileobj, query_text="", filters=None, site=None, tally=None):
@@ -247,18 +231,16 @@ def write_xlsx(fileobj, query_text="", filters=None, site=None, tally=None):
 
     The same data gives the same bytes (so the stored file's SHA-256, its ETag, changes only with the
     data): the document's dates are the data's last change and the zip entries carry a fixed time."""
-    from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
 
-    workbook = Workbook(write_only=True)
+    sheet = XlsxSheet("Projects")
     changed = last_modified()
-    workbook.properties.created = workbook.properties.modified = (
+    sheet.workbook.properties.created = sheet.workbook.properties.modified = (
         changed.replace(tzinfo=None, microsecond=0) if changed else _ZIP_EPOCH)
-    sheet = workbook.create_sheet("Projects")
     for row in rows(query_text, filters, site, tally):
-        sheet.append([_ILLEGAL_XLSX.sub("", value) if isinstance(value, str) else value for value in row])
+        sheet.append(row)
     with _ReproducibleZip(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(workbook, archive).save()  # what workbook.save does, less its "modified = now"
+        ExcelWriter(sheet.workbook, archive).save()  # what workbook.save does, less its "modified = now"
 
 
 _ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
@@ -305,7 +287,7 @@ def catalogue(site, modified):
     distributions = [
         ("csv", reverse("opendata_csv"), "text/csv", "CSV"),
         ("xlsx", reverse("opendata_xlsx"),
-         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
+         XLSX_CONTENT_TYPE, "XLSX"),
         ("api", "/api/v1/public/projects", "application/json", "JSON"),
     ]
     dataset_id = f"{site}{reverse('opendata')}#projects"

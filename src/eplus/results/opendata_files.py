@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
+from eplus.core.exports import XLSX_CONTENT_TYPE
 from eplus.core.files import file_response
 
 from . import opendata
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 FORMATS = {
     "csv": ("erasmus-plus-projects.csv", "text/csv; charset=utf-8",
             lambda handle, site, tally: _write_csv(handle, site, tally)),
-    "xlsx": ("erasmus-plus-projects.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": ("erasmus-plus-projects.xlsx", XLSX_CONTENT_TYPE,
              lambda handle, site, tally: opendata.write_xlsx(handle, site=site, tally=tally)),
 }
 SCHEDULED_KEY = "results:opendata-build-scheduled"

@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from eplus.core.exports import XLSX_CONTENT_TYPE
 from eplus.core.permissions import public
 from eplus.core.replica import reads_replica
 
@@ -74,7 +75,7 @@ def projects_xlsx(request):
         return built
     handle = opendata.xlsx_tempfile(query, filters, _site(request))
     response = FileResponse(handle, as_attachment=True, filename="erasmus-plus-projects.xlsx",
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                            content_type=XLSX_CONTENT_TYPE)
     response["Link"] = f'<{opendata.LICENSE_URL}>; rel="license"'
     return response
 

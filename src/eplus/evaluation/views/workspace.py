@@ -1,9 +1,6 @@
 """The officer's workspace: the list of the agency's cases with filters, its CSV/XLSX export, and the
 automatic assignment of experts. Only reads on GET: the cases are opened by the sweep."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -11,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eplus.core.exports import XLSX_CONTENT_TYPE, XlsxSheet, csv_stream
 from eplus.core.permissions import permission_required
 from eplus.programme.models import Agency, Call
 from eplus.programme.scoping import staff_agency_ids
@@ -47,22 +45,11 @@ def workspace(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _xlsx(rows):
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Applications"))
+    sheet = XlsxSheet(_("Applications"))
     for row in rows:
         sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(sheet.to_bytes(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="applications.xlsx"'
     return response
 
@@ -75,8 +62,7 @@ def export(request, fmt):
     rows = export_rows(cases.iterator(chunk_size=500))
     if fmt == "xlsx":
         return _xlsx(rows)
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_stream(rows, rows_per_chunk=100), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="applications.csv"'
     return response
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from eplus.accounts.decorators import sensitive_action
+from eplus.core.exports import XLSX_CONTENT_TYPE
 from eplus.core.files import file_response
 from eplus.core.permissions import permission_required, public
 
@@ -18,9 +19,6 @@ from ..payments import LETTER_STATUSES
 from ..rules import agency_payments, visible_projects
 from ..tasks import build_dossier
 from .loaders import documents_project
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def attachment(content, name, content_type):
     response = HttpResponse(content, content_type=content_type)
@@ -58,7 +56,7 @@ def payments_export(request, pk):
 def payments_export_xlsx(request, pk):
     project = request.permission_object
     return attachment(payments_xlsx(project.payments.select_related("project")), f"{project.number}-payments.xlsx",
-                      XLSX)
+                      XLSX_CONTENT_TYPE)
 
 
 def _agency_payments(request):
@@ -72,7 +70,7 @@ def agency_payments_export(request):
 
 @permission_required("projects.view_agency_projects")
 def agency_payments_export_xlsx(request):
-    return attachment(payments_xlsx(_agency_payments(request)), "payments.xlsx", XLSX)
+    return attachment(payments_xlsx(_agency_payments(request)), "payments.xlsx", XLSX_CONTENT_TYPE)
 
 
 @permission_required("projects.download_dossier", obj=documents_project)
