@@ -327,3 +327,13 @@ def test_agency_queue_constant_queries(client, lv, lv01, django_assert_num_queri
     with django_assert_num_queries(one):
         page = client.get(reverse("organisations:agency_queue")).content.decode()
     assert "Queue C" in page
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f"])
+def test_a_control_character_in_a_registration_step_is_refused_clearly_and_nothing_is_stored(client, applicant,
+                                                                                           character):
+    response = post_step(client, reverse("organisations:register"), {**IDENTITY, "legal_name": f"Gauja{character}"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "legal_name" in page and f"U+{ord(character):04X}" in page and "Back button" in page
+    assert not RegistrationDraft.objects.exists()

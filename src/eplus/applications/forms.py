@@ -9,6 +9,8 @@ from django.conf import global_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from eplus.core.forms import amount_field
+
 from . import refdata
 from .models import AccessLevel, AnnexKind, ParticipantRole
 
@@ -115,27 +117,21 @@ class ChecklistForm(forms.Form):
         label=_l("I confirm that the legal representative has signed the declaration on honour."))
 
 
-def _amount_field(label):
-    return forms.DecimalField(label=label, max_digits=12, decimal_places=2, min_value=Decimal("0"),
-                              help_text=_l("In euros, for example 24000.00."))
-
-
 class WorkPackageForm(forms.Form):
     title = forms.CharField(label=_l("Title"), max_length=255)
     objectives = forms.CharField(label=_l("Objectives"), widget=_area(3))
     activities = forms.CharField(label=_l("Activities"), widget=_area(3), required=False)
     results = forms.CharField(label=_l("Expected results"), widget=_area(3))
     indicators = forms.CharField(label=_l("Indicators"), widget=_area(2))
-    amount = _amount_field(_l("Amount of the work package"))
+    amount = amount_field(_l("Amount of the work package"))
 
     def __init__(self, *args, partners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.partner_fields = []
         for organisation in partners:
             name = f"partner_{organisation.oid}"
-            self.fields[name] = forms.DecimalField(
-                label=_("Share of %(name)s") % {"name": organisation.legal_name}, required=False,
-                max_digits=12, decimal_places=2, min_value=Decimal("0"))
+            self.fields[name] = amount_field(_("Share of %(name)s") % {"name": organisation.legal_name},
+                                             required=False, help_text=None)
             self.partner_fields.append(name)
 
     def clean(self):
@@ -155,8 +151,8 @@ class ActivityForm(forms.Form):
     start = forms.DateField(label=_l("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_l("End date"), widget=forms.DateInput(attrs={"type": "date"}))
     venue = forms.CharField(label=_l("Venue (city and country)"), max_length=255)
-    participants = forms.IntegerField(label=_l("Number of participants"), min_value=0)
-    amount = _amount_field(_l("Amount of the activity"))
+    participants = forms.IntegerField(label=_l("Number of participants"), min_value=0, max_value=100000)
+    amount = amount_field(_l("Amount of the activity"))
 
     def clean(self):
         data = super().clean()

@@ -5,6 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import models
 
 CENT = Decimal("0.01")
+# The largest amount any input of eplus accepts (a bound against typing errors and hostile input, far above
+# every grant the programme data allows), and what a MoneyField column can hold.
+MAX_AMOUNT = Decimal("10000000.00")
 
 
 def eur(value):
@@ -19,7 +22,10 @@ def eur(value):
         raise ValueError(f"not an amount of money: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount of money: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # too many digits for the context (e.g. 1e309)
+        raise ValueError(f"not an amount of money: {value!r}") from exc
 
 
 def percent_of(amount, percent):

@@ -1,8 +1,9 @@
-from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+
+from eplus.core.forms import amount_field
 
 from .models import AmendmentKind, ReportKind, ReportLanguage
 
@@ -24,9 +25,8 @@ class ReportForm(forms.Form):
     results = forms.CharField(label=_l("Results"), required=False, widget=_area(4))
     impact = forms.CharField(label=_l("Impact"), required=False, widget=_area(4))
     dissemination = forms.CharField(label=_l("Dissemination of the results"), required=False, widget=_area(4))
-    prefinancing_used = forms.DecimalField(
-        label=_l("Pre-financing used so far (EUR)"), required=False, max_digits=12, decimal_places=2,
-        min_value=Decimal("0"), help_text=_l("In euros, for example 75000.00."))
+    prefinancing_used = amount_field(_l("Pre-financing used so far (EUR)"), required=False,
+                                     help_text=_l("In euros, for example 75000.00."))
     declaration = forms.FileField(
         label=_l("Declaration on honour"), required=False,
         help_text=_l("Signed by the legal representative; a PDF, PNG or JPEG file of at most 15 MB. "
@@ -38,10 +38,9 @@ class ReportForm(forms.Form):
         self.budget_names = []
         for item in (report.sections or {}).get("budget") or []:
             name = f"used_{item['number']}"
-            self.fields[name] = forms.DecimalField(
-                label=_("Amount used for %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
-                help_text=_("Planned: %(amount)s EUR.") % {"amount": item.get("planned")},
-                required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+            self.fields[name] = amount_field(
+                _("Amount used for %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
+                help_text=_("Planned: %(amount)s EUR.") % {"amount": item.get("planned")}, required=False)
             self.budget_names.append((name, item))
         if report.kind != ReportKind.INTERIM:
             del self.fields["prefinancing_used"]
@@ -98,11 +97,10 @@ class AmendmentForm(forms.Form):
         self.amount_names = []
         for item in (project.budget_items if project is not None else []):
             name = f"amount_{item['number']}"
-            self.fields[name] = forms.DecimalField(
-                label=_("New amount of %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
+            self.fields[name] = amount_field(
+                _("New amount of %(item)s (EUR)") % {"item": item.get("title") or item["number"]},
                 help_text=_("Only for a change of the split of the budget. Now: %(amount)s EUR.") % {
-                    "amount": item.get("amount")},
-                required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+                    "amount": item.get("amount")}, required=False)
             self.amount_names.append(name)
 
     def proposed(self):
