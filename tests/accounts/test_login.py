@@ -102,3 +102,22 @@ def test_password_reset_bad_input_shows_error_summary(client, db):
     assert response.status_code == 200
     assert 'class="error-summary"' in html
     assert 'value="not-an-address"' in html
+
+
+def _visible_answer(response):
+    """The answer a visitor reads: the page with its form token taken out."""
+    import re
+
+    return response.status_code, re.sub(r'value="[^"]{40,}"', "", response.content.decode()).replace(
+        "nobody@unknown.example", EMAIL)
+
+
+def test_wrong_passwords_and_the_lockout_read_the_same_for_an_unknown_address(client, user):
+    from django.test import Client
+
+    unknown = Client()
+    for attempt in range(6):
+        known_answer = login(client, f"Wrong-password-{attempt}")
+        unknown_answer = login(unknown, f"Wrong-password-{attempt}", email="nobody@unknown.example")
+        assert _visible_answer(known_answer) == _visible_answer(unknown_answer), attempt
+    assert "Too many wrong passwords" in unknown_answer.content.decode()

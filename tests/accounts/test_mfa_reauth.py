@@ -175,3 +175,43 @@ def test_expert_must_use_mfa(client, db):
     assert expert.must_use_mfa is True
     login(client, expert.email)
     assert client.get(reverse("accounts:account_data"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_the_commission_must_set_up_a_second_factor_like_agency_staff(client, db):
+    commission = make_user(email="analyst@commission.example", is_commission=True)
+    assert commission.must_use_mfa is True
+    login(client, commission.email)
+    response = client.get(reverse("accounts:account_data"))
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+
+
+def _idle(client, seconds, signed_in_ago=0):
+    from eplus.accounts.middleware import SessionTimeoutMiddleware as Timeout
+
+    session = client.session
+    session[Timeout.ACTIVITY_KEY] = int(time.time()) - seconds
+    session[Timeout.LOGIN_KEY] = int(time.time()) - signed_in_ago
+    session.save()
+
+
+def test_idle_sessions_expire_sooner_for_staff_and_every_session_after_its_lifetime(client, officer, user, settings):
+    page = reverse("accounts:account_data")
+    login(client, user.email)
+    _idle(client, settings.SESSION_IDLE_TIMEOUT - 60)
+    assert client.get(page).status_code == 200  # active within the limit: still signed in, and the clock restarts
+    _idle(client, settings.SESSION_IDLE_TIMEOUT + 1)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
+    assert "session expired" in client.get(response["Location"]).content.decode()
+    # Agency staff: 30 minutes without a request is enough (the gate checks before the MFA set-up page).
+    client.force_login(officer)
+    _idle(client, settings.SESSION_IDLE_TIMEOUT_STAFF + 1)
+    assert client.get(page)["Location"].startswith(reverse("account_login"))
+    # However active, a session ends SESSION_ABSOLUTE_LIFETIME after the log-in.
+    login(client, user.email)
+    _idle(client, 0, signed_in_ago=settings.SESSION_ABSOLUTE_LIFETIME - 120)
+    assert client.get(page).status_code == 200
+    _idle(client, 0, signed_in_ago=settings.SESSION_ABSOLUTE_LIFETIME + 1)
+    assert client.get(page)["Location"].startswith(reverse("account_login"))
+    assert settings.SESSION_COOKIE_AGE <= settings.SESSION_ABSOLUTE_LIFETIME

@@ -304,3 +304,22 @@ def test_upload_page_then_countersign_refused_before_acceptance(client, programm
                       ).status_code == 200
     assert accept_agreement(agreement, coordinator).status == AgreementStatus.ACCEPTED  # already: unchanged
     assert Decimal(agreement.lump_sum) == Decimal("120000.00")
+
+
+def test_uploading_the_signed_agreement_asks_for_the_identity_first_as_accepting_does(client, programme):
+    coordinator, officer = f.with_mfa(f.user()), f.officer()
+    case, agreement = _released(coordinator, officer)
+    client.force_login(coordinator)  # signed in, but not recently re-authenticated
+    decision = reverse("evaluation:decision", args=[case.application_id])
+    page = client.get(decision).content.decode()
+    assert "Confirm your identity to upload the signed agreement" in page and 'type="file"' not in page
+    upload = reverse("evaluation:upload_signed", args=[case.application_id])
+    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")})
+    assert response.status_code == 302 and reverse("account_reauthenticate") in response["Location"]
+    agreement.refresh_from_db()
+    assert agreement.status != AgreementStatus.ACCEPTED and not agreement.signed_pdf
+    mark_reauthenticated(client, coordinator)
+    assert 'type="file"' in client.get(decision).content.decode()
+    assert client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")}).status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.ACCEPTED and agreement.signed_sha256

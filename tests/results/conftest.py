@@ -10,7 +10,7 @@ from eplus.organisations.models import Role
 from eplus.results import workflow
 from eplus.results.editing import add_result_file, save_contact, save_result
 from eplus.results.publishing import mark_final_report_submitted, mark_project_finalised, publish_project_card
-from tests.factories import make_officer, make_organisation, make_user
+from tests.factories import make_officer, make_organisation, make_user, with_mfa
 
 _n = {"i": 0}
 
@@ -43,7 +43,7 @@ def other_officer(lt01):
 
 @pytest.fixture
 def commission_user(db):
-    return make_user("commission@commission.example", is_commission=True)
+    return with_mfa(make_user("commission@commission.example", is_commission=True))  # the Commission must use MFA
 
 
 def card_data(agency, coordinator=None, partners=(), **extra):

@@ -17,6 +17,13 @@ re-authentication page; a suspended POST is replayed afterwards, so nothing type
 """
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import is_reauthentication_required
+
+
+def recently_authenticated(request):
+    """Whether a sensitive action would pass now without asking again: a form with a file (which a
+    suspended POST cannot carry) asks first, with a link to re-authenticate and come back."""
+    return not is_reauthentication_required(request, app="")
 
 
 def sensitive_action(view_func=None, *, allow_get=False):

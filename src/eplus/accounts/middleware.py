@@ -1,14 +1,18 @@
-"""Gates every page for signed-in users: MFA for staff and experts, and the accepted privacy notice.
+"""Gates every page for signed-in users: sessions that expire, MFA for staff and experts, and the accepted
+privacy notice.
 
-MFA is enforced for agency staff, experts and administrators (``user.must_use_mfa``).
+MFA is enforced for agency staff, experts, the Commission and administrators (``user.must_use_mfa``).
 
 Such a user without an activated authenticator is redirected to the TOTP activation page for every
 page except the MFA set-up pages, re-authentication, e-mail confirmation, log-out, static files and
 the language switch.
 """
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -73,6 +77,43 @@ class _Gate:
         return self.get_response(request)
 
 
+def start_session_clock(sender, request, user, **kwargs):
+    """At each log-in the session's lifetime and idle time start again."""
+    if hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SessionTimeoutMiddleware.LOGIN_KEY] = request.session[SessionTimeoutMiddleware.ACTIVITY_KEY] = now
+
+
+class SessionTimeoutMiddleware:
+    """Sign out a session idle for longer than its limit (SESSION_IDLE_TIMEOUT_STAFF for those who must use
+    MFA, SESSION_IDLE_TIMEOUT for the others) or older than SESSION_ABSOLUTE_LIFETIME since the log-in,
+    and say why on the log-in page. The last activity is written at most once a minute (not a session
+    write per request)."""
+
+    ACTIVITY_KEY, LOGIN_KEY = "eplus_last_activity", "eplus_signed_in_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            signed_in_at = session.setdefault(self.LOGIN_KEY, now)
+            last = session.get(self.ACTIVITY_KEY, now)
+            idle_limit = (settings.SESSION_IDLE_TIMEOUT_STAFF if getattr(user, "must_use_mfa", False)
+                          else settings.SESSION_IDLE_TIMEOUT)
+            if now - last > idle_limit or now - signed_in_at > settings.SESSION_ABSOLUTE_LIFETIME:
+                logout(request)
+                messages.info(request, _("You were signed out because your session expired. Log in again to "
+                                         "continue."))
+                return _redirect(request, f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
+            if now - last >= 60 or self.ACTIVITY_KEY not in session:
+                session[self.ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
 class EnforceStaffMFAMiddleware(_Gate):
     def applies(self, user):
         return getattr(user, "must_use_mfa", False) and not has_active_mfa(user)
@@ -80,7 +121,7 @@ class EnforceStaffMFAMiddleware(_Gate):
     def target(self, request):
         messages.warning(
             request,
-            _("Agency staff, experts and administrators must use two-factor authentication. "
+            _("Agency staff, experts, the Commission and administrators must use two-factor authentication. "
               "Set up an authenticator app to continue."),
         )
         return reverse("mfa_activate_totp")

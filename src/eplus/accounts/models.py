@@ -70,7 +70,8 @@ class User(AuditedModel, AbstractUser):
 
     @property
     def must_use_mfa(self):
-        """MFA is enforced for agency staff, experts and administrators; optional for applicants."""
+        """MFA is enforced for agency staff, experts, the Commission and administrators; optional for
+        applicants."""
         from eplus.programme.scoping import is_agency_staff
 
-        return self.is_staff or self.is_superuser or is_agency_staff(self) or self.is_expert
+        return self.is_staff or self.is_superuser or self.is_commission or is_agency_staff(self) or self.is_expert

@@ -91,8 +91,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "eplus.core.middleware.RefuseControlCharactersMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "eplus.core.middleware.AuditActorMiddleware",
+    "eplus.accounts.middleware.SessionTimeoutMiddleware",
     "eplus.accounts.middleware.EnforceStaffMFAMiddleware",
     "eplus.accounts.middleware.RequirePrivacyAcceptanceMiddleware",
 ]
@@ -216,6 +218,13 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Sessions (accounts.middleware.SessionTimeoutMiddleware): signed out after this long without a request —
+# shorter for those who must use MFA (agency staff, experts, the Commission) — and this long after the
+# log-in whatever happens; the cookie lives no longer than that.
+SESSION_IDLE_TIMEOUT_STAFF = int(env("SESSION_IDLE_TIMEOUT_STAFF", str(30 * 60)))
+SESSION_IDLE_TIMEOUT = int(env("SESSION_IDLE_TIMEOUT", str(2 * 60 * 60)))
+SESSION_ABSOLUTE_LIFETIME = int(env("SESSION_ABSOLUTE_LIFETIME", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 # Lockout: after 5 wrong passwords for the same account the log-in is refused for 15 minutes
 # (DOMAIN §3, "lifted automatically after 15 minutes").
 ACCOUNT_RATE_LIMITS = {

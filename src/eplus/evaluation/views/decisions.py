@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from eplus.accounts.decorators import sensitive_action
+from eplus.accounts.decorators import recently_authenticated, sensitive_action
 from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
@@ -35,6 +35,7 @@ def _page(request, item, upload_form=None, status=200):
         "decision": item, "case": case, "application": case.application, "criteria": criteria(case.call),
         "agreement": GrantAgreement.objects.filter(case=case).first(),
         "upload_form": upload_form or F.SignedUploadForm(), "statuses": AgreementStatus,
+        "may_upload_now": recently_authenticated(request),
     }, status=status)
 
 
@@ -72,6 +73,7 @@ def accept_agreement(request, application_pk):
 
 
 @permission_required("evaluation.view_decision", obj=decision_for)
+@sensitive_action  # as accepting online does; the page asks first, so that the chosen file is not lost
 @require_POST
 def upload_signed(request, application_pk):
     item = request.permission_object
