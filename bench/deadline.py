@@ -371,6 +371,7 @@ def make_data(n, words, seed, log):
     from django.forms.models import model_to_dict
     from django.middleware.csrf import _get_new_csrf_string
 
+    from eplus.accounts.middleware import SessionTimeoutMiddleware
     from eplus.accounts.models import User
     from eplus.applications import annexes, creation, eligibility, statuses
     from eplus.applications import partners as partnering
@@ -434,6 +435,8 @@ def make_data(n, words, seed, log):
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = backend
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        # What the log-in writes (accounts.middleware.start_session_clock): the session's lifetime starts.
+        session[SessionTimeoutMiddleware.LOGIN_KEY] = session[SessionTimeoutMiddleware.ACTIVITY_KEY] = int(time.time())
         session.set_expiry(3600)
         session.create()
         versions = dict(Section.objects.filter(application=application).values_list("key", "version"))

@@ -187,3 +187,20 @@ def test_no_login_before_password_is_set(client, outbox):
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_sign_up_and_password_reset_answer_the_same_for_known_and_unknown_addresses(client, outbox):
+    """No account enumeration: the visitor sees the same redirect and page; only the mail differs (to the
+    address's owner, who may know)."""
+    from django.test import Client
+
+    make_user(email=SIGNUP["email"])
+    known, unknown = Client(), Client()
+    answers = []
+    for browser, email in ((known, SIGNUP["email"]), (unknown, "brand.new@school.example")):
+        response = browser.post("/accounts/signup/", {**SIGNUP, "email": email}, follow=True)
+        reset = browser.post(reverse("account_reset_password"), {"email": email}, follow=True)
+        answers.append([(r.redirect_chain, r.status_code) for r in (response, reset)])
+    assert answers[0] == answers[1]
+    assert sorted(m.to[0] for m in outbox) == sorted([SIGNUP["email"], SIGNUP["email"], "brand.new@school.example",
+                                                     "brand.new@school.example"])

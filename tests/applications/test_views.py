@@ -157,14 +157,16 @@ def test_submit_after_the_deadline_is_refused_with_a_clear_message(logged_in, cl
     assert "The deadline has passed." in page and "hx-post" not in page
 
 
-def test_share_page(logged_in, application, coordinator, partners, partner_user):
+def test_share_page(client, logged_in, application, coordinator, partners, partner_user):
     partnering.add_participant(application, partners[0].oid, "partner", coordinator)
     url = reverse("applications:share", args=[application.pk])
     response = logged_in.post(url, {"email": partner_user.email, "level": "edit"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and not application.accesses.exists()  # invited, not yet in
+    link = mail.outbox[-1].body.split("\n")[3].strip()
+    assert mail.outbox[-1].to == [partner_user.email] and "/applications/invitations/" in link
+    client.force_login(partner_user)
+    assert client.post(link.replace("http://testserver", "")).status_code == 302
     assert application.accesses.get().user == partner_user
-    response = logged_in.post(url, {"email": "nobody@example.org", "level": "edit"})
-    assert b"Nobody has an account" in response.content
 
 
 def test_json_autosave_api(client, application, coordinator, applicant_org):
@@ -240,3 +242,41 @@ def test_withdraw_view(logged_in, clock, application, coordinator, partners, dja
     application.refresh_from_db()
     assert application.status == "withdrawn"
     assert not Submission.objects.filter(application=application, is_current=True).exists()
+
+
+def test_the_share_form_answers_the_same_for_every_address_and_the_invitation_decides(
+        client, logged_in, application, coordinator, partners, partner_user):
+    """No account enumeration: a member of a partner, a person who acts for no organisation of the
+    application and an address without an account all get the same answer and an invitation by e-mail."""
+    from eplus.applications.models import ShareInvitation
+
+    partnering.add_participant(application, partners[0].oid, "partner", coordinator)
+    outsider = make_user()
+    url = reverse("applications:share", args=[application.pk])
+    answers = []
+    for email in (partner_user.email, outsider.email, "nobody@unknown.example"):
+        response = logged_in.post(url, {"email": email, "level": "view"}, follow=True)
+        page = response.content.decode()
+        said = page[page.index('<main'):page.index('<section')].replace(email, "ADDRESS")  # messages, errors
+        answers.append((response.redirect_chain, said, "error-summary" in page))
+        assert mail.outbox[-1].to == [email] and email in page.split("Invitations not accepted yet")[1]
+    assert answers[0] == answers[1] == answers[2]
+    assert "An invitation was sent to ADDRESS" in answers[0][1] and answers[0][2] is False
+    assert not application.accesses.exists()
+    invitations = {i.email: i for i in ShareInvitation.objects.all()}
+    # Accepting decides: another address is refused, a person of no organisation of the application is
+    # told what to do, the partner's member gets the access (once, however often the button is pressed).
+    accept = reverse("applications:invitation", args=[invitations[partner_user.email].token])
+    client.force_login(outsider)
+    response = client.post(accept)
+    assert response.status_code == 400 and "another e-mail address" in response.content.decode()
+    response = client.post(reverse("applications:invitation", args=[invitations[outsider.email].token]))
+    assert response.status_code == 400 and "does not act for any organisation" in response.content.decode()
+    client.force_login(partner_user)
+    assert client.post(accept).status_code == 302 and client.post(accept).status_code == 302
+    assert [(a.user, a.level) for a in application.accesses.all()] == [(partner_user, "view")]
+    # The invitations not accepted can be withdrawn.
+    logged_in.force_login(coordinator)  # (the same client)
+    logged_in.post(url, {"withdraw": invitations["nobody@unknown.example"].pk})
+    assert not ShareInvitation.objects.filter(email="nobody@unknown.example").exists()
+    assert client.get(reverse("applications:invitation", args=["no-such-token"])).status_code == 404

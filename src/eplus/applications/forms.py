@@ -281,7 +281,8 @@ class ParticipantForm(forms.Form):
 
 class ShareForm(forms.Form):
     email = forms.EmailField(label=_l("E-mail address of the person"),
-                             help_text=_l("The person must have an account and act for a participating organisation."))
+                             help_text=_l("We e-mail them a link. They get access when they follow it, signed in "
+                                         "with this address and acting for a participating organisation."))
     level = forms.ChoiceField(label=_l("Access"), choices=[(AccessLevel.VIEW, AccessLevel.VIEW.label),
                                                             (AccessLevel.EDIT, AccessLevel.EDIT.label)])
 

@@ -172,6 +172,30 @@ class ApplicationAccess(AuditedModel, TimeStampedModel):
         return f"{self.user} → {self.application_id} ({self.level})"
 
 
+class ShareInvitation(AuditedModel, TimeStampedModel):
+    """A share sent to an e-mail address: the person gets the access by following the link while signed in
+    with that address and acting for an organisation of the application. Every share goes out so, whether
+    or not the address has an account — the answer tells the sharer nothing about other people's accounts."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    level = models.CharField(_("access"), max_length=8, choices=AccessLevel.choices)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    audit_status_field = "level"
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["application", "email"], name="uniq_share_invitation")]
+
+    def __str__(self):
+        return f"{self.email} → {self.application_id} ({self.level})"
+
+
 def _annex_path(instance, filename):
     return f"applications/{instance.application_id}/annexes/{instance.sha256[:16]}-{filename[-80:]}"
 

@@ -152,6 +152,8 @@ rules.add_perm("applications.change_application", can_edit)
 rules.add_perm("applications.edit_section", can_edit_section)
 rules.add_perm("applications.submit_application", can_submit)
 rules.add_perm("applications.share_application", can_share)
+# Whoever holds the link may open the invitation; accepting it checks the address (sharing.accept_invitation).
+rules.add_perm("applications.open_invitation", rules.is_authenticated)
 rules.add_perm("applications.withdraw_application", can_withdraw)
 rules.add_perm("applications.report_incident", can_report_incident)
 rules.add_perm("applications.list_agency_incidents", is_agency_staff)

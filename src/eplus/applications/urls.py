@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/submissions/<int:submission_pk>/pdf/", submission.submission_pdf, name="submission_pdf"),
     path("<int:pk>/withdraw/", submission.withdraw, name="withdraw"),
     path("<int:pk>/share/", sharing.share, name="share"),
+    path("invitations/<str:token>/", sharing.invitation, name="invitation"),
     path("<int:pk>/history/", pages.history, name="history"),
     path("<int:pk>/incident/", incidents.incident, name="incident"),
 ]

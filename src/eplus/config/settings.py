@@ -227,9 +227,31 @@ SESSION_ABSOLUTE_LIFETIME = int(env("SESSION_ABSOLUTE_LIFETIME", str(12 * 60 * 6
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 # Lockout: after 5 wrong passwords for the same account the log-in is refused for 15 minutes
 # (DOMAIN §3, "lifted automatically after 15 minutes").
+# Every limit of allauth is listed: a dict with only some keys would switch the others off.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE", "20/m/ip,5/15m/key"),
+    "login": env("LOGIN_RATE", "30/m/ip"),
+    "signup": env("SIGNUP_RATE", "20/m/ip"),
+    "reset_password": env("RESET_PASSWORD_RATE", "20/m/ip,5/5m/key"),
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "change_phone": "1/m/user",
+    "verify_phone": "3/m/ip,1/m/key",
 }
+# The public endpoints and invitations (eplus.core.ratelimit): "requests/seconds" per client address;
+# signed-in agency staff, experts and the Commission get RATE_LIMIT_TRUSTED_FACTOR times more.
+RATE_LIMITS = {
+    "search": env("RATE_LIMIT_SEARCH", "120/60"),
+    "api": env("RATE_LIMIT_API", "300/60"),
+    "opendata": env("RATE_LIMIT_OPENDATA", "30/60"),
+    "invite": env("RATE_LIMIT_INVITE", "30/3600"),
+}
+RATE_LIMIT_TRUSTED_FACTOR = int(env("RATE_LIMIT_TRUSTED_FACTOR", "10"))
+# Behind the TLS proxy the client's address is the last one the proxy adds to X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "eplus"

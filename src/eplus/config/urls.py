@@ -11,6 +11,8 @@ from eplus.home import views as home_views
 admin.site.login = secure_admin_login(admin.site.login)
 
 # URLs are not language-prefixed: the language comes from the user's choice (cookie / session).
+handler429 = "eplus.core.views.too_many_requests"  # allauth's limits (sign-up, log-in, reset) answer with it
+
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("dashboard/", home_views.dashboard, name="dashboard"),

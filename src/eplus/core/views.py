@@ -15,3 +15,16 @@ def healthz(request):
 @public
 def privacy(request):
     return render(request, "core/privacy.html")
+
+
+# allauth's own limits (sign-up, log-in, password reset) keep their windows to themselves: their shortest
+# window is a minute, so that is when trying again is worth it.
+ALLAUTH_RETRY_AFTER_SECONDS = 60
+
+
+@public
+def too_many_requests(request, exception=None):
+    """The 429 answer of allauth's limits (config.urls.handler429), with Retry-After."""
+    from .ratelimit import too_many_requests as answer
+
+    return answer(request, ALLAUTH_RETRY_AFTER_SECONDS)

@@ -10,6 +10,7 @@ from typing import List, Optional
 from django.http import Http404
 from ninja import Query, Router, Schema
 
+from eplus.core.ratelimit import rate_limited
 from eplus.core.replica import reads_replica
 
 from . import public
@@ -121,6 +122,7 @@ def _with_url(request, data):
 
 
 @router.get("/projects", response=ProjectPageOut, url_name="public_projects")
+@rate_limited("api")
 @reads_replica
 def list_projects(request, filters: Query[ProjectFilters]):
     """Public project cards, newest call year first, paginated (page, page_size ≤ 100), with the
@@ -146,6 +148,7 @@ def list_projects(request, filters: Query[ProjectFilters]):
 
 
 @router.get("/projects/{identifier}", response=ProjectDetailOut, url_name="public_project")
+@rate_limited("api")
 @reads_replica
 def get_project(request, identifier: str):
     data = public.public_card_page(identifier)

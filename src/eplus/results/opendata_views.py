@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core.exports import XLSX_CONTENT_TYPE
 from eplus.core.permissions import public
+from eplus.core.ratelimit import rate_limited
 from eplus.core.replica import reads_replica
 
 from . import opendata, opendata_files
@@ -53,6 +54,7 @@ def _built_file(request, format, query, filters):
 
 
 @public
+@rate_limited("opendata")
 @reads_replica
 def projects_csv(request):
     query, filters = _search_input(request)
@@ -67,6 +69,7 @@ def projects_csv(request):
 
 
 @public
+@rate_limited("opendata")
 @reads_replica
 def projects_xlsx(request):
     query, filters = _search_input(request)

@@ -1,18 +1,17 @@
 """Sharing an application with named people of its organisations."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from eplus.core.permissions import permission_required
+from eplus.core.ratelimit import retry_after, too_many_requests
 
 from .. import forms as F
-from ..models import ApplicationAccess
-from ..sharing import share as share_application
-from ..sharing import unshare
+from ..models import ApplicationAccess, ShareInvitation
+from ..sharing import accept_invitation, invite, unshare, withdraw_invitation
 from .common import add_errors, application_for
 
 
@@ -28,23 +27,46 @@ def share(request, pk):
             unshare(application, access, request.user)
             messages.success(request, _("Access was removed."))
             return redirect("applications:share", application.pk)
-        if form.is_valid() and _share(request, application, form):
+        if request.POST.get("withdraw"):
+            invitation = get_object_or_404(ShareInvitation, application=application, pk=request.POST["withdraw"])
+            withdraw_invitation(application, invitation, request.user)
+            messages.success(request, _("The invitation was withdrawn."))
             return redirect("applications:share", application.pk)
-    accesses = application.accesses.select_related("user")
-    return render(request, "applications/share.html", {"application": application, "form": form,
-                                                       "accesses": accesses})
+        if form.is_valid() and (wait := retry_after(request, "invite")) is not None:
+            return too_many_requests(request, wait)
+        if form.is_valid() and _invite(request, application, form):
+            return redirect("applications:share", application.pk)
+    return render(request, "applications/share.html", {
+        "application": application, "form": form, "accesses": application.accesses.select_related("user"),
+        "invitations": application.invitations.filter(accepted_at__isnull=True)})
 
 
-def _share(request, application, form):
-    """Share with the person of the form's e-mail; True when done, else the errors are on the form."""
-    user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
-    if user is None:
-        form.add_error("email", _("Nobody has an account with this e-mail address; ask the person to sign up first."))
-        return False
+def _invite(request, application, form):
+    """Invite the form's address; True when sent, else the errors are on the form."""
+    email = form.cleaned_data["email"]
     try:
-        share_application(application, user, form.cleaned_data["level"], request.user)
+        invite(application, email, form.cleaned_data["level"], request.user)
     except ValidationError as exc:
         add_errors(form, exc)
         return False
-    messages.success(request, _("The application is now shared with %(email)s.") % {"email": user.email})
+    messages.success(request, _(
+        "An invitation was sent to %(email)s. The person gets access when they follow its link, signed in with "
+        "this address and acting for an organisation of this application.") % {"email": email})
     return True
+
+
+@permission_required("applications.open_invitation",
+                     obj=lambda request, token: get_object_or_404(ShareInvitation, token=token))
+def invitation(request, token):
+    invitation = request.permission_object
+    problem = None
+    if request.method == "POST":
+        try:
+            accept_invitation(invitation, request.user)
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+        else:
+            messages.success(request, _("You now have access to this application."))
+            return redirect(invitation.application.get_absolute_url())
+    return render(request, "applications/invitation.html", {"invitation": invitation, "problem": problem},
+                  status=400 if problem else 200)

@@ -4,6 +4,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from eplus.core.permissions import public
+from eplus.core.ratelimit import rate_limited
 
 from ..forms import InviteForm, SearchForm
 from ..models import Organisation
@@ -11,6 +12,7 @@ from ..queries import search_organisations
 
 
 @public
+@rate_limited("search")
 def search(request):
     """Search before registering; works for everyone. Results: name, city, country, OID, status."""
     form = SearchForm(request.GET or None)

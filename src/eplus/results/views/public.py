@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from eplus.core.files import file_response
 from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import public
+from eplus.core.ratelimit import rate_limited
 from eplus.core.replica import reads_replica
 from eplus.programme.models import Country
 
@@ -45,6 +46,7 @@ def _facet_groups(request, facets):
 
 
 @public
+@rate_limited("search")
 @reads_replica
 @whole_page_cached
 def search_page(request):
@@ -152,6 +154,7 @@ def _partner_entries(data):
 
 
 @public
+@rate_limited("search")
 @reads_replica
 @whole_page_cached
 def partner_search(request):
