@@ -110,3 +110,17 @@ def test_two_sweeps_at_once_open_each_case_once(programme):
     opened = _race([open_cases, open_cases])
     assert sum(len(batch) for batch in opened) == 3
     assert Case.objects.filter(application__in=apps).count() == 3
+
+
+def test_ten_parallel_accepts_of_the_agreement_accept_it_once(programme):
+    from eplus.core.models import AuditEvent
+
+    coordinator = f.user()
+    case, staged = _staged(coordinator)
+    release(staged, f.officer())
+    agreement = GrantAgreement.objects.get(case=case)
+    results = _race([lambda: accept_agreement(GrantAgreement.objects.get(pk=agreement.pk), coordinator)
+                     for _ in range(10)])
+    assert {r.status for r in results} == {"accepted"}
+    assert AuditEvent.objects.filter(verb="accept-agreement").count() == 1
+    assert GrantAgreement.objects.get(pk=agreement.pk).accepted_by == coordinator
