@@ -111,3 +111,19 @@ def test_ten_parallel_submissions_give_one_snapshot_one_pdf_task_and_one_mail(
     assert OutgoingMail.objects.filter(kind="applications/email/submitted").count() == 1
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [coordinator.email]
     assert SubmissionParty.objects.filter(application=application).count() == 1 + len(partners)
+
+
+def test_five_parallel_acceptances_of_an_invitation_give_one_access_and_one_acceptance(
+        application, coordinator, partners, partner_user):
+    from eplus.applications import partners as partnering
+    from eplus.applications.models import ApplicationAccess
+    from eplus.applications.sharing import accept_invitation, invite
+    from eplus.core.models import AuditEvent
+    from tests.concurrency import run_at_once
+
+    partnering.add_participant(application, partners[0].oid, "partner", coordinator)
+    invitation = invite(application, partner_user.email, "edit", coordinator)
+    accesses = run_at_once([lambda: accept_invitation(type(invitation).objects.get(pk=invitation.pk), partner_user)
+                            for _ in range(5)])
+    assert {access.pk for access in accesses} == {ApplicationAccess.objects.get(user=partner_user).pk}
+    assert AuditEvent.objects.filter(verb="accept-invitation").count() == 1

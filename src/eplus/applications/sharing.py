@@ -43,11 +43,12 @@ def invite(application, email, level, by):
         invitation.level, invitation.invited_by = level, by
         invitation.token, invitation.accepted_at, invitation.accepted_by = secrets.token_urlsafe(32), None, None
         invitation.save(audit_verb="invite")
-        _send_invitation(invitation, by)
+        _send_invitation(invitation)
     return invitation
 
 
-def _send_invitation(invitation, by):
+def _send_invitation(invitation):
+    by = invitation.invited_by
     person = get_user_model().objects.filter(email__iexact=invitation.email).first()
     language = language_of(person) if person is not None else (translation.get_language() or "en")[:2]
     application = invitation.application
@@ -64,13 +65,13 @@ def accept_invitation(invitation, user):
     if user.email.lower() != invitation.email:
         raise ValidationError(_("This invitation was sent to another e-mail address. Sign in with that address "
                                 "to accept it."))
-    if invitation.accepted_at is not None:
-        access = ApplicationAccess.objects.filter(application=invitation.application, user=user).first()
-        if access is not None:
-            return access  # accepted already (a second click)
-        raise ValidationError(_("This invitation was already used. Ask for a new one."))
     with acting_as(user), transaction.atomic():
         locked = ShareInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None:  # read under the lock: two clicks at once accept it once
+            access = ApplicationAccess.objects.filter(application_id=locked.application_id, user=user).first()
+            if access is not None:
+                return access  # accepted already (a second click)
+            raise ValidationError(_("This invitation was already used. Ask for a new one."))
         access = _grant(locked.application, user, locked.level, locked.invited_by)
         locked.accepted_at, locked.accepted_by = clock.now(), user
         locked.save(audit_verb="accept-invitation")
