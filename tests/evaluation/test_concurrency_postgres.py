@@ -1,7 +1,6 @@
 """Two officers at the same moment (real PostgreSQL transactions in threads): countersigning creates exactly
 one project, releasing sends each letter once, and two sweeps open each case once."""
 
-import threading
 
 import pytest
 from django.core import mail
@@ -16,6 +15,7 @@ from eplus.evaluation.experts import assign, declare, register_expert
 from eplus.evaluation.models import AssignmentRole, Case, Decision, DecisionStatus, GrantAgreement
 from eplus.evaluation.ranking import run_selection
 from eplus.programme.models import Agency
+from tests.concurrency import run_at_once
 
 from . import factories as f
 
@@ -34,31 +34,6 @@ def programme(transactional_db):
     from eplus.programme.loader import load_programme
 
     return load_programme()
-
-
-def _race(calls):
-    """Run the callables at the same moment, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), []
-
-    def run(index, call):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    return results
 
 
 def _staged(coordinator):
@@ -82,7 +57,7 @@ def test_two_officers_release_at_once_each_letter_goes_once(programme):
     case, staged = _staged(coordinator)
     officers = [f.officer(), f.officer()]
     mail.outbox.clear()
-    results = _race([lambda o=o: release(list(Decision.objects.filter(pk__in=[d.pk for d in staged])), o)
+    results = run_at_once([lambda o=o: release(list(Decision.objects.filter(pk__in=[d.pk for d in staged])), o)
                      for o in officers])
     assert sorted(len(r) for r in results) == [0, 1]
     assert [m.to for m in mail.outbox] == [[coordinator.email]]
@@ -99,7 +74,7 @@ def test_two_officers_countersign_at_once_one_project(programme):
     agreement = GrantAgreement.objects.get(case=case)
     accept_agreement(agreement, coordinator)
     officers = [f.officer(), f.officer()]
-    projects = _race([lambda o=o: countersign(GrantAgreement.objects.get(pk=agreement.pk), o) for o in officers])
+    projects = run_at_once([lambda o=o: countersign(GrantAgreement.objects.get(pk=agreement.pk), o) for o in officers])
     assert projects[0].pk == projects[1].pk
     assert Project.objects.filter(application=case.application).count() == 1
     assert GrantAgreement.objects.get(pk=agreement.pk).project_id == projects[0].pk
@@ -107,7 +82,7 @@ def test_two_officers_countersign_at_once_one_project(programme):
 
 def test_two_sweeps_at_once_open_each_case_once(programme):
     apps = [f.submitted() for _ in range(3)]
-    opened = _race([open_cases, open_cases])
+    opened = run_at_once([open_cases, open_cases])
     assert sum(len(batch) for batch in opened) == 3
     assert Case.objects.filter(application__in=apps).count() == 3
 
@@ -119,7 +94,7 @@ def test_ten_parallel_accepts_of_the_agreement_accept_it_once(programme):
     case, staged = _staged(coordinator)
     release(staged, f.officer())
     agreement = GrantAgreement.objects.get(case=case)
-    results = _race([lambda: accept_agreement(GrantAgreement.objects.get(pk=agreement.pk), coordinator)
+    results = run_at_once([lambda: accept_agreement(GrantAgreement.objects.get(pk=agreement.pk), coordinator)
                      for _ in range(10)])
     assert {r.status for r in results} == {"accepted"}
     assert AuditEvent.objects.filter(verb="accept-agreement").count() == 1

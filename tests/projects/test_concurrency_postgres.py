@@ -2,7 +2,6 @@
 in two threads): the payment is marked paid exactly once, the final report approved exactly once (one
 balance, one recovery, one decision e-mail), and neither officer gets an error."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from django.db import connection
 from eplus.core.audit import history
 from eplus.projects import payments, workflow
 from eplus.projects.models import FinalAssessment, Payment, PaymentKind, PaymentStatus, Report, ReportKind
+from tests.concurrency import run_at_once
 
 from .conftest import make_officer
 from .test_services import fill, mark_results_submitted
@@ -25,35 +25,10 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
-def _race(calls):
-    """Run each ``call()`` in its own thread (its own connection), released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), []
-
-    def run(index, call):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
-    return results
-
-
 def test_two_officers_mark_the_same_payment_paid_exactly_once(ka210, people):
     colleague = make_officer("LV01")
     payment = ka210.payments.get(kind=PaymentKind.PREFINANCING)
-    results = _race([lambda: payments.mark_paid(Payment.objects.get(pk=payment.pk), people["officer"]),
+    results = run_at_once([lambda: payments.mark_paid(Payment.objects.get(pk=payment.pk), people["officer"]),
                      lambda: payments.mark_paid(Payment.objects.get(pk=payment.pk), colleague)])
     assert [r.status for r in results] == [PaymentStatus.PAID, PaymentStatus.PAID]
     payment.refresh_from_db()
@@ -70,7 +45,7 @@ def test_two_officers_approve_the_same_final_report_exactly_once(ka210, people):
     workflow.save_assessment(final, people["officer"], overall_score=Decimal("42"))
     mark_results_submitted(ka210)
     mail.outbox.clear()
-    results = _race([lambda: workflow.approve_assessment(Report.objects.get(pk=final.pk), people["officer"]),
+    results = run_at_once([lambda: workflow.approve_assessment(Report.objects.get(pk=final.pk), people["officer"]),
                      lambda: workflow.approve_assessment(Report.objects.get(pk=final.pk), colleague)])
     assert [r.status for r in results] == ["approved", "approved"]
     assessment = FinalAssessment.objects.get(report=final)

@@ -27,3 +27,12 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count_hit(self, key, seconds):
+        """Add one to ``key``'s count (kept ``seconds`` from its first hit) and return it: INCR and the
+        expiry in one pipeline, one round trip (the rate limits, eplus.core.ratelimit)."""
+        full_key = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, seconds, nx=True)
+        return pipe.execute()[0]

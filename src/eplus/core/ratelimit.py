@@ -46,15 +46,10 @@ def retry_after(request, scope):
 
 
 def _count(key, seconds):
-    """The number of hits of ``key`` in its window, this one included: one Redis round trip."""
-    client = getattr(cache, "_cache", None)
-    if hasattr(client, "get_client"):  # Redis: INCR and the window's expiry in one pipeline
-        redis = client.get_client(key, write=True)
-        full_key = cache.make_and_validate_key(key)
-        pipe = redis.pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, seconds + 1, nx=True)
-        return pipe.execute()[0]
+    """The number of hits of ``key`` in its window, this one included."""
+    count_hit = getattr(cache, "count_hit", None)
+    if count_hit is not None:  # Redis (core.cache.RedisCache): one round trip
+        return count_hit(key, seconds + 1)
     if cache.add(key, 1, seconds + 1):  # the local cache of the demo and unit tests
         return 1
     try:

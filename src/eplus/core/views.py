@@ -2,6 +2,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from . import ratelimit
 from .permissions import public
 
 
@@ -25,6 +26,4 @@ ALLAUTH_RETRY_AFTER_SECONDS = 60
 @public
 def too_many_requests(request, exception=None):
     """The 429 answer of allauth's limits (config.urls.handler429), with Retry-After."""
-    from .ratelimit import too_many_requests as answer
-
-    return answer(request, ALLAUTH_RETRY_AFTER_SECONDS)
+    return ratelimit.too_many_requests(request, ALLAUTH_RETRY_AFTER_SECONDS)

@@ -13,7 +13,6 @@ from django.db import transaction
 
 from eplus.core import time as clock
 from eplus.core.audit import history, record
-
 from eplus.core.exports import csv_text
 
 from .exports import payments_csv

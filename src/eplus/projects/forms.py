@@ -1,4 +1,3 @@
-
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l

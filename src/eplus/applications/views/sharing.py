@@ -32,10 +32,12 @@ def share(request, pk):
             withdraw_invitation(application, invitation, request.user)
             messages.success(request, _("The invitation was withdrawn."))
             return redirect("applications:share", application.pk)
-        if form.is_valid() and (wait := retry_after(request, "invite")) is not None:
-            return too_many_requests(request, wait)
-        if form.is_valid() and _invite(request, application, form):
-            return redirect("applications:share", application.pk)
+        if form.is_valid():
+            wait = retry_after(request, "invite")
+            if wait is not None:
+                return too_many_requests(request, wait)
+            if _invite(request, application, form):
+                return redirect("applications:share", application.pk)
     return render(request, "applications/share.html", {
         "application": application, "form": form, "accesses": application.accesses.select_related("user"),
         "invitations": application.invitations.filter(accepted_at__isnull=True)})

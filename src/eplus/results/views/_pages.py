@@ -40,6 +40,7 @@ def cached(request, name, build):
 
 
 _TOKEN_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_TOKEN_FIELD_TEXT = re.compile(_TOKEN_FIELD.pattern.decode())  # the same, in rendered text (render_public)
 _TOKEN_MARK = b"{eplus-csrf-token}"
 
 
@@ -106,5 +107,3 @@ def _layout(request, template_name):
     html = _TOKEN_FIELD_TEXT.sub(r"\g<1>" + _LAYOUT_MARKS["token"] + r"\g<2>", html)
     return _LAYOUT_SPLIT.split(html)
 
-
-_TOKEN_FIELD_TEXT = re.compile(_TOKEN_FIELD.pattern.decode())
