@@ -67,6 +67,7 @@ for entry in (str(ROOT), str(ROOT / "src")):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
+from tests.samples import pdf as sample_pdf  # noqa: E402
 from bench._common import (  # noqa: E402
     free_port,
     machine,
@@ -390,7 +391,7 @@ def make_data(n, words, seed, log):
     call.save()
     priority = Priority.objects.filter(active=True, sector="").order_by("position").values_list("code", flat=True)[0]
     topics = list(Topic.objects.filter(active=True).order_by("position").values_list("code", flat=True)[:2])
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = sample_pdf()
     countries = ("LV", "LT", "EE", "FI", "SE", "PL", "DE", "IT", "ES", "PT", "IE", "NL")
     backend = "django.contrib.auth.backends.ModelBackend"
     applicants = []

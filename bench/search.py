@@ -27,6 +27,7 @@ the search index in SQL (eplus.results.index.rebuild_all) and measures, on the r
 import argparse
 import json
 import os
+import shutil
 import random
 import statistics
 import subprocess
@@ -40,6 +41,7 @@ for entry in (str(ROOT), str(ROOT / "src")):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
+from tests.samples import large_pdf  # noqa: E402
 from bench._common import (  # noqa: E402
     current_rss_mb,
     machine_line,
@@ -446,12 +448,11 @@ def child_upload(url):
         handle.write((f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n{token}\r\n"
                       f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n"
                       "Content-Type: application/pdf\r\n\r\n").encode())
-        handle.write(b"%PDF-1.4\n")
-        block = os.urandom(1024 * 1024)
-        left = size - 9
-        while left > 0:
-            handle.write(block[:min(left, len(block))])
-            left -= len(block)
+        document = handle.name + ".pdf"  # a real PDF (the upload service parses it) of random 1 MB streams
+        large_pdf(document, size, data=os.urandom(1024 * 1024))
+        with open(document, "rb") as source:
+            shutil.copyfileobj(source, handle, 1 << 20)
+        os.unlink(document)
         handle.write(f"\r\n--{boundary}--\r\n".encode())
         handle.close()
         return handle.name, os.path.getsize(handle.name)

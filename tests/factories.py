@@ -13,9 +13,9 @@ from factory.django import DjangoModelFactory
 from eplus.accounts.models import User
 from eplus.organisations.models import Membership, Organisation, Role
 from eplus.organisations.registration import issue_oid
+from tests.samples import PDF  # the apps' tests take it from here
 
 PASSWORD = "Correct-Horse-9"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def pdf_file(name="declaration.pdf"):

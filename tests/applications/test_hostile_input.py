@@ -69,3 +69,34 @@ def test_stored_data_that_is_no_amount_never_breaks_a_page_and_can_be_corrected(
     save(application, "design", wp_data(), application.created_by)  # corrected
     assert "1e309" not in json.dumps(_section(application, "design").data)
     assert logged_in.get(reverse("applications:submit", args=[application.pk])).status_code == 200
+
+
+# --- uploads checked in depth -------------------------------------------------------------------
+
+HTML = b"<!DOCTYPE html><html><body><script>fetch('/accounts/')</script></body></html>"
+
+
+def test_an_html_annex_is_refused_and_a_pdf_annex_gets_a_generated_name(logged_in, application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.samples import pdf
+
+    url = reverse("applications:section", args=[application.pk, "annexes"])
+    response = logged_in.post(url, {"kind": "declaration-on-honour", "file": SimpleUploadedFile("d.html", HTML)})
+    assert b"not a PDF, PNG or JPEG" in response.content and not application.annexes.exists()
+    scripted = pdf(catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ")
+    response = logged_in.post(url, {"kind": "declaration-on-honour", "file": SimpleUploadedFile("d.pdf", scripted)})
+    assert b"JavaScript" in response.content and not application.annexes.exists()
+    logged_in.post(url, {"kind": "declaration-on-honour", "file": SimpleUploadedFile("declaration.html", pdf())})
+    annex = application.annexes.get()
+    assert "declaration" not in annex.file.name and annex.file.name.endswith(".pdf")
+    assert annex.original_name == "declaration.html.pdf"  # downloaded under a name that fits its content
+
+
+def test_an_html_incident_screenshot_is_refused_and_no_report_is_made(logged_in, clock, application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = logged_in.post(reverse("applications:incident", args=[application.pk]), {
+        "description": "The page froze.", "screenshots": [SimpleUploadedFile("shot.png", HTML)]})
+    assert b"not a PDF, PNG or JPEG" in response.content and b"The page froze." in response.content
+    assert not application.incidents.exists()

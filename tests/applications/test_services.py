@@ -23,6 +23,7 @@ from eplus.programme.models import Agency, Call
 from tests.factories import make_organisation, make_user
 
 from .conftest import BRUSSELS, context_data, make_ready, save, wp_data
+from tests.samples import large_pdf, png_bytes
 
 NUMBER = re.compile(r"^2027-1-LV01-KA220-VET-\d{9}$")
 
@@ -324,11 +325,11 @@ def test_after_the_deadline_nothing_changes(clock, application, coordinator):
 
 # --- files --------------------------------------------------------------------------------------------
 
-def test_annex_size_limit(application, coordinator):
-    exact = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 5))
+def test_annex_size_limit(application, coordinator, tmp_path):
+    exact = SimpleUploadedFile("big.pdf", large_pdf(tmp_path / "big.pdf", MAX_DOCUMENT_BYTES).read_bytes())
     annex = annexes.add_annex(application, "declaration-on-honour", exact, coordinator)
     assert annex.size == MAX_DOCUMENT_BYTES and annex.content_type == "application/pdf"
-    too_big = SimpleUploadedFile("bigger.pdf", b"%PDF-" + b"0" * (MAX_DOCUMENT_BYTES - 4))
+    too_big = SimpleUploadedFile("bigger.pdf", large_pdf(tmp_path / "bigger.pdf", MAX_DOCUMENT_BYTES + 1).read_bytes())
     with pytest.raises(ValidationError, match="15 MB"):
         annexes.add_annex(application, "declaration-on-honour", too_big, coordinator)
 
@@ -337,10 +338,10 @@ def test_annex_type_is_checked_by_content(application, coordinator):
     exe = SimpleUploadedFile("declaration.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, content_type="application/pdf")
     with pytest.raises(ValidationError, match="not a PDF, PNG or JPEG"):
         annexes.add_annex(application, "declaration-on-honour", exe, coordinator)
-    png = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    png = SimpleUploadedFile("scan.png", png_bytes())
     annex = annexes.add_annex(application, "other", png, coordinator)
     assert annex.content_type == "image/png"
-    assert annex.sha256 == hashlib.sha256(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20).hexdigest()
+    assert annex.sha256 == hashlib.sha256(png_bytes()).hexdigest()
 
 
 # --- incidents and PDF ----------------------------------------------------------------------------------
@@ -348,7 +349,7 @@ def test_annex_type_is_checked_by_content(application, coordinator):
 def test_incident_is_time_stamped_on_the_server(clock, application, coordinator):
     clock(_at(11, 58, 30))
     report = incidents.report_incident(coordinator, application, "The upload froze.",
-                                      [SimpleUploadedFile("s.png", b"\x89PNG\r\n\x1a\n" + b"1" * 10)])
+                                      [SimpleUploadedFile("s.png", png_bytes())])
     assert report.reported_at == _at(11, 58, 30)
     assert report.agency.code == "LV01" and report.screenshots.count() == 1
     from eplus.applications.rules import agency_incidents

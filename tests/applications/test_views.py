@@ -13,6 +13,8 @@ from eplus.applications.models import Application, Section, Submission
 from eplus.organisations.models import Role
 from tests.factories import make_organisation, make_user, pdf_file
 
+from tests.samples import png_bytes
+
 from .conftest import context_data, make_ready, save
 
 SECTIONS = ("context", "organisations", "relevance", "partnership", "design", "impact", "summary", "annexes",
@@ -214,7 +216,7 @@ def test_incident_report_reaches_the_agency_only(logged_in, clock, application):
 
     response = logged_in.post(reverse("applications:incident", args=[application.pk]), {
         "description": "The page froze at 11:55.",
-        "screenshots": [SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"1" * 20)]})
+        "screenshots": [SimpleUploadedFile("a.png", png_bytes())]})
     assert response.status_code == 302
     report = application.incidents.get()
     assert report.reported_at == clock.state["now"] and report.screenshots.count() == 1

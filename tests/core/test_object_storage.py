@@ -14,6 +14,7 @@ from tests.object_storage import S3Server
 from tests.results.conftest import (card, coordinator, coordinator_user, finalised_card_with_secrets,  # noqa: F401
                                     officer, partner_org)
 from tests.topology.conftest import free_port
+from tests.samples import PDF, Stream, pdf
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +38,19 @@ def _fetch(url):
 
 
 def test_a_result_file_goes_to_the_bucket_with_its_sha256_and_comes_back_through_a_signed_link(
-        s3, client, card, coordinator_user):  # noqa: F811
+        s3, client, card, coordinator_user, django_capture_on_commit_callbacks):  # noqa: F811
     from eplus.results.models import ResultFile
 
     client.force_login(coordinator_user)
-    body = b"%PDF-1.4\n% a fictional teacher guide\n" + b"x" * 200_000
-    response = client.post(reverse("results:result_add", args=[card.identifier]), {
-        "title": "Teacher guide", "result_type": "handbook", "description_en": "A guide for teachers.",
-        "link": "", "public": "", "file": SimpleUploadedFile("guide.pdf", body, "application/pdf")})
+    body = pdf(b"a fictional teacher guide", objects=[Stream(200_000, b"x")])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("results:result_add", args=[card.identifier]), {
+            "title": "Teacher guide", "result_type": "handbook", "description_en": "A guide for teachers.",
+            "link": "", "public": "", "file": SimpleUploadedFile("guide.pdf", body, "application/pdf")})
     assert response.status_code == 302
     record = ResultFile.objects.get()
     assert record.file.name in s3.keys()  # in the bucket, not on the web server's disk
+    assert not [key for key in s3.keys() if key.startswith("pending-uploads/")]  # its mark went with the commit
     assert hashlib.sha256(s3.body(record.file.name)).hexdigest() == record.sha256 == hashlib.sha256(body).hexdigest()
 
     download = reverse("results:download", args=[record.pk])
@@ -85,3 +88,22 @@ def test_signed_links_are_short_lived(s3, client, card, coordinator_user, office
     answer = client.get(reverse("results:download", args=[ResultFile.objects.get(result=public).pk]))
     assert "X-Amz-Expires=120" in answer["Location"] and "X-Amz-Date=" in answer["Location"]
     assert answer["Cache-Control"] == "public, max-age=60"  # cached for half the link's life at most
+
+
+def test_the_sweep_removes_an_orphan_from_the_bucket_and_keeps_what_a_record_names(s3, db):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from eplus.core import files
+
+    default_storage.save(files._marker("results/files/9/orphan.pdf"), ContentFile(b""))
+    default_storage.save("results/files/9/orphan.pdf", ContentFile(PDF))
+    default_storage.save("results/files/9/kept.pdf", ContentFile(PDF))  # named by no mark: not the sweep's
+    assert files.sweep_pending_uploads(timezone.now())["orphan_uploads_removed"] == 0  # still on its way
+    later = timezone.now() + timedelta(hours=2)
+    assert files.sweep_pending_uploads(later)["orphan_uploads_removed"] >= 1
+    assert not [key for key in s3.keys() if key.startswith("pending-uploads/")]
+    assert [key for key in s3.keys() if key.startswith("results/files/9/")] == ["results/files/9/kept.pdf"]

@@ -26,6 +26,7 @@ from eplus.evaluation.sweep import sweep
 from tests.organisations.conftest import mark_reauthenticated
 
 from . import factories as f
+from tests.samples import pdf
 
 pytestmark = pytest.mark.django_db
 GOOD = f.GOOD_SCORES
@@ -65,8 +66,8 @@ def test_the_workspace_only_reads_and_the_sweep_opens_the_cases(client, programm
     page = client.get(reverse("evaluation:workspace"))
     assert page.status_code == 200 and app.number not in page.content.decode()
     assert not Case.objects.exists()
-    assert sweep(f.now()) == {"cases_opened": 1}
-    assert sweep(f.now()) == {"cases_opened": 0}  # idempotent
+    assert sweep(f.now()) == {"cases_opened": 1, "agreement_pdfs_rendered_again": 0}
+    assert sweep(f.now()) == {"cases_opened": 0, "agreement_pdfs_rendered_again": 0}  # idempotent
     case = Case.objects.get(application=app)
     assert case.submission.is_current and case.formal_verdict["eligible"] is True
     assert app.number in client.get(reverse("evaluation:workspace")).content.decode()
@@ -280,7 +281,7 @@ def test_accept_and_upload_pages(client, programme):
     assert response.status_code == 400 and not GrantAgreement.objects.get(pk=agreement.pk).signed_pdf
     assert client.post(accept).status_code == 302
     assert GrantAgreement.objects.get(pk=agreement.pk).status == AgreementStatus.ACCEPTED
-    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")})
+    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", pdf(b"signed"))})
     assert response.status_code == 400 and not GrantAgreement.objects.get(pk=agreement.pk).signed_pdf
     client.force_login(officer)
     countersign = reverse("evaluation:countersign", args=[case.pk])
@@ -296,9 +297,16 @@ def test_upload_page_then_countersign_refused_before_acceptance(client, programm
     assert "has to accept" in client.post(countersign, follow=True).content.decode()
     _login(client, coordinator)
     upload = reverse("evaluation:upload_signed", args=[case.application_id])
-    assert client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")}).status_code == 302
+    scripted = pdf(catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ")
+    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", scripted)})
+    assert response.status_code == 400 and "JavaScript" in response.content.decode()
+    assert client.post(upload, {"file": SimpleUploadedFile("signed.pdf", pdf(b"signed"))}).status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.ACCEPTED and agreement.signed_sha256
+    assert agreement.signed_pdf.name.startswith(f"evaluation/agreements/{case.pk}/")
+    response = client.get(reverse("evaluation:agreement_pdf", args=[case.application_id]) + "?signed=1")
+    assert response["Content-Disposition"].startswith("attachment")  # an uploaded file is never shown inline
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
     client.force_login(officer)
     assert client.get(reverse("evaluation:agreement_pdf", args=[case.application_id]), {"signed": "1"}
                       ).status_code == 200
@@ -314,12 +322,12 @@ def test_uploading_the_signed_agreement_asks_for_the_identity_first_as_accepting
     page = client.get(decision).content.decode()
     assert "Confirm your identity to upload the signed agreement" in page and 'type="file"' not in page
     upload = reverse("evaluation:upload_signed", args=[case.application_id])
-    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")})
+    response = client.post(upload, {"file": SimpleUploadedFile("signed.pdf", pdf(b"signed"))})
     assert response.status_code == 302 and reverse("account_reauthenticate") in response["Location"]
     agreement.refresh_from_db()
     assert agreement.status != AgreementStatus.ACCEPTED and not agreement.signed_pdf
     mark_reauthenticated(client, coordinator)
     assert 'type="file"' in client.get(decision).content.decode()
-    assert client.post(upload, {"file": SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed")}).status_code == 302
+    assert client.post(upload, {"file": SimpleUploadedFile("signed.pdf", pdf(b"signed"))}).status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.ACCEPTED and agreement.signed_sha256

@@ -25,6 +25,7 @@ from eplus.evaluation.models import (
 from eplus.programme.models import Agency, AgencyMembership
 
 from . import factories as f
+from tests.samples import pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -347,7 +348,7 @@ def test_agreement_accepted_countersigned_creates_the_project(programme, django_
         upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"not a pdf at all"), coordinator)
     with pytest.raises(workflow.TransitionRefused):
         countersign(agreement, officer)  # not accepted yet
-    upload_signed(agreement, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), coordinator)
+    upload_signed(agreement, SimpleUploadedFile("signed.pdf", pdf(b"signed")), coordinator)
     project = countersign(agreement, officer)
     agreement.refresh_from_db()
     assert agreement.project_id == project.pk and agreement.status == "countersigned"

@@ -24,6 +24,7 @@ from eplus.evaluation.workflow import EvaluationError
 from eplus.programme.models import Agency
 
 from . import factories as f
+from tests.samples import pdf
 
 pytestmark = pytest.mark.django_db
 GOOD = f.GOOD_SCORES
@@ -116,7 +117,7 @@ def test_agreement_transitions_are_idempotent_and_one_project_is_created(program
     agreement = GrantAgreement.objects.get(case=case)
     rendered = render_agreement(agreement.pk)
     assert rendered.pdf and render_agreement(agreement.pk).sha256 == rendered.sha256  # rendered once
-    signed = b"%PDF-1.4 signed by the coordinator"
+    signed = pdf(b"signed by the coordinator")
     upload_signed(agreement, SimpleUploadedFile("signed.pdf", signed), coordinator)
     upload_signed(agreement, SimpleUploadedFile("signed.pdf", signed), coordinator)  # same file: unchanged
     assert AuditEvent.objects.filter(verb="upload-signed-agreement").count() == 1

@@ -134,6 +134,11 @@ def test_a_declaration_that_is_not_a_document_is_refused(client, ka210, people):
     response = client.post(reverse("projects:report", args=[ka210.pk, final.pk]),
                            _report_post(final, declaration=SimpleUploadedFile("d.pdf", b"MZ not a pdf")))
     assert "is not a PDF, PNG or JPEG file" in response.content.decode()
+    html = SimpleUploadedFile("declaration.html", b"<html><script>alert(1)</script></html>")
+    response = client.post(reverse("projects:report", args=[ka210.pk, final.pk]), _report_post(final, declaration=html))
+    assert "is not a PDF, PNG or JPEG file" in response.content.decode()
+    final.refresh_from_db()
+    assert not final.declaration
 
 
 def test_amendment_requests_are_refused_with_what_to_fix(ka210, people):

@@ -16,6 +16,7 @@ from eplus.projects.models import (
     AccessLevel, Payment, PaymentKind, ProjectAccess, PaymentStatus, ProjectStatus, ReportKind, ReportStatus, ReportVersion,
 )
 from tests.factories import PDF
+from tests.samples import png_bytes
 
 D = Decimal
 
@@ -190,7 +191,7 @@ def test_submission_needs_the_declaration_and_locks_and_keeps_every_version(ka21
     with pytest.raises(Exception, match="not a PDF, PNG or JPEG"):
         reports.attach_declaration(final, SimpleUploadedFile("declaration.pdf", b"MZ not a pdf"),
                                     people["coordinator"])
-    reports.attach_declaration(final, SimpleUploadedFile("declaration.png", b"\x89PNG\r\n\x1a\n...."),
+    reports.attach_declaration(final, SimpleUploadedFile("declaration.png", png_bytes()),
                                 people["coordinator"])
     final = workflow.submit_report(final, people["coordinator"])
     assert queries.project_locked(ka210)

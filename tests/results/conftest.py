@@ -11,6 +11,7 @@ from eplus.results import workflow
 from eplus.results.editing import add_result_file, save_contact, save_result
 from eplus.results.publishing import mark_final_report_submitted, mark_project_finalised, publish_project_card
 from tests.factories import make_officer, make_organisation, make_user, with_mfa
+from tests.samples import PDF
 
 _n = {"i": 0}
 
@@ -80,7 +81,7 @@ def add_result(card, user, title="Welding handbook", public_flag=True, result_ty
     return result
 
 
-def add_pdf(result, user, name="handbook.pdf", body=b"%PDF-1.4\n% fictional test document\n"):
+def add_pdf(result, user, name="handbook.pdf", body=PDF):
     import io
 
     return add_result_file(result, io.BytesIO(body), name, user)

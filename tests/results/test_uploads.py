@@ -9,8 +9,10 @@ from django.urls import reverse
 
 from eplus.results import editing
 from eplus.results.models import ResultFile
-from eplus.core.files import check_content, sniff
+from eplus.core.files import RESULT_FILE, check_upload, sniff
 from eplus.results.uploads import MAX_RESULT_FILE_BYTES, LimitedUploadHandler
+
+from tests.samples import Stream, docx_bytes, large_pdf, pdf
 
 from .conftest import add_result
 
@@ -18,11 +20,7 @@ LIMIT = 100 * 1024 * 1024
 
 
 def _sparse_pdf(path, size):
-    with open(path, "wb") as f:
-        f.write(b"%PDF-1.7\n")
-        f.seek(size - 1)
-        f.write(b"\n")
-    return path
+    return large_pdf(path, size)  # a real PDF of 1 MB streams left as holes: quick to write, parsed whole
 
 
 def _sha(path):
@@ -110,12 +108,13 @@ def test_content_and_name_must_agree():
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
     assert sniff(png) == "png"
     with pytest.raises(ValidationError, match="not what its name says"):
-        check_content(png, "report.pdf")
-    assert check_content(png, "photo.png") == "image/png"
-    assert check_content(b"PK\x03\x04rest", "guide.docx").endswith("wordprocessingml.document")
-    assert check_content(b"name;country\nA;LV\n", "list.csv") == "text/csv"
+        check_upload(io.BytesIO(pdf()), "report.png", RESULT_FILE)
+    assert check_upload(io.BytesIO(pdf()), "report.pdf", RESULT_FILE).content_type == "application/pdf"
+    assert check_upload(io.BytesIO(docx_bytes()), "guide.docx", RESULT_FILE).content_type.endswith(
+        "wordprocessingml.document")
+    assert check_upload(io.BytesIO(b"name;country\nA;LV\n"), "list.csv", RESULT_FILE).content_type == "text/csv"
     with pytest.raises(ValidationError, match="could not be recognised"):
-        check_content(b"\x00\x01\x02\x03binary", "thing.bin")
+        check_upload(io.BytesIO(b"\x00\x01\x02\x03binary"), "thing.bin", RESULT_FILE)
 
 
 def _png_bytes(size=(400, 300)):
@@ -135,7 +134,7 @@ def test_logo_checked_and_thumbnail_made(card, coordinator_user):
     with card.logo_thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert max(thumb.size) <= 240
     with pytest.raises(ValidationError, match="PNG, JPEG, GIF or WebP"):
-        editing.set_logo(card, io.BytesIO(b"%PDF-1.4 not an image"), "logo.png", coordinator_user)
+        editing.set_logo(card, io.BytesIO(pdf()), "logo.png", coordinator_user)
     with pytest.raises(ValidationError, match="could not be read"):
         editing.set_logo(card, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10), "logo.png", coordinator_user)
 
@@ -146,7 +145,7 @@ def _login(client, user):
 
 def test_upload_through_the_view_end_to_end(client, card, coordinator_user):
     _login(client, coordinator_user)
-    body = b"%PDF-1.4\n% a small fictional result\n" + b"x" * 5000
+    body = pdf(b"a small fictional result", objects=[Stream(5000, b"x")])
     response = client.post(reverse("results:result_add", args=[card.identifier]), {
         "title": "Teacher guide", "result_type": "handbook", "description_en": "A guide for teachers.",
         "link": "", "public": "on", "file": SimpleUploadedFile("guide.pdf", body, "application/pdf"),
@@ -175,7 +174,7 @@ def test_view_refuses_too_large_files_while_receiving(client, card, coordinator_
     _login(client, coordinator_user)
     result = add_result(card, coordinator_user)
     response = client.post(reverse("results:file_add", args=[card.identifier, result.pk]), {
-        "file": SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"x" * 5000),
+        "file": SimpleUploadedFile("big.pdf", pdf(objects=[Stream(5000, b"x")])),
     })
     assert response.status_code == 400
     assert "larger than 100 MB" in response.content.decode()

@@ -14,6 +14,7 @@ from eplus.results.views import review as review_views
 
 from .conftest import add_pdf, add_result, card_data, finalised_card_with_secrets
 from tests.factories import make_user
+from tests.samples import pdf
 
 
 def test_every_results_view_declares_a_registered_permission_or_public():
@@ -51,11 +52,11 @@ def test_result_form_edit_file_add_and_delete_through_the_pages(client, card, co
     result.refresh_from_db()
     assert result.title == "Renamed handbook"
     add = reverse("results:file_add", args=[card.identifier, result.pk])
-    response = client.post(add, {"file": io.BytesIO(b"%PDF-1.4\n% fictional\n")} | {})
+    response = client.post(add, {"file": io.BytesIO(pdf())} | {})
     assert response.status_code == 400  # a file without a name is no upload
-    pdf = io.BytesIO(b"%PDF-1.4\n% fictional\n")
-    pdf.name = "extra.pdf"
-    assert client.post(add, {"file": pdf}).status_code == 302
+    upload = io.BytesIO(pdf())
+    upload.name = "extra.pdf"
+    assert client.post(add, {"file": upload}).status_code == 302
     record = ResultFile.objects.get(result=result, original_name="extra.pdf")
     bad = io.BytesIO(b"MZ not a document")
     bad.name = "evil.pdf"

@@ -22,12 +22,13 @@ from eplus.organisations.registration import issue_oid
 from eplus.programme.models import Call
 
 from .conftest import PASSWORD, log_in_page, verified_user
+from tests.samples import pdf
 
 pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
 COORDINATOR = "coordinator.e2e@school.example"
 PARTNER = "partner.e2e@college.example"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf()
 
 
 def _person(email, first, last):

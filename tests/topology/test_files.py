@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from .conftest import PASSWORD, verified_user
+from tests.samples import pdf, Stream
 
 pytestmark = [pytest.mark.postgres, pytest.mark.topology]
 
@@ -21,7 +22,7 @@ def test_an_uploaded_result_file_is_in_the_bucket_with_its_sha256(live, lv, lv01
     user = verified_user("uploader@school.example")
     coordinator = make_organisation(lv, legal_name="Daugava Vocational School", member=user, role=Role.CONTACT_PERSON)
     card = publish_project_card(card_data(lv01, coordinator))
-    body = b"%PDF-1.4\n% a fictional handbook for the topology test\n" + bytes(range(256)) * 4000  # ~1 MB
+    body = pdf(b"a fictional handbook for the topology test", objects=[Stream(256 * 4000, bytes(range(256)))])  # ~1 MB
 
     client = live.client()
     assert client.log_in("uploader@school.example", PASSWORD)[0] == 302

@@ -18,6 +18,7 @@ from eplus.programme.models import Agency, AgencyMembership, Country
 from eplus.projects.models import PaymentKind, ProjectStatus, ReportKind, ReportVersion
 
 from .conftest import PASSWORD, log_in_page, verified_user
+from tests.samples import pdf
 
 pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
@@ -65,7 +66,7 @@ def test_final_report_update_resubmit_assess_and_balance(live, topology_page, sm
     new_page, mailbox = topology_page, smtp.mailbox
     project = setting["project"]
     declaration = tmp_path / "declaration.pdf"
-    declaration.write_bytes(b"%PDF-1.4\n% signed declaration on honour\n%%EOF\n")
+    declaration.write_bytes(pdf(b"signed declaration on honour"))
 
     coordinator = new_page()
     coordinator.on("dialog", lambda dialog: dialog.accept())

@@ -24,6 +24,7 @@ from eplus.results.publishing import mark_project_finalised, publish_project_car
 from eplus.results.models import ProjectCard, ResultFile, ResultsStatus
 
 from .conftest import PASSWORD, log_in_page, verified_user
+from tests.samples import pdf, Stream
 
 pytestmark = [pytest.mark.postgres, pytest.mark.topology, pytest.mark.e2e]
 
@@ -112,7 +113,7 @@ def _beneficiary_fills_the_card(page, tmp_path):
     assert "public now" in page.locator(".messages").inner_text()
 
     guide = tmp_path / "simulator-guide.pdf"
-    guide.write_bytes(b"%PDF-1.4\n% Fictional simulator guide for the test\n" + b"0" * 20000)
+    guide.write_bytes(pdf(b"Fictional simulator guide for the test", objects=[Stream(20000)]))
     budget = tmp_path / "budget.csv"
     budget.write_text("item;amount\nsimulator licence;1200\n", encoding="utf-8")
     _add_result(page, "Simulator training guide", "handbook", "A guide for trainers using navigation simulators.", guide)

@@ -1,8 +1,8 @@
 """Technical-incident reports: time-stamped on the server, for the application's agency, accepted until
 the call's reporting window after the deadline closes."""
 
+from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
+from eplus.core.files import stored_upload
 
 from .annexes import check_file
 from .errors import ApplicationError
@@ -39,19 +40,24 @@ def report_incident(user, application, description, files=()):
     description = (description or "").strip()
     if not description:
         raise ValidationError({"description": [_("Describe what happened.")]})
-    checked = [(f, *check_file(f)) for f in files]
-    with acting_as(user), transaction.atomic():
-        Application.objects.select_for_update().filter(pk=application.pk).exists()
-        # A second click on Send (or a retried request) finds the report already made: nothing new.
-        same = IncidentReport.objects.filter(application=application, user=user, description=description).first()
-        if same is not None:
-            return same
-        report = IncidentReport(application=application, call=application.call, agency=application.agency,
-                                user=user, description=description, reported_at=now)
-        report.save(audit_verb="report-incident")
-        for uploaded, content_type, size, digest in checked:
-            shot = IncidentScreenshot(report=report, original_name=uploaded.name[:255], size=size, sha256=digest,
-                                      content_type=content_type)
-            shot.file.save(Path(uploaded.name).name, uploaded, save=False)
-            shot.save()
+    checked = [(uploaded, check_file(uploaded, "screenshots")) for uploaded in files]
+    folder = f"applications/{application.pk}/incidents"
+    with ExitStack() as stack:
+        stored = [(stack.enter_context(stored_upload(uploaded, check, folder)), check) for uploaded, check in checked]
+        with acting_as(user), transaction.atomic():
+            Application.objects.select_for_update().filter(pk=application.pk).exists()
+            # A second click on Send (or a retried request) finds the report already made: nothing new.
+            same = IncidentReport.objects.filter(application=application, user=user, description=description).first()
+            if same is not None:
+                for upload, _check in stored:
+                    upload.discard()
+                return same
+            report = IncidentReport(application=application, call=application.call, agency=application.agency,
+                                    user=user, description=description, reported_at=now)
+            report.save(audit_verb="report-incident")
+            for upload, check in stored:
+                shot = IncidentScreenshot(report=report, original_name=check.download_name, size=check.size,
+                                          sha256=check.sha256, content_type=check.content_type)
+                shot.file.name = upload.name
+                shot.save()
     return report

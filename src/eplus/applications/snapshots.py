@@ -6,6 +6,8 @@ import json
 
 from django.core.files.base import ContentFile
 
+from eplus.core.files import pending_file
+
 from .models import Submission, SubmissionParty
 from .queries import participants
 
@@ -57,8 +59,10 @@ def store_pdf(submission, pdf_bytes):
     if submission.pdf:
         return submission
     name = submission.pdf.field.generate_filename(submission, f"{submission.number}-{submission.pk}.pdf")
-    stored = submission.pdf.storage.save(name, ContentFile(pdf_bytes))
-    Submission.objects.filter(pk=submission.pk, pdf="").update(pdf=stored)
+    # Marked until the row names it: a worker killed in between leaves no stray file (core.files).
+    with pending_file(name, ContentFile(pdf_bytes), storage=submission.pdf.storage) as stored:
+        if not Submission.objects.filter(pk=submission.pk, pdf="").update(pdf=stored.name):
+            stored.discard()  # another worker attached one meanwhile
     submission.refresh_from_db()
     return submission
 

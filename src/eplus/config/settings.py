@@ -316,6 +316,19 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploads (core/files.py, core/file_content.py): archives that would unpack larger than this, or a
+# member over 1 MB that unpacks more than RATIO times its packed size, are refused as zip bombs;
+# images over the pixel limit as decompression bombs. A file whose record has not committed this
+# long after it was written is an orphan the sweep removes.
+UPLOAD_ARCHIVE_MAX_UNPACKED_BYTES = int(env("UPLOAD_ARCHIVE_MAX_UNPACKED_BYTES", str(500 * 1024 * 1024)))
+UPLOAD_ARCHIVE_MAX_RATIO = int(env("UPLOAD_ARCHIVE_MAX_RATIO", "100"))
+UPLOAD_ARCHIVE_MAX_MEMBERS = int(env("UPLOAD_ARCHIVE_MAX_MEMBERS", "10000"))
+UPLOAD_MAX_IMAGE_PIXELS = int(env("UPLOAD_MAX_IMAGE_PIXELS", str(80_000_000)))
+UPLOAD_PENDING_GRACE_SECONDS = int(env("UPLOAD_PENDING_GRACE_SECONDS", str(60 * 60)))
+# A receipt or letter still missing this long after its row was made is rendered again by the sweep
+# (its task was lost with a killed worker); files of the last RECHECK days are also checked in storage.
+ARTEFACT_REPAIR_AFTER_SECONDS = int(env("ARTEFACT_REPAIR_AFTER_SECONDS", str(15 * 60)))
+ARTEFACT_RECHECK_DAYS = int(env("ARTEFACT_RECHECK_DAYS", "2"))
 
 # --- security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

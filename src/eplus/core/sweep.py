@@ -24,6 +24,7 @@ def sweepers():
 
 
 def run_sweep(now):
+    from .files import sweep_pending_uploads
     from .outbox import retry_due
 
-    return {"core": retry_due(now), **{label: fn(now) for label, fn in sweepers()}}
+    return {"core": {**retry_due(now), **sweep_pending_uploads(now)}, **{label: fn(now) for label, fn in sweepers()}}

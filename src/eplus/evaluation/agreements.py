@@ -7,7 +7,6 @@ import calendar
 import hashlib
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from eplus.core.tasks import enqueue_after_commit
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
+from eplus.core.files import SIGNED_PDF, check_upload, pending_file, stored_upload
 from eplus.core.money import eur
 from eplus.projects.creation import create_project
 
@@ -64,13 +64,15 @@ def render_agreement(agreement_id):
         html = render_to_string("evaluation/pdf/agreement.html", {
             "agreement": agreement, "case": case, "application": case.application, "participants": participants})
     pdf = HTML(string=html).write_pdf()
+    name = agreement.pdf.field.generate_filename(agreement, f"agreement-{case.application.number or case.pk}.pdf")
     with transaction.atomic():
         locked = GrantAgreement.objects.select_for_update().get(pk=agreement_id)
         if locked.pdf:  # rendered by another worker meanwhile
             return locked
-        locked.sha256 = hashlib.sha256(pdf).hexdigest()
-        locked.pdf.save(f"agreement-{case.application.number or case.pk}.pdf", ContentFile(pdf), save=False)
-        locked.save(audit_verb="render-agreement")
+        with pending_file(name, ContentFile(pdf), storage=locked.pdf.storage) as stored:
+            locked.sha256 = hashlib.sha256(pdf).hexdigest()
+            locked.pdf.name = stored.name
+            locked.save(audit_verb="render-agreement")
     return locked
 
 
@@ -96,18 +98,16 @@ def accept_agreement(agreement, user):
 
 def upload_signed(agreement, uploaded, user):
     """Or the coordinator uploads it signed: a PDF, checked by its content."""
-    from eplus.applications.annexes import check_file
-
-    content_type, _size, digest = check_file(uploaded)
-    if content_type != "application/pdf":
-        raise ValidationError({"file": [_("Upload the signed agreement as a PDF file.")]})
-    with acting_as(user), transaction.atomic():
+    checked = check_upload(uploaded, uploaded.name, SIGNED_PDF, field="file")
+    with stored_upload(uploaded, checked, f"evaluation/agreements/{agreement.case_id}") as stored, \
+            acting_as(user), transaction.atomic():
         locked = _locked(agreement, user)
-        if locked.signed_sha256 == digest and locked.status == AgreementStatus.ACCEPTED:
+        if locked.signed_sha256 == checked.sha256 and locked.status == AgreementStatus.ACCEPTED:
+            stored.discard()
             return workflow.mirror(agreement, locked)  # the same file again
         workflow.require("accept", locked.status, workflow.AGREEMENT_TRANSITIONS)
-        locked.signed_pdf.save(f"signed-{locked.case_id}.pdf", uploaded, save=False)
-        locked.signed_sha256 = digest
+        locked.signed_pdf.name = stored.name
+        locked.signed_sha256 = checked.sha256
         locked.status, locked.accepted_at, locked.accepted_by = AgreementStatus.ACCEPTED, clock.now(), user
         locked.save(audit_verb="upload-signed-agreement")
     return workflow.mirror(agreement, locked)

@@ -1,8 +1,24 @@
 """Periodic work of the evaluation app, run by ``./run manage sweep`` (idempotent): the cases of every
-deadline that has passed are opened, each with its stored eligibility verdict (see :mod:`.cases`)."""
+deadline that has passed are opened, each with its stored eligibility verdict (see :mod:`.cases`); a
+grant agreement whose PDF is missing (its task lost with a killed worker, or the file gone) gets it
+rendered again."""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from eplus.core.files import rows_to_render_again
 
 from .cases import open_cases
+from .models import GrantAgreement
+from .tasks import render_agreement_pdf
 
 
 def sweep(now):
-    return {"cases_opened": len(open_cases(now))}
+    settled = GrantAgreement.objects.filter(
+        created_at__lt=now - timedelta(seconds=settings.ARTEFACT_REPAIR_AFTER_SECONDS))
+    recent = settled.filter(created_at__gte=now - timedelta(days=settings.ARTEFACT_RECHECK_DAYS))
+    missing = rows_to_render_again(settled, "pdf", recheck=recent)
+    for pk in missing:
+        render_agreement_pdf.enqueue(pk)
+    return {"cases_opened": len(open_cases(now)), "agreement_pdfs_rendered_again": len(missing)}

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from eplus.applications.models import ApplicationAccess
 from eplus.core.audit import acting_as
+from eplus.core.files import pending_file
 from eplus.core.money import eur
 from eplus.organisations.models import MANAGER_ROLES, Membership
 from eplus.results.publishing import publish_project_card
@@ -96,8 +97,10 @@ def _attach_agreement(project, agreement_pdf):
         content = agreement_pdf
     else:  # an open binary file
         content = File(agreement_pdf)
-    project.agreement_pdf.save(Path(name).name, content, save=False)
-    project.save(audit_verb="attach-agreement")
+    stored_name = project.agreement_pdf.field.generate_filename(project, Path(name).name)
+    with pending_file(stored_name, content, storage=project.agreement_pdf.storage) as stored:
+        project.agreement_pdf.name = stored.name
+        project.save(audit_verb="attach-agreement")
 
 
 def _memberships(organisation_ids):

@@ -14,6 +14,7 @@ from django.db import transaction
 from eplus.core import time as clock
 from eplus.core.audit import history, record
 from eplus.core.exports import csv_text
+from eplus.core.files import pending_file
 
 from .exports import payments_csv
 from .models import Project, ProjectDossier
@@ -144,9 +145,10 @@ def store_dossier(project, user=None):
     project = Project.objects.select_related("coordinator", "application").get(pk=project.pk)
     built_at = clock.now()
     stored = ProjectDossier(project=project, built_at=built_at, built_by=user)
-    with dossier_zip(project) as spool:
-        stored.file.save(f"{project.number}-dossier-{built_at:%Y%m%d%H%M%S}.zip", File(spool), save=False)
-    with transaction.atomic():
+    name = stored.file.field.generate_filename(stored, f"{project.number}-dossier-{built_at:%Y%m%d%H%M%S}.zip")
+    with dossier_zip(project) as spool, pending_file(name, File(spool), storage=stored.file.storage) as written, \
+            transaction.atomic():
+        stored.file.name = written.name
         previous = ProjectDossier.objects.select_for_update().filter(project=project).first()
         if previous is not None:
             old_name = previous.file.name

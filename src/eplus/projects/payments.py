@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from eplus.core.tasks import enqueue_after_commit
 from eplus.core.audit import acting_as, record
+from eplus.core.files import pending_file
 from eplus.core.money import eur, format_eur
 
 from . import figures, finance
@@ -149,7 +150,9 @@ def store_letter(payment):
         project = payment.project
         pdf = render_pdf("projects/payment_letter.html", {
             "payment": payment, "project": project, "amount": format_eur(payment.amount), "today": today()})
-        payment.letter.save(f"{project.number}-{payment.kind}-{payment.sequence}.pdf", ContentFile(pdf), save=False)
-        Payment.objects.filter(pk=payment.pk).update(letter=payment.letter.name)
-        record(payment, "event", verb="payment-letter")
+        name = payment.letter.field.generate_filename(payment, f"{project.number}-{payment.kind}-{payment.sequence}.pdf")
+        with pending_file(name, ContentFile(pdf), storage=payment.letter.storage) as stored:
+            payment.letter.name = stored.name
+            Payment.objects.filter(pk=payment.pk).update(letter=stored.name)
+            record(payment, "event", verb="payment-letter")
     return payment

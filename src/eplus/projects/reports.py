@@ -5,14 +5,14 @@ Submission and the agency's decisions are transitions in :mod:`eplus.projects.wo
 
 import hashlib
 import json
-from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from eplus.core.audit import acting_as
-from eplus.core.files import check_document
+from eplus.core.files import DOCUMENT, UploadPolicy, check_upload, stored_upload
 from eplus.core.money import eur
 
 from . import figures, finance
@@ -93,21 +93,20 @@ def save_report(report, user, *, language, sections, prefinancing_used=None):
     return report
 
 
-def check_file(uploaded):
-    """(content type, size, sha256) of a signed declaration on honour: PDF, PNG or JPEG by its content."""
-    return check_document(uploaded, _("%(name)s is not a PDF, PNG or JPEG file; attach the signed declaration on "
-                                      "honour as one of those."))
+DECLARATION = UploadPolicy(DOCUMENT.kinds, DOCUMENT.max_bytes, _l(
+    "%(name)s is not a PDF, PNG or JPEG file; attach the signed declaration on honour as one of those."))
 
 
 def attach_declaration(report, uploaded, user):
     _require_editable_report(user, report)
-    kind, _size, digest = check_file(uploaded)
-    with acting_as(user), transaction.atomic():
+    checked = check_upload(uploaded, uploaded.name, DECLARATION)
+    with stored_upload(uploaded, checked, f"projects/{report.project_id}/reports/{report.pk}") as stored, \
+            acting_as(user), transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
-        report.declaration_sha256 = digest
-        report.declaration_type = kind
-        report.declaration_name = Path(uploaded.name).name[:255]
-        report.declaration.save(Path(uploaded.name).name, uploaded, save=False)
+        report.declaration_sha256 = checked.sha256
+        report.declaration_type = checked.content_type
+        report.declaration_name = checked.download_name
+        report.declaration.name = stored.name
         report.save(audit_verb="attach-declaration")
     return report
 

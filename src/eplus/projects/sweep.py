@@ -5,18 +5,24 @@
   each report deadline, none once that report is in. Each (project, kind, day, recipient) is logged
   in :class:`ReminderLog` under a unique constraint, so running the sweep twice sends nothing twice.
   A reminder missed on its day (the sweep did not run) is still sent later: up to the deadline it is
-  about, or up to two days after the end date.
+  about, or up to two days after the end date;
+- the letter of a due or paid payment that is missing (its task lost with a killed worker, or the
+  file gone) is rendered again.
 """
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from eplus.core.files import rows_to_render_again
 from eplus.core.time import to_brussels
 
 from . import finance
-from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Project, ProjectStatus, ReminderLog, ReportKind
+from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Payment, Project, ProjectStatus, ReminderLog, ReportKind
 from .notify import edit_recipients, notify
+from .payments import LETTER_STATUSES
+from .tasks import render_payment_letter
 
 REMINDER_DAYS_BEFORE = 7
 # An end-date reminder missed on its day (the sweep did not run) is still sent this many days later.
@@ -64,4 +70,15 @@ def sweep(now):
                 except IntegrityError:
                     continue  # already sent
                 counts["reminders_sent"] += 1
+    counts["payment_letters_rendered_again"] = _render_missing_letters(now)
     return counts
+
+
+def _render_missing_letters(now):
+    settled = Payment.objects.filter(status__in=LETTER_STATUSES,
+                                     updated_at__lt=now - timedelta(seconds=settings.ARTEFACT_REPAIR_AFTER_SECONDS))
+    recent = settled.filter(updated_at__gte=now - timedelta(days=settings.ARTEFACT_RECHECK_DAYS))
+    missing = rows_to_render_again(settled, "letter", recheck=recent)
+    for pk in missing:
+        render_payment_letter.enqueue(pk)
+    return len(missing)

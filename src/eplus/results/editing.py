@@ -4,14 +4,18 @@ The caller has checked ``results.edit_card`` (the views declare it); these funct
 the card's review status forbids (:class:`Locked`). Every change is audited and refreshes the public side.
 """
 
+from contextlib import ExitStack
+
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from eplus.core.audit import acting_as, snapshot
+from eplus.core.files import RESULT_FILE, CheckedFile, check_upload, stored_upload
 
 from .models import Contact, Result, ResultFile, ResultsStatus, ResultType
 from .page_cache import bump_public_cache, public_changed
-from .uploads import process_logo, stream_to_storage
+from .uploads import check_logo
 
 
 class Locked(Exception):
@@ -52,12 +56,17 @@ def set_website(card, website, user):
 
 def set_logo(card, fileobj, filename, user):
     _check_card_editable(card)
-    logo, thumbnail, _content_type = process_logo(fileobj, filename)
+    checked, thumbnail = check_logo(fileobj, filename)
+    thumbnail_checked = CheckedFile(name="thumbnail.png", kind="png", content_type="image/png",
+                                    size=thumbnail.size, sha256="", ending=".png")
     old = [card.logo.name, card.logo_thumbnail.name]
-    with acting_as(user):
-        card.logo.save(logo.name, logo, save=False)
-        card.logo_thumbnail.save(thumbnail.name, thumbnail, save=False)
-        card.save(audit_verb="set-logo")
+    folder = f"results/logos/{card.pk}"
+    with ExitStack() as stack:
+        logo = stack.enter_context(stored_upload(fileobj, checked, folder))
+        thumb = stack.enter_context(stored_upload(thumbnail, thumbnail_checked, folder))
+        with acting_as(user), transaction.atomic():
+            card.logo.name, card.logo_thumbnail.name = logo.name, thumb.name
+            card.save(audit_verb="set-logo")
     for name in old:
         if name:
             card.logo.storage.delete(name)
@@ -115,18 +124,28 @@ def delete_result(result, user):
     bump_public_cache()
 
 
-def add_result_file(result, fileobj, filename, user):
-    """Stream one file to storage (≤ 100 MB, type checked by content) and attach it to the result."""
+def add_result_file(result, fileobj, filename, user, checked=None):
+    """Check one file (≤ 100 MB, by content, in depth), store it and attach it to the result."""
     _check_results_editable(result.card)
-    stored, size, sha, content_type = stream_to_storage(
-        fileobj, filename, f"results/files/{result.card_id}/{result.pk}")
-    with acting_as(user):
-        record = ResultFile(result=result, original_name=filename[:255], size=size, sha256=sha,
-                            content_type=content_type)
-        record.file.name = stored
+    checked = checked or check_upload(fileobj, filename, RESULT_FILE)
+    with stored_upload(fileobj, checked, f"results/files/{result.card_id}") as stored, \
+            acting_as(user), transaction.atomic():
+        record = ResultFile(result=result, original_name=checked.name, size=checked.size, sha256=checked.sha256,
+                            content_type=checked.content_type)
+        record.file.name = stored.name
         record.save()
     bump_public_cache()
     return record
+
+
+def save_result_with_file(card, user, upload, **fields):
+    """A result and its file, committed together: a failed or killed upload leaves no result without it."""
+    _check_results_editable(card)
+    checked = check_upload(upload, upload.name, RESULT_FILE)
+    with transaction.atomic():
+        result = save_result(card, user, **fields)
+        add_result_file(result, upload, upload.name, user, checked=checked)
+    return result
 
 
 def _delete_file(record):

@@ -55,7 +55,8 @@ def agreement_pdf(request, application_pk):
         response = render(request, "evaluation/agreement_pending.html", {"agreement": agreement}, status=503)
         response["Retry-After"] = "10"
         return response
-    return file_response(file, content_type="application/pdf", as_attachment=False,
+    # The agreement we made opens in the browser; the one the coordinator uploaded is downloaded.
+    return file_response(file, content_type="application/pdf", as_attachment=bool(signed),
                          filename=f"grant-agreement-{agreement.case.application.number}.pdf")
 
 

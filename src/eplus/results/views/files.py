@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from eplus.core.files import check_content, file_response
+from eplus.core.files import file_response
 from eplus.core.permissions import permission_required
 
 from .. import editing
 from ..forms import FileForm, ResultForm, ResultWithFileForm
 from ..models import ResultFile
 from ..rules import downloadable_file, editable_card, is_public_file
-from ..uploads import HEAD, LimitedUploadHandler, too_large_message
+from ..uploads import LimitedUploadHandler, too_large_message
 from .editing import locked_redirect, store_upload
 
 
@@ -47,17 +47,15 @@ def _result_initial(result):
 
 
 def _save_result(request, card, existing, form):
-    """Check the file by content, then save the result and attach the file (raises Locked, ValidationError)."""
+    """Save the result and, in the same transaction, its file (raises Locked, ValidationError)."""
     data = form.cleaned_data
     upload = data.get("file")
-    if upload is not None:  # check the file before creating anything
-        upload.seek(0)
-        check_content(upload.read(HEAD), upload.name)
-    result = editing.save_result(
-        card, request.user, result=existing, title=data["title"], result_type=data["result_type"],
-        description_en=data["description_en"], link=data["link"], public_flag=data["public"])
-    if upload is not None:
-        editing.add_result_file(result, upload, upload.name, request.user)
+    fields = {"result": existing, "title": data["title"], "result_type": data["result_type"],
+              "description_en": data["description_en"], "link": data["link"], "public_flag": data["public"]}
+    if upload is None:
+        editing.save_result(card, request.user, **fields)
+    else:
+        editing.save_result_with_file(card, request.user, upload, **fields)
 
 
 def _result_form_post(request, card, existing, form):
