@@ -127,3 +127,22 @@ def test_five_parallel_acceptances_of_an_invitation_give_one_access_and_one_acce
                             for _ in range(5)])
     assert {access.pk for access in accesses} == {ApplicationAccess.objects.get(user=partner_user).pk}
     assert AuditEvent.objects.filter(verb="accept-invitation").count() == 1
+
+
+def test_ten_parallel_decisions_on_an_incident_report_decide_it_once(clock, application, coordinator):
+    from datetime import timedelta
+
+    from eplus.applications import incidents
+    from eplus.applications.models import IncidentReport
+    from eplus.core.models import AuditEvent
+    from tests.concurrency import run_at_once
+    from tests.factories import make_officer
+
+    clock(application.call.deadline + timedelta(minutes=20))
+    report = incidents.report_incident(coordinator, application, "The portal answered with an error.")
+    officer = make_officer(application.agency)
+    results = run_at_once([lambda: incidents.decide_incident(IncidentReport.objects.get(pk=report.pk), officer,
+                                                             accept=True) for _ in range(10)])
+    assert len({r.late_until for r in results}) == 1
+    assert AuditEvent.objects.filter(verb="accept-incident", object_id=str(report.pk)).count() == 1
+    assert OutgoingMail.objects.filter(kind="applications/email/incident_accepted").count() == 1

@@ -2,6 +2,7 @@
 from the application's rows, the call's rules and countries (memoised per data version, see
 ``refdata``), and the other submitted applications that share an organisation with this one."""
 
+from eplus.core import time as clock
 from eplus.programme import rules as engine
 from eplus.programme.eligibility import country_infos as load_country_infos
 from eplus.programme.services import eligibility_rules
@@ -10,6 +11,7 @@ from . import forms as section_forms
 from . import refdata
 from .models import ParticipantRole, Status, SubmissionParty
 from .queries import participants
+from .rules import late_window
 from .values import parse_date, parse_int, parse_money
 
 ENGINE_SECTION = {"project": "context", "budget": "context", "partners": "organisations",
@@ -69,10 +71,14 @@ def eligibility_input(application, submitted_at=None, section_data=None, parts=N
         if application.call.max_topics:
             topics = tuple(relevance.get("topics") or ())
     duration = parse_int(context.get("duration_months"))
+    late = None
+    if submitted_at is not None and not clock.is_before_deadline(submitted_at, application.call.deadline):
+        late = late_window(application, submitted_at)
     return engine.Application(
         action=application.action_type, call_year=application.call.year, round=application.call.round,
         lump_sum=parse_money(context.get("lump_sum")), start_date=parse_date(context.get("start_date")),
         duration_months=duration, submitted_at=submitted_at, organisations=organisations,
+        late_until=late.late_until if late else None, late_reference=str(late.pk) if late else None,
         work_packages=work_packages, activities=activities, priorities=priorities, topics=topics,
         id=str(application.pk),
     )

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import global_settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _l
 
 from eplus.core.forms import amount_field
@@ -319,6 +320,13 @@ class IncidentForm(forms.Form):
                                   help_text=_l("Describe the problem, when it happened and what you saw."))
     screenshots = MultipleFileField(label=_l("Screenshots"), required=False,
                                     help_text=_l("PNG, JPEG or PDF files, at most 15 MB each."))
+
+
+class IncidentDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
+        ("accept", gettext_lazy("Accept: the applicant may still submit")), ("reject", gettext_lazy("Reject"))])
+    reason = forms.CharField(label=gettext_lazy("Reason (the applicant reads it; needed to reject)"), required=False,
+                             widget=_area(3))
 
 
 class WithdrawForm(forms.Form):

@@ -238,6 +238,9 @@ class Submission(models.Model):
     sha256 = models.CharField(_("SHA-256 of the snapshot"), max_length=64)
     pdf = models.FileField(upload_to=_pdf_path, blank=True, max_length=255)
     is_current = models.BooleanField(_("counts for assessment"), default=True)
+    # Set when submitted after the deadline, in the window the agency gave by accepting this report.
+    incident = models.ForeignKey("IncidentReport", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="late_submissions")
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -284,8 +287,15 @@ class Withdrawal(AuditedModel):
         ordering = ["-withdrawn_at"]
 
 
+class IncidentStatus(models.TextChoices):
+    REPORTED = "reported", _("Waiting for the agency's decision")
+    ACCEPTED = "accepted", _("Accepted by the agency")
+    REJECTED = "rejected", _("Rejected by the agency")
+
+
 class IncidentReport(AuditedModel):
-    """A technical problem near a deadline (DOMAIN §5), time-stamped on the server, seen by the agency."""
+    """A technical problem near a deadline (DOMAIN §5), time-stamped on the server, seen by the agency,
+    which accepts it (the applicant may then submit late, until ``late_until``) or rejects it."""
 
     application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="incidents")
@@ -294,6 +304,13 @@ class IncidentReport(AuditedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     description = models.TextField(_("what happened"))
     reported_at = models.DateTimeField(_("reported at (server time)"))
+    status = models.CharField(_("decision"), max_length=12, choices=IncidentStatus.choices,
+                              default=IncidentStatus.REPORTED)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    late_until = models.DateTimeField(_("may submit until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-reported_at"]

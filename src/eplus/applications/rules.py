@@ -3,7 +3,8 @@
 - members of the applicant organisation: edit; its legal representatives and contact persons: submit,
   share and withdraw;
 - people of partner organisations: only what the application is explicitly shared with them (view/edit);
-- staff of the receiving agency: the incident reports (the evaluation app shows the applications).
+- staff of the receiving agency: the incident reports, which they accept or reject (the evaluation app
+  shows the applications).
 Lists use :func:`visible_applications`, so a list never shows what the detail page refuses. Views
 declare these permissions (``core.permissions.permission_required``); the domain modules check the same
 ones through :func:`require`.
@@ -20,7 +21,7 @@ from eplus.programme.scoping import is_agency_staff as _is_agency_staff
 from eplus.programme.scoping import staff_agency_ids
 
 from .errors import DeadlineClosed
-from .models import LEVEL_RANK, AccessLevel, Application, ApplicationAccess, IncidentReport
+from .models import LEVEL_RANK, AccessLevel, Application, ApplicationAccess, IncidentReport, IncidentStatus
 
 # --- access levels ------------------------------------------------------------------------------------
 
@@ -84,8 +85,18 @@ def has_level(user, application, level):
 
 
 def deadline_open(application, now=None):
-    """True while the call accepts submissions and changes (the deadline instant itself is closed)."""
-    return clock.is_before_deadline(now or clock.now(), application.call.deadline)
+    """True while the call accepts submissions and changes (the deadline instant itself is closed), or,
+    after it, while the window the agency gave by accepting this application's incident report lasts."""
+    now = now or clock.now()
+    return clock.is_before_deadline(now, application.call.deadline) or late_window(application, now) is not None
+
+
+def late_window(application, now=None):
+    """The accepted incident report whose late-submission window is open now for this application, or None."""
+    if application.pk is None:
+        return None
+    return IncidentReport.objects.filter(application=application, status=IncidentStatus.ACCEPTED,
+                                         late_until__gt=now or clock.now()).order_by("-late_until").first()
 
 
 def require_open(application, now=None):
@@ -145,6 +156,12 @@ def can_view_incident(user, report):
     return bool(report.application_id) and visible_applications(user).filter(pk=report.application_id).exists()
 
 
+@rules.predicate
+def can_decide_incident(user, report):
+    """Staff of the agency that received the report."""
+    return report is not None and agency_incidents(user).filter(pk=report.pk).exists()
+
+
 rules.add_perm("applications.list_applications", rules.is_authenticated)
 rules.add_perm("applications.create_application", rules.is_authenticated)
 rules.add_perm("applications.view_application", can_view)
@@ -158,6 +175,7 @@ rules.add_perm("applications.withdraw_application", can_withdraw)
 rules.add_perm("applications.report_incident", can_report_incident)
 rules.add_perm("applications.list_agency_incidents", is_agency_staff)
 rules.add_perm("applications.view_incident", can_view_incident)
+rules.add_perm("applications.decide_incident", can_decide_incident)
 
 
 # --- what a user may list ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from .errors import ApplicationError, NotEligible
 from .local_time import format_local
 from .models import Application, NumberSeries, Status, Submission, SubmissionParty, Withdrawal
 from .queries import current_submission, participants, sections
-from .rules import require, require_open
+from .rules import late_window, require, require_open
 from .snapshots import build_snapshot, record_parties, sha256_of
 from .statuses import blocking_problems
 
@@ -103,7 +103,9 @@ def submit(application, user):
         final = _verdict(application, now, parts, section_map)
         if final.checks != verdict.checks:
             _refuse_unless_ready(application, final, parts, section_map, annexes)
-        submission = _store(application, user, snapshot, parts, now)
+        # After the deadline only in the window of an accepted incident report: the submission names it.
+        late = None if clock.is_before_deadline(now, application.call.deadline) else late_window(application, now)
+        submission = _store(application, user, snapshot, parts, now, late)
         # The receipt's PDF task and the confirmation e-mail are written with the submission: both happen
         # exactly when it commits, also if this process dies right after the commit.
         enqueue_after_commit(tasks.render_submission_pdf, submission.pk)
@@ -111,7 +113,7 @@ def submit(application, user):
     return submission
 
 
-def _store(application, user, snapshot, parts, now):
+def _store(application, user, snapshot, parts, now, incident=None):
     """Number the application (on first submission), store the current Submission, its parties, the
     audit event and the application's status."""
     if not application.number:
@@ -120,9 +122,12 @@ def _store(application, user, snapshot, parts, now):
     Submission.objects.filter(application=application, is_current=True).update(is_current=False)
     submission = Submission.objects.create(
         application=application, number=application.number, submitted_at=now, submitted_by=user,
-        snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True)
+        snapshot=snapshot, sha256=sha256_of(snapshot), is_current=True, incident=incident)
     record_parties(submission, application, parts)
-    record(submission, "create", verb="submit", changes={"sha256": [None, submission.sha256]},
+    changes = {"sha256": [None, submission.sha256]}
+    if incident is not None:
+        changes["incident"] = [None, incident.pk]
+    record(submission, "create", verb="submit-under-incident" if incident else "submit", changes=changes,
            agency_code=application.agency.code)
     application.status = Status.SUBMITTED
     application.submitted_at = now

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", pages.mine, name="mine"),
     path("new/", pages.create, name="create"),
     path("agency/incidents/", incidents.agency_incident_list, name="agency_incidents"),
+    path("agency/incidents/<int:report_pk>/decide/", incidents.decide, name="decide_incident"),
     path("incidents/<int:report_pk>/screenshots/<int:shot_pk>/", incidents.incident_file, name="incident_file"),
     path("<int:pk>/", pages.detail, name="detail"),
     path("<int:pk>/sections/<slug:key>/", sections.section_page, name="section"),

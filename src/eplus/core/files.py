@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from . import file_content
 from .file_content import IMAGE_KINDS, Refused, sniff  # noqa: F401 (sniff: part of this module's interface)
@@ -74,12 +74,12 @@ class UploadPolicy:
 
 
 DOCUMENT = UploadPolicy(("pdf", "png", "jpeg"), MAX_DOCUMENT_BYTES,
-                        _l("%(name)s is not a PDF, PNG or JPEG file; upload one of those."))
-SIGNED_PDF = UploadPolicy(("pdf",), MAX_DOCUMENT_BYTES, _l("%(name)s is not a PDF file; upload the signed PDF."))
-LOGO = UploadPolicy(IMAGE_KINDS, MAX_LOGO_BYTES, _l("The logo must be a PNG, JPEG, GIF or WebP image."))
+                        gettext_lazy("%(name)s is not a PDF, PNG or JPEG file; upload one of those."))
+SIGNED_PDF = UploadPolicy(("pdf",), MAX_DOCUMENT_BYTES, gettext_lazy("%(name)s is not a PDF file; upload the signed PDF."))
+LOGO = UploadPolicy(IMAGE_KINDS, MAX_LOGO_BYTES, gettext_lazy("The logo must be a PNG, JPEG, GIF or WebP image."))
 RESULT_FILE = UploadPolicy(
     tuple(kind for kind in KINDS), MAX_RESULT_FILE_BYTES,
-    _l("The type of %(name)s could not be recognised from its content. Allowed are PDF, images (PNG, JPEG, "
+    gettext_lazy("The type of %(name)s could not be recognised from its content. Allowed are PDF, images (PNG, JPEG, "
        "GIF, WebP), Office and OpenDocument files, ZIP archives, MP4 video, MP3 audio and plain text or CSV."),
     names_must_fit=True)
 

@@ -7,17 +7,20 @@ The case's application is unique (a one-to-one), so two sweeps at once cannot op
 
 from django.db import IntegrityError, transaction
 
-from eplus.applications.models import Application, Status
+from eplus.applications.models import Application, IncidentStatus, Status
 from eplus.core import time as clock
 
 from .checks import eligibility_verdict
-from .models import Case
+from .models import Case, FormalStatus
 
 
 def pending_applications(now=None, call=None):
-    """Submitted applications whose call's deadline has passed and that have no case yet."""
+    """Submitted applications whose call's deadline has passed and that have no case yet (one whose
+    accepted incident report still lets it submit waits until that window closes)."""
+    now = now or clock.now()
     pending = Application.objects.filter(status=Status.SUBMITTED, case__isnull=True, submissions__is_current=True,
-                                         call__deadline__lte=now or clock.now())
+                                         call__deadline__lte=now).exclude(
+        incidents__status=IncidentStatus.ACCEPTED, incidents__late_until__gt=now)
     if call is not None:
         pending = pending.filter(call=call)
     return pending.select_related("agency", "call", "action").distinct()
@@ -45,3 +48,26 @@ def open_cases(now=None, call=None):
         if created:
             opened.append(case)
     return opened
+
+
+def follow_late_submissions():
+    """Cases opened before their applicant submitted again in an accepted incident's window: while the
+    formal check has not started, the case follows the submission that now counts (with its verdict).
+    Returns (cases moved, cases left because their formal check was already done)."""
+    moved = left = 0
+    stale = Case.objects.filter(application__submissions__is_current=True, application__submissions__incident__isnull=False) \
+        .exclude(submission__is_current=True).select_related("application", "application__call").distinct()
+    for case in stale:
+        with transaction.atomic():
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            current = locked.application.submissions.filter(is_current=True).first()
+            if current is None or locked.submission_id == current.pk:
+                continue
+            if locked.formal_status != FormalStatus.PENDING:
+                left += 1
+                continue
+            locked.submission = current
+            locked.formal_verdict = eligibility_verdict(locked)
+            locked.save(audit_verb="follow-late-submission")
+            moved += 1
+    return moved, left

@@ -1,7 +1,8 @@
 """Periodic work of the evaluation app, run by ``./run manage sweep`` (idempotent): the cases of every
 deadline that has passed are opened, each with its stored eligibility verdict (see :mod:`.cases`); a
 grant agreement whose PDF is missing (its task lost with a killed worker, or the file gone) gets it
-rendered again."""
+rendered again; a case opened before a late submission under an accepted incident report follows it.
+"""
 
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from django.conf import settings
 
 from eplus.core.files import rows_to_render_again
 
-from .cases import open_cases
+from .cases import follow_late_submissions, open_cases
 from .models import GrantAgreement
 from .tasks import render_agreement_pdf
 
@@ -21,4 +22,8 @@ def sweep(now):
     missing = rows_to_render_again(settled, "pdf", recheck=recent)
     for pk in missing:
         render_agreement_pdf.enqueue(pk)
-    return {"cases_opened": len(open_cases(now)), "agreement_pdfs_rendered_again": len(missing)}
+    moved, left = follow_late_submissions()
+    counts = {"cases_opened": len(open_cases(now)), "agreement_pdfs_rendered_again": len(missing)}
+    if moved or left:  # only when late submissions under an accepted incident report came after the case opened
+        counts.update(cases_following_a_late_submission=moved, late_submissions_after_the_formal_check=left)
+    return counts

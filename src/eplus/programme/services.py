@@ -262,6 +262,7 @@ def eligibility_rules(call, sector=None, agency=None):
         "year": call.year,
         "round": call.round,
         "deadline": to_brussels(call.deadline).isoformat(),
+        "incident_report_hours": other.get("technical_incident_report_hours"),
         "agency_code": agency.code if agency else None,
         "agency_country": agency.country_id if agency and not action.is_centralised else None,
         "start_from": call.start_earliest.isoformat() if call.start_earliest else None,

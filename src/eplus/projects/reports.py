@@ -9,7 +9,7 @@ import json
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from eplus.core.audit import acting_as
 from eplus.core.files import DOCUMENT, UploadPolicy, check_upload, stored_upload
@@ -93,7 +93,7 @@ def save_report(report, user, *, language, sections, prefinancing_used=None):
     return report
 
 
-DECLARATION = UploadPolicy(DOCUMENT.kinds, DOCUMENT.max_bytes, _l(
+DECLARATION = UploadPolicy(DOCUMENT.kinds, DOCUMENT.max_bytes, gettext_lazy(
     "%(name)s is not a PDF, PNG or JPEG file; attach the signed declaration on honour as one of those."))
 
 

@@ -251,8 +251,12 @@ def test_october_deadline_is_in_summer_time(at, ok):
 
 
 def test_late_message_names_brussels_time():
-    result = check(run(ka210_application(submitted_at=utc(2026, 3, 5, 11)), KA210), "deadline.on-time")
-    assert "5 Mar 2026, 12:00 CET" in result.message and "screenshots" in result.message
+    import dataclasses
+
+    late = ka210_application(submitted_at=utc(2026, 3, 5, 11))
+    result = check(run(late, dataclasses.replace(KA210, incident_report_hours=2)), "deadline.on-time")
+    assert "5 Mar 2026, 12:00 CET" in result.message and "within 2 hours of the deadline" in result.message
+    assert "screenshots" not in check(run(late, KA210), "deadline.on-time").message  # the call's data gives no hours
 
 
 def test_ka240_deadline_april():

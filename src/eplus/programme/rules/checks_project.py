@@ -81,11 +81,23 @@ def deadline_on_time(ctx):
     if at is None:
         return None, _("The deadline is checked when the application is submitted.")
     values = {"deadline": format_brussels(ctx.call.deadline), "at": format_brussels(at)}
-    if not is_before_deadline(at, ctx.call.deadline):
-        return False, _("The deadline was %(deadline)s (Brussels time); a submission at %(at)s is too late. If "
-                        "technical problems stopped you, send screenshots to your National Agency within "
-                        "2 hours.") % values
-    return True, _("Submitted at %(at)s, before the deadline of %(deadline)s (Brussels time).") % values
+    if is_before_deadline(at, ctx.call.deadline):
+        return True, _("Submitted at %(at)s, before the deadline of %(deadline)s (Brussels time).") % values
+    late = ctx.app.late_until
+    if late is not None and at < late:
+        return True, _("Submitted at %(at)s, after the deadline of %(deadline)s but within the time the National "
+                       "Agency gave by accepting technical-incident report %(report)s (until %(until)s, Brussels "
+                       "time).") % {**values, "report": ctx.app.late_reference, "until": format_brussels(late)}
+    hours = ctx.call.incident_report_hours
+    if hours:
+        return False, ngettext(
+            "The deadline was %(deadline)s (Brussels time); a submission at %(at)s is too late. If technical "
+            "problems stopped you, report them with screenshots to your National Agency within %(hours)d hour "
+            "of the deadline.",
+            "The deadline was %(deadline)s (Brussels time); a submission at %(at)s is too late. If technical "
+            "problems stopped you, report them with screenshots to your National Agency within %(hours)d hours "
+            "of the deadline.", hours) % {**values, "hours": hours}
+    return False, _("The deadline was %(deadline)s (Brussels time); a submission at %(at)s is too late.") % values
 
 
 # ---------------------------------------------------------------- structure: activities

@@ -89,6 +89,7 @@ class CallRules:
     year: int | None = None
     round: int | None = None
     deadline: datetime | None = None  # aware; the instant itself is already late
+    incident_report_hours: int | None = None  # technical problems are reported within this after the deadline
     agency_code: str | None = None  # agency receiving applications of this call, e.g. "LV01"
     agency_country: str | None = None  # the applicant must be established there (None: any)
     start_from: date | None = None
@@ -142,6 +143,7 @@ class CallRules:
             year=d.get("year"),
             round=d.get("round"),
             deadline=_instant(d.get("deadline")),
+            incident_report_hours=d.get("incident_report_hours"),
             agency_code=d.get("agency_code"),
             agency_country=d.get("agency_country"),
             start_from=_date(d.get("start_from")),
@@ -211,6 +213,9 @@ class Application:
     start_date: date | None = None
     duration_months: int | None = None
     submitted_at: datetime | None = None
+    # After the deadline, the window the agency gave by accepting a technical-incident report (and its number).
+    late_until: datetime | None = None
+    late_reference: str | None = None
     organisations: tuple[Organisation, ...] | None = None
     work_packages: tuple[WorkPackage, ...] | None = None
     activities: tuple[Activity, ...] | None = None
