@@ -179,3 +179,12 @@ def test_a_case_opened_before_the_late_submission_follows_it_until_the_formal_ch
     assert case.submission == late
     assert AuditEvent.objects.filter(verb="follow-late-submission", object_id=str(case.pk)).count() == 1
     assert follow_late_submissions() == (0, 0)
+
+
+def test_a_second_different_decision_on_the_page_says_it_was_decided(clock, client, reported, application):
+    officer = make_officer(application.agency)
+    incidents.decide_incident(reported, officer, accept=False, reason="No problem in our logs.")
+    client.force_login(officer)
+    response = client.post(reverse("applications:decide_incident", args=[reported.pk]),
+                           {f"r{reported.pk}-decision": "accept", f"r{reported.pk}-reason": ""})
+    assert response.status_code == 400 and "already rejected" in response.content.decode()
