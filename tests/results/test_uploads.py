@@ -12,7 +12,7 @@ from eplus.results.models import ResultFile
 from eplus.core.files import RESULT_FILE, check_upload, sniff
 from eplus.results.uploads import MAX_RESULT_FILE_BYTES, LimitedUploadHandler
 
-from tests.samples import Stream, docx_bytes, large_pdf, pdf
+from tests.samples import Stream, docx_bytes, large_pdf, pdf, png_bytes
 
 from .conftest import add_result
 
@@ -117,18 +117,10 @@ def test_content_and_name_must_agree():
         check_upload(io.BytesIO(b"\x00\x01\x02\x03binary"), "thing.bin", RESULT_FILE)
 
 
-def _png_bytes(size=(400, 300)):
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", size, (0, 51, 153)).save(out, format="PNG")
-    return out.getvalue()
-
-
 def test_logo_checked_and_thumbnail_made(card, coordinator_user):
     from PIL import Image
 
-    editing.set_logo(card, io.BytesIO(_png_bytes()), "logo.png", coordinator_user)
+    editing.set_logo(card, io.BytesIO(png_bytes((400, 300))), "logo.png", coordinator_user)
     card.refresh_from_db()
     assert card.logo and card.logo_thumbnail
     with card.logo_thumbnail.open("rb") as f, Image.open(f) as thumb:

@@ -56,7 +56,6 @@ KINDS = {
 }
 TYPE_BY_ENDING = {".doc": "application/msword", ".xls": "application/vnd.ms-excel",
                   ".ppt": "application/vnd.ms-powerpoint", ".csv": "text/csv"}
-ZIP_KINDS = ("zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "h5p")
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def _check(fileobj, filename, policy):
     if kind == "executable" and policy.names_must_fit:  # a result: say why the file cannot be published
         raise ValidationError(_("%(name)s is a program or script, which cannot be uploaded. Upload a document, "
                                 "image, video, audio file or archive instead.") % {"name": name})
-    if kind not in policy.kinds or (kind == "zip" and not set(ZIP_KINDS) & set(policy.kinds)):
+    if kind not in policy.kinds:
         raise ValidationError(policy.not_allowed % {"name": name})
     try:
         kind = _check_in_depth(fileobj, kind, name, head, macros)
@@ -226,22 +225,27 @@ def pending_file(name, content, *, storage=None):
     from django.db import transaction
 
     storage = storage or default_storage
-    marker = storage.save(_marker(name), ContentFile(b""))
+    markers = [storage.save(_marker(name), ContentFile(b""))]
     stored = None
+
+    def unmark():
+        for marker in markers:
+            storage.delete(marker)
+
     try:
         stored = StoredUpload(storage.save(name, content))
         if stored.name != name:  # the storage chose another name: mark that one too
-            storage.save(_marker(stored.name), ContentFile(b""))
+            markers.append(storage.save(_marker(stored.name), ContentFile(b"")))
         yield stored
     except BaseException:
         storage.delete(stored.name if stored else name)
-        storage.delete(marker)
+        unmark()
         raise
     if stored.discarded:
         storage.delete(stored.name)
-        storage.delete(marker)
+        unmark()
     else:
-        transaction.on_commit(lambda: storage.delete(marker))
+        transaction.on_commit(unmark)
 
 
 def stored_upload(fileobj, checked, folder, *, storage=None):
@@ -254,17 +258,19 @@ def stored_upload(fileobj, checked, folder, *, storage=None):
     return pending_file(name, File(fileobj, name=os.path.basename(name)), storage=storage)
 
 
-def rows_to_render_again(queryset, field, *, recheck=None):
+def rows_to_render_again(queryset, field, made_at, now):
     """The primary keys of rows whose derived file (a receipt, a letter) is missing, for the sweep to
-    render them again: the field empty, or — among the rows of ``recheck`` — naming a file that the
-    storage does not have; those are emptied first, as their task renders only what is not there."""
+    render them again. Rows made (``made_at``, a datetime field) over ``ARTEFACT_REPAIR_AFTER_SECONDS``
+    ago count when the field is empty — or, for those of the last ``ARTEFACT_RECHECK_DAYS``, when it
+    names a file the storage does not have; those are emptied first, as their task renders only what
+    is not there."""
+    settled = queryset.filter(**{f"{made_at}__lt": now - timedelta(seconds=settings.ARTEFACT_REPAIR_AFTER_SECONDS)})
+    recent = settled.filter(**{f"{made_at}__gte": now - timedelta(days=settings.ARTEFACT_RECHECK_DAYS)})
     storage = queryset.model._meta.get_field(field).storage
-    missing = set(queryset.filter(**{field: ""}).values_list("pk", flat=True))
-    if recheck is not None:
-        lost = [pk for pk, name in recheck.exclude(**{field: ""}).values_list("pk", field) if not storage.exists(name)]
-        recheck.model._default_manager.filter(pk__in=lost).update(**{field: ""})
-        missing.update(lost)
-    return sorted(missing)
+    missing = set(settled.filter(**{field: ""}).values_list("pk", flat=True))
+    lost = [pk for pk, name in recent.exclude(**{field: ""}).values_list("pk", field) if not storage.exists(name)]
+    queryset.model._default_manager.filter(pk__in=lost).update(**{field: ""})
+    return sorted(missing.union(lost))
 
 
 def _file_fields():

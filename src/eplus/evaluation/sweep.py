@@ -4,10 +4,6 @@ grant agreement whose PDF is missing (its task lost with a killed worker, or the
 rendered again; a case opened before a late submission under an accepted incident report follows it.
 """
 
-from datetime import timedelta
-
-from django.conf import settings
-
 from eplus.core.files import rows_to_render_again
 
 from .cases import follow_late_submissions, open_cases
@@ -16,10 +12,7 @@ from .tasks import render_agreement_pdf
 
 
 def sweep(now):
-    settled = GrantAgreement.objects.filter(
-        created_at__lt=now - timedelta(seconds=settings.ARTEFACT_REPAIR_AFTER_SECONDS))
-    recent = settled.filter(created_at__gte=now - timedelta(days=settings.ARTEFACT_RECHECK_DAYS))
-    missing = rows_to_render_again(settled, "pdf", recheck=recent)
+    missing = rows_to_render_again(GrantAgreement.objects, "pdf", "created_at", now)
     for pk in missing:
         render_agreement_pdf.enqueue(pk)
     moved, left = follow_late_submissions()

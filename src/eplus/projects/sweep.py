@@ -12,7 +12,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from eplus.core.files import rows_to_render_again
@@ -75,10 +74,7 @@ def sweep(now):
 
 
 def _render_missing_letters(now):
-    settled = Payment.objects.filter(status__in=LETTER_STATUSES,
-                                     updated_at__lt=now - timedelta(seconds=settings.ARTEFACT_REPAIR_AFTER_SECONDS))
-    recent = settled.filter(updated_at__gte=now - timedelta(days=settings.ARTEFACT_RECHECK_DAYS))
-    missing = rows_to_render_again(settled, "letter", recheck=recent)
+    missing = rows_to_render_again(Payment.objects.filter(status__in=LETTER_STATUSES), "letter", "updated_at", now)
     for pk in missing:
         render_payment_letter.enqueue(pk)
     return len(missing)

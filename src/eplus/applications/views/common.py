@@ -12,7 +12,7 @@ from eplus.core import time as clock
 from .. import forms as F
 from ..eligibility import evaluate
 from ..incidents import incident_hours
-from ..rules import deadline_open, late_window, openable_application
+from ..rules import late_window, openable_application
 
 
 def application_for(request, pk, **_kwargs):
@@ -50,9 +50,10 @@ def page_context(application, verdict=None):
     templates (``{% has_perm %}``)."""
     verdict = verdict or evaluate(application)
     now = clock.now()
-    late = None if clock.is_before_deadline(now, application.call.deadline) else late_window(application, now)
+    before_deadline = clock.is_before_deadline(now, application.call.deadline)
+    late = None if before_deadline else late_window(application, now)
     return {
-        "application": application, "verdict": verdict, "is_open": deadline_open(application, now),
+        "application": application, "verdict": verdict, "is_open": before_deadline or late is not None,
         "remaining": remaining(application.call.deadline, now), "titles": F.SECTION_TITLES,
         "incident_hours": incident_hours(application.call),
         "late": late, "late_remaining": remaining(late.late_until, now) if late else "",
