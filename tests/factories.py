@@ -4,6 +4,7 @@
 hold the defaults. Every user, organisation number and e-mail is unique within the session.
 """
 
+import time
 from datetime import date
 
 import factory
@@ -105,3 +106,19 @@ def make_officer(agency="LV01", email=None):
     officer = make_user(email)
     AgencyMembership.objects.create(user=officer, agency=agency, role="officer")
     return with_mfa(officer)
+
+
+def mark_reauthenticated(client, user):
+    """Make allauth consider the session recently (re-)authenticated: the sensitive actions then run."""
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email,
+                                                   "reauthenticated": True}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def log_in_reauthenticated(client, user):
+    """Log ``client`` in as ``user`` with a fresh (re-)authentication."""
+    client.force_login(user)
+    mark_reauthenticated(client, user)
+    return client

@@ -2,7 +2,7 @@
 
 import pytest
 
-from eplus.core.input import first_forbidden, forbidden_character
+from eplus.core.input import first_forbidden, forbidden_character, parse_id
 
 
 @pytest.mark.parametrize("text, found", [("a\x00b", "U+0000"), ("\x08", "U+0008"), ("x\x0b", "U+000B"),
@@ -21,3 +21,10 @@ def test_json_is_searched_through_keys_values_and_lists():
         "title", "U+0000")
     assert first_forbidden([("body", {"bad\x01key": 1})]) == ("bad\x01key", "U+0001")
     assert first_forbidden([("q", "fine"), ("page", ["1", "2"]), ("n", 5), ("none", None)]) is None
+
+
+@pytest.mark.parametrize("value, parsed", [("12", 12), (" 7 ", 7), ("0", 0), ("9" * 18, int("9" * 18)),
+                                           ("9" * 19, None), ("²³", None), ("-1", None), ("1e3", None),
+                                           ("", None), (None, None), ("12; DROP", None), (12, None)])
+def test_a_posted_id_is_an_ascii_number_in_bigint_range_or_none(value, parsed):
+    assert parse_id(value) == parsed

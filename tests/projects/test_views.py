@@ -1,7 +1,6 @@
 """Pages: permissions (view-only partner contacts cannot edit or submit; other organisations' users and
 other agencies' staff get 404), the report form keeps what was typed, the agency decides, N+1 guards."""
 
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -14,19 +13,14 @@ from django.urls import reverse
 from eplus.projects import payments, reports
 from eplus.projects import calendar as project_calendar
 from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
-from tests.factories import PDF, make_officer
+from tests.factories import PDF, log_in_reauthenticated, make_officer
 
 from .conftest import make_application
 from .test_services import fill, mark_results_submitted
 
 
 def login(client, user):
-    client.force_login(user)
-    session = client.session
-    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "email": user.email,
-                                                   "reauthenticated": True}]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
+    log_in_reauthenticated(client, user)
 
 
 def _report_post(report, **extra):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core import signing
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -107,12 +108,14 @@ def accept_privacy(request):
     """Asks a signed-in person who has not yet accepted the privacy notice (e.g. after an OpenID
     Connect log-in, which has no sign-up form) to accept it; then goes on to where they were heading."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    # A path of this site only: anything else (another site, or a word, which redirect() would take for the
+    # name of a view) goes to the dashboard.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = reverse("dashboard")
     form = PrivacyAcceptanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         request.user.privacy_accepted_at = timezone.now()
         request.user.save(update_fields=["privacy_accepted_at"], audit_verb="accept-privacy")
-        return redirect(target)
+        return HttpResponseRedirect(target)
     return render(request, "account/accept_privacy.html", {"form": form, "next": target})

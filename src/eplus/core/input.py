@@ -34,3 +34,15 @@ def _in_value(name, value):
     if isinstance(value, list):
         return first_forbidden((name, item) for item in value)
     return None
+
+
+_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit() also takes "²", which int() refuses), in bigint range
+
+
+def parse_id(value):
+    """The primary key a form posts in a button or a hidden field (``remove=12``), or an address holds, as an
+    int; None when the value is none: a lookup of None finds nothing, so the view answers 404 as for any
+    unknown object instead of failing on a value the database cannot compare with its ids."""
+    if isinstance(value, str) and _ID.fullmatch(value.strip()):
+        return int(value)
+    return None

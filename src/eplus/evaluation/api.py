@@ -30,6 +30,10 @@ class CaseOut(Schema):
     outcome: str
 
 
+class Message(Schema):
+    detail: str
+
+
 class AssignmentOut(Schema):
     id: int
     number: str
@@ -38,7 +42,8 @@ class AssignmentOut(Schema):
     submitted: bool
 
 
-@router.get("/cases", response=list[CaseOut], auth=django_auth)
+@router.get("/cases", response={200: list[CaseOut], 404: Message}, auth=django_auth,
+            description="The cases of the signed-in officer's agencies; 404 for anyone without the back office.")
 def cases(request, call: int | None = None, action: str = "", sector: str = "", state: str = ""):
     if not request.user.has_perm("evaluation.use_back_office"):
         raise Http404  # the back office is not there for anyone else, as on the pages
@@ -51,7 +56,8 @@ def cases(request, call: int | None = None, action: str = "", sector: str = "", 
                     final_total=c.final_total, fundable=c.fundable, rank=c.rank, outcome=c.outcome) for c in rows]
 
 
-@router.get("/assignments", response=list[AssignmentOut], auth=django_auth)
+@router.get("/assignments", response={200: list[AssignmentOut], 404: Message}, auth=django_auth,
+            description="The signed-in expert's assignments; 404 for anyone who is no expert.")
 def assignments(request):
     if not request.user.has_perm("evaluation.list_assignments"):
         raise Http404

@@ -35,7 +35,9 @@ class ReportOut(Schema):
     status: str
 
 
-class ProjectOut(Schema):
+# Named apart from the results platform's public ProjectOut: the OpenAPI components share one namespace, and
+# two classes of one name would both be documented as the same schema.
+class MyProjectOut(Schema):
     id: int
     number: str
     title: str
@@ -46,7 +48,11 @@ class ProjectOut(Schema):
     access: str
 
 
-class ProjectDetailOut(ProjectOut):
+class Message(Schema):
+    detail: str
+
+
+class MyProjectDetailOut(MyProjectOut):
     payments: list[PaymentOut]
     reports: list[ReportOut]
 
@@ -58,7 +64,7 @@ def _project(project, user):
             "access": access}
 
 
-@router.get("/", response=list[ProjectOut], auth=django_auth)
+@router.get("/", response={200: list[MyProjectOut], 404: Message}, auth=django_auth)
 def my_projects(request):
     """The projects the user takes part in (view or edit rights)."""
     if not request.user.has_perm("projects.list_projects"):
@@ -67,7 +73,8 @@ def my_projects(request):
     return [_project(p, request.user) for p in projects]
 
 
-@router.get("/{int:project_id}", response=ProjectDetailOut, auth=django_auth)
+# No path converter: a project_id that is no integer gets django-ninja's 422 in JSON, not the site's 404 page.
+@router.get("/{project_id}", response={200: MyProjectDetailOut, 404: Message}, auth=django_auth)
 def project_detail(request, project_id: int):
     project = get_object_or_404(visible_projects(request.user).prefetch_related("accesses", "payments", "reports"),
                                 pk=project_id)

@@ -115,13 +115,24 @@ class ProjectFilters(Schema):
     page_size: int = 50
 
 
+class Message(Schema):
+    detail: str
+
+
+# What rate_limited("api") answers over the limit (eplus.core.ratelimit): documented on each limited operation.
+RATE_LIMITED = {"responses": {429: {
+    "description": "Too many requests from this address in a short time; wait for `Retry-After` seconds.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}}}}
+
+
 def _with_url(request, data):
     data["url"] = request.build_absolute_uri(f"/results/p/{data['identifier']}/")
     data.setdefault("coordinator", None)
     return data
 
 
-@router.get("/projects", response=ProjectPageOut, url_name="public_projects")
+@router.get("/projects", response=ProjectPageOut, url_name="public_projects", openapi_extra=RATE_LIMITED)
 @rate_limited("api")
 @reads_replica
 def list_projects(request, filters: Query[ProjectFilters]):
@@ -147,7 +158,8 @@ def list_projects(request, filters: Query[ProjectFilters]):
     }
 
 
-@router.get("/projects/{identifier}", response=ProjectDetailOut, url_name="public_project")
+@router.get("/projects/{identifier}", response={200: ProjectDetailOut, 404: Message}, url_name="public_project",
+            openapi_extra=RATE_LIMITED)
 @rate_limited("api")
 @reads_replica
 def get_project(request, identifier: str):

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from eplus.core.files import file_response
+from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
@@ -17,7 +18,7 @@ from .section_context import mandate_partners, render_section
 def post_annex(request, application, section):
     """POST of the annexes section (the caller checked the permission and the deadline)."""
     if request.POST.get("remove"):
-        annex = get_object_or_404(application.annexes, pk=request.POST["remove"])
+        annex = get_object_or_404(application.annexes, pk=parse_id(request.POST["remove"]))
         remove_annex(application, annex, request.user)
         messages.success(request, _("The annex was removed."))
         return redirect("applications:section", application.pk, "annexes")

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
+from eplus.core.input import parse_id
+
 from .. import forms as F
 from ..errors import ApplicationError
 from ..partners import add_participant, remove_participant
@@ -15,7 +17,7 @@ from .section_context import render_section
 def post_participant(request, application, section):
     """POST of the organisations section (the caller checked the permission and the deadline)."""
     if request.POST.get("remove"):
-        participation = get_object_or_404(application.participations, pk=request.POST["remove"])
+        participation = get_object_or_404(application.participations, pk=parse_id(request.POST["remove"]))
         try:
             remove_participant(application, participation, request.user)
             messages.success(request, _("The organisation was removed from the application."))

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 from eplus.core.ratelimit import retry_after, too_many_requests
 
@@ -23,12 +24,12 @@ def share(request, pk):
         if not request.user.has_perm("applications.share_application", application):
             raise Http404
         if request.POST.get("remove"):
-            access = get_object_or_404(ApplicationAccess, application=application, pk=request.POST["remove"])
+            access = get_object_or_404(ApplicationAccess, application=application, pk=parse_id(request.POST["remove"]))
             unshare(application, access, request.user)
             messages.success(request, _("Access was removed."))
             return redirect("applications:share", application.pk)
         if request.POST.get("withdraw"):
-            invitation = get_object_or_404(ShareInvitation, application=application, pk=request.POST["withdraw"])
+            invitation = get_object_or_404(ShareInvitation, application=application, pk=parse_id(request.POST["withdraw"]))
             withdraw_invitation(application, invitation, request.user)
             messages.success(request, _("The invitation was withdrawn."))
             return redirect("applications:share", application.pk)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 from eplus.programme.models import Call
 
@@ -103,7 +104,7 @@ def outbox(request):
     decisions = (officer_decisions(request.user)
                  .select_related("case__application", "case__application__applicant").order_by("status", "pk"))
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("decision") if i.isdigit()]
+        ids = {parse_id(i) for i in request.POST.getlist("decision")} - {None}
         chosen = [d for d in decisions if d.pk in ids and d.status == DecisionStatus.STAGED]
         if not chosen:
             messages.error(request, _("Choose at least one staged decision to release."))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eplus.core.exports import XLSX_CONTENT_TYPE, XlsxSheet, csv_stream
+from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 from eplus.programme.models import Agency, Call
 from eplus.programme.scoping import staff_agency_ids
@@ -70,10 +71,10 @@ def export(request, fmt):
 @permission_required("evaluation.use_back_office")
 @require_POST
 def auto_assign(request):
-    call_id = request.POST.get("call")
+    call_id = parse_id(request.POST.get("call"))
     cases = officer_cases(request.user).filter(state=CaseState.ASSESSMENT).select_related("application")
-    if call_id and call_id.isdigit():
-        cases = cases.filter(call_id=int(call_id))
+    if call_id is not None:
+        cases = cases.filter(call_id=call_id)
     made, unfilled = [], []
     for agency in Agency.objects.filter(pk__in=staff_agency_ids(request.user)):
         m, u = assign_automatically([c for c in cases if c.agency_id == agency.pk], agency, request.user)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 
 from .. import forms, workflow
@@ -38,10 +39,10 @@ def agency_queue(request):
 def _project_action(request, project, action):
     """Do the agency's ``action`` on ``project``; the message for the user."""
     if action == "paid":
-        mark_paid(get_object_or_404(project.payments, pk=request.POST.get("payment")), request.user)
+        mark_paid(get_object_or_404(project.payments, pk=parse_id(request.POST.get("payment"))), request.user)
         return _("The payment has been marked as paid.")
     if action in ("approve-amendment", "reject-amendment"):
-        amendment = get_object_or_404(project.amendments, pk=request.POST.get("amendment"))
+        amendment = get_object_or_404(project.amendments, pk=parse_id(request.POST.get("amendment")))
         decide_amendment(amendment, request.user, approve=action == "approve-amendment",
                          reason=request.POST.get("reason", ""))
         return _("The decision on the amendment has been recorded and sent.")

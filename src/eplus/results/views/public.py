@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from eplus.core.files import file_response
+from eplus.core.input import parse_id
 from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import public
 from eplus.core.ratelimit import rate_limited
@@ -109,9 +110,7 @@ def _organisation_entry(key):
         if entry is None:
             raise Http404
         return entry, Q(organisations__oid=key)
-    if not key.isdigit():
-        raise Http404
-    entry = get_object_or_404(entries, pk=int(key))
+    entry = get_object_or_404(entries, pk=parse_id(key))  # neither an OID nor an entry id: 404
     same = (Q(organisations__oid=entry.oid) if entry.oid
             else Q(organisations__name=entry.name, organisations__country=entry.country))
     return entry, same
