@@ -38,10 +38,11 @@ def test_navigation_follows_the_role(client):
         return client.get("/dashboard/").content.decode()
 
     applicant, officer, expert = page("applicant"), page("officer"), page("expert")
-    assert "My applications" in applicant and "Organisations to validate" not in applicant
+    validate, review = 'href="/organisations/agency/"', 'href="/results/agency/"'
+    assert "My applications" in applicant and validate not in applicant
     assert "My assessments" not in applicant
-    assert "Organisations to validate" in officer and "Results to review" in officer
-    assert "My assessments" in expert and "Organisations to validate" not in expert
+    assert validate in officer and review in officer and "My applications" not in officer
+    assert "My assessments" in expert and validate not in expert and "My applications" not in expert
     client.logout()
     anonymous = client.get("/").content.decode()
     assert "Project results" in anonymous and "My applications" not in anonymous

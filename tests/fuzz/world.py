@@ -38,7 +38,7 @@ def log_in(client, user):
 
 # --- the application side ---------------------------------------------------------------------------------
 
-def _draft_application(coordinator, applicant, partner_orgs, partner):
+def filled_draft_application(coordinator, applicant, partner_orgs, partner):
     """A KA220 draft of the 2027 call, every section filled and every annex attached (ready to submit),
     shared with the partner's contact person."""
     from eplus.applications.annexes import add_annex
@@ -84,7 +84,7 @@ def _submitted_application(coordinator, applicant):
 
     lt, person = _other_partner("LT")
     ee, _person = _other_partner("EE")
-    application = _draft_application(coordinator, applicant, [lt, ee], person)
+    application = filled_draft_application(coordinator, applicant, [lt, ee], person)
     submit(application, coordinator)
     return application
 
@@ -304,7 +304,7 @@ def build_world():
     AgencyMembership.objects.create(user=admin, agency=Agency.objects.get(code="LV01"), role="admin")
     commission = with_mfa(make_user(first_name="Cora", last_name="Commission", is_commission=True))
 
-    draft = _draft_application(coordinator, applicant, [partner_org, _other_partner("EE")[0]], partner)
+    draft = filled_draft_application(coordinator, applicant, [partner_org, _other_partner("EE")[0]], partner)
     submitted = _submitted_application(coordinator, applicant)
     share_invitation = invite_to_application(draft, partner.email, "view", coordinator)
     _invitation, org_token = invite_member(applicant, partner.email, Role.MEMBER, coordinator)
@@ -371,7 +371,11 @@ def build_world():
         r("projects:agency_report", final.pk), r("projects:agency_report", projects["draft_report"].pk),
         r("results:review_queue"), r("results:review", reviewed.identifier), r("results:review", public.identifier),
         r("mfa_generate_recovery_codes"), r("mfa_deactivate_totp"),
+        r("evaluation:case_application", evaluation["pending"].pk), r("evaluation:case_application", winner.pk),
+        r("evaluation:envelopes"), r("evaluation:redress_list"),
     ]
+    admin_pages = staff_pages + [r("programme:figures"), r("evaluation:envelope_new"),
+                                 r("evaluation:envelope_transfer")]
     expert = evaluation["expert"]
     expert_pages = common + [r("evaluation:expert_assignments"), r("evaluation:assessment", evaluation["declared"].pk),
                              r("evaluation:assessment", evaluation["undeclared"].pk)]
@@ -386,7 +390,7 @@ def build_world():
     world.people = {"coordinator": coordinator, "partner": partner, "officer": officer, "agency-admin": admin,
                     "expert": expert, "commission": commission, "anonymous": None}
     world.urls = {"coordinator": applicant_pages, "partner": partner_pages, "officer": staff_pages,
-                  "agency-admin": staff_pages, "expert": expert_pages,
+                  "agency-admin": admin_pages, "expert": expert_pages,
                   "commission": common, "anonymous": anonymous_pages}
     world.objects = {"draft": draft, "submitted": submitted, "ka220": ka220, "ka210": ka210, "public": public,
                      "winner": winner, "amendment": amendment, "share_invitation": share_invitation,

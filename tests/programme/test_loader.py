@@ -40,10 +40,12 @@ def calls_2026_version():
 def test_first_load_applies_every_data_set_and_audits_each_row():
     results = load_programme()
     assert {r.name for r in results} >= {"countries", "agencies", "actions", "priorities", "topics", "calls-2026", "calls-2022"}
-    assert all(r.outcome == "applied" and r.created > 0 for r in results)
+    assert all(r.outcome == "applied" and r.created > 0 for r in results if r.name != "calls-2027")
     tr = Country.objects.get(code="TR")
     event = history(tr).get()
-    assert event.action == "create" and event.verb == "reference-data-load" and event.reason == "countries 2026.1"
+    countries_version = json.loads((DATA_DIR / "countries.json").read_text())["version"]
+    assert event.action == "create" and event.verb == "reference-data-load"
+    assert event.reason == f"countries {countries_version}"
     assert event.changes["name"] == [None, "Türkiye"]
     assert ReferenceDataRelease.objects.get(name="calls-2026").version == calls_2026_version()
 
@@ -53,7 +55,7 @@ def test_running_twice_changes_nothing_and_writes_no_audit_events(programme):
     before_counts, before_events = counts(), AuditEvent.objects.count()
     before_releases = list(ReferenceDataRelease.objects.values_list("name", "version", "sha256", "loaded_at"))
 
-    results = load_programme()
+    results = load_programme(provisional=True)  # as the fixture loaded it
 
     assert [r.outcome for r in results] == ["unchanged"] * len(results)
     assert counts() == before_counts
@@ -64,7 +66,7 @@ def test_running_twice_changes_nothing_and_writes_no_audit_events(programme):
 @pytest.mark.django_db
 def test_force_with_nothing_new_writes_no_audit_events(programme):
     before = AuditEvent.objects.count()
-    results = load_programme(force=True)
+    results = load_programme(force=True, provisional=True)
     assert all(r.updated == 0 and r.created == 0 for r in results)
     assert AuditEvent.objects.count() == before
 
@@ -203,3 +205,40 @@ def test_actions_priorities_topics(programme):
 def test_every_loaded_call_is_valid(programme):
     for call in Call.objects.all():
         call.full_clean()
+
+
+@pytest.mark.django_db
+def test_provisional_calls_are_loaded_only_when_asked_and_marked_provisional():
+    results = {r.name: r for r in load_programme()}
+    assert results["calls-2027"].outcome == "provisional-skipped" and "provisional" in str(results["calls-2027"])
+    assert not Call.objects.filter(year=2027).exists()
+    assert not Call.objects.filter(provisional=True).exists()
+    results = {r.name: r for r in load_programme(provisional=True)}  # what the demo does
+    assert results["calls-2027"].outcome == "applied"
+    assert set(Call.objects.filter(year=2027).values_list("provisional", flat=True)) == {True}
+    assert set(Call.objects.filter(year=2026).values_list("provisional", flat=True)) == {False}
+
+
+@pytest.mark.django_db
+def test_every_iso_country_is_listed_with_an_eligibility(programme):
+    """So that no organisation is unable to register: every ISO 3166-1 code, regions where the programme
+    defines them, the rest not eligible."""
+    codes = set(Country.objects.values_list("code", flat=True))
+    assert len(codes) >= 249 and {"AW", "GL", "RE", "AQ", "TW", "SV", "BS", "XK"} <= codes
+    assert Country.objects.get(code="RE").status == "not-eligible" and Country.objects.get(code="RE").region is None
+    assert (Country.objects.get(code="SV").status, Country.objects.get(code="SV").region) == ("non-associated", 10)
+    assert Country.objects.filter(status="non-associated", region__isnull=True).count() == 0
+    assert Country.objects.exclude(name_lv="").count() == len(codes)
+    assert Country.objects.get(code="LV").name_lv == "Latvija"
+
+
+@pytest.mark.django_db
+def test_reference_data_corrections(programme):
+    """Issue 13, item 10: the priority's English name, the 2022 KA220 third countries."""
+    from eplus.programme.models import Priority
+
+    assert "preparedness" in Priority.objects.get(code="HOR-PARTICIPATION").name_en
+    ka220_2022 = Call.objects.get(year=2022, action__code="KA220")
+    third = ka220_2022.composition["third_countries"]
+    assert third["allowed"] and third["regions"] == [1, 2, 3] and third["excluded_countries"] == ["BY"]
+    assert third["roles"] == ["partner", "associated-partner"] and third["counted"] is False

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.organisations.models import Membership
+from eplus.organisations.standing import check_may_take_part
 from eplus.programme.services import NoAgency, agency_for
 
 from . import forms as section_forms
@@ -28,6 +29,7 @@ def create_application(user, organisation, call, sector=None):
     if action.sectors and sector not in action.sectors:
         raise ValidationError({"call": [_("Choose a field of this action: %(sectors)s.")
                                         % {"sectors": ", ".join(action.sectors)}]})
+    check_may_take_part(organisation, call, ParticipantRole.APPLICANT, sector, field="organisation", own=True)
     try:
         agency = agency_for(organisation.country_id, action, sector)
     except NoAgency as exc:

@@ -53,7 +53,7 @@ def eligibility_input(application, submitted_at=None, section_data=None, parts=N
     organisations = tuple(
         engine.Organisation(ref=p.organisation.legal_name, country=p.organisation.country_id, role=p.role,
                             type=p.organisation.organisation_type, established_on=p.organisation.date_established,
-                            oid=p.organisation.oid)
+                            oid=p.organisation.oid, status=p.organisation.status)
         for p in (participants(application) if parts is None else parts))
     items = (design or {}).get("items") or []
     work_packages = activities = None

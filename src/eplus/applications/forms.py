@@ -8,7 +8,6 @@ from django import forms
 from django.conf import global_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _l
 
 from eplus.core.forms import amount_field
 
@@ -19,15 +18,15 @@ from .models import AccessLevel, AnnexKind, ParticipantRole
 SECTION_KEYS = ("context", "organisations", "relevance", "partnership", "design", "impact", "summary",
                 "annexes", "checklist")
 SECTION_TITLES = {
-    "context": _l("Context"),
-    "organisations": _l("Participating organisations"),
-    "relevance": _l("Relevance of the project"),
-    "partnership": _l("Partnership and cooperation arrangements"),
-    "design": _l("Project design and implementation"),
-    "impact": _l("Impact"),
-    "summary": _l("Project summary (in English)"),
-    "annexes": _l("Annexes"),
-    "checklist": _l("Checklist"),
+    "context": gettext_lazy("Context"),
+    "organisations": gettext_lazy("Participating organisations"),
+    "relevance": gettext_lazy("Relevance of the project"),
+    "partnership": gettext_lazy("Partnership and cooperation arrangements"),
+    "design": gettext_lazy("Project design and implementation"),
+    "impact": gettext_lazy("Impact"),
+    "summary": gettext_lazy("Project summary (in English)"),
+    "annexes": gettext_lazy("Annexes"),
+    "checklist": gettext_lazy("Checklist"),
 }
 # Sections whose content is a form saved through save_section (the others have their own actions).
 FORM_SECTIONS = ("context", "relevance", "partnership", "design", "impact", "summary", "checklist")
@@ -46,12 +45,12 @@ def _area(rows=5):
 
 
 class ContextForm(forms.Form):
-    language = forms.ChoiceField(label=_l("Language used to fill in the form"), choices=())
-    title = forms.CharField(label=_l("Project title"), max_length=255)
-    start_date = forms.DateField(label=_l("Project start date"), widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_l("Write the date as YYYY-MM-DD."))
-    duration_months = forms.IntegerField(label=_l("Project duration in months"), min_value=1, max_value=120)
-    lump_sum = forms.ChoiceField(label=_l("Lump sum"), choices=())
+    language = forms.ChoiceField(label=gettext_lazy("Language used to fill in the form"), choices=())
+    title = forms.CharField(label=gettext_lazy("Project title"), max_length=255)
+    start_date = forms.DateField(label=gettext_lazy("Project start date"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=gettext_lazy("Write the date as YYYY-MM-DD."))
+    duration_months = forms.IntegerField(label=gettext_lazy("Project duration in months"), min_value=1, max_value=120)
+    lump_sum = forms.ChoiceField(label=gettext_lazy("Lump sum"), choices=())
 
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,11 +69,11 @@ class ContextForm(forms.Form):
 
 class RelevanceForm(forms.Form):
     priorities = forms.MultipleChoiceField(
-        label=_l("Priorities the project addresses"), widget=forms.CheckboxSelectMultiple,
-        help_text=_l("Choose at least one horizontal priority or priority of your sector."))
-    topics = forms.MultipleChoiceField(label=_l("Topics"), widget=forms.CheckboxSelectMultiple, required=False)
-    needs = forms.CharField(label=_l("Needs the project addresses"), widget=_area())
-    objectives = forms.CharField(label=_l("Objectives of the project"), widget=_area())
+        label=gettext_lazy("Priorities the project addresses"), widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Choose at least one horizontal priority or priority of your sector."))
+    topics = forms.MultipleChoiceField(label=gettext_lazy("Topics"), widget=forms.CheckboxSelectMultiple, required=False)
+    needs = forms.CharField(label=gettext_lazy("Needs the project addresses"), widget=_area())
+    objectives = forms.CharField(label=gettext_lazy("Objectives of the project"), widget=_area())
 
     def __init__(self, *args, application, priority_codes=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,37 +93,37 @@ class RelevanceForm(forms.Form):
 
 
 class PartnershipForm(forms.Form):
-    formation = forms.CharField(label=_l("How the partnership was formed and what each partner brings"),
+    formation = forms.CharField(label=gettext_lazy("How the partnership was formed and what each partner brings"),
                                 widget=_area())
-    cooperation = forms.CharField(label=_l("How tasks are shared and how the partners communicate"),
+    cooperation = forms.CharField(label=gettext_lazy("How tasks are shared and how the partners communicate"),
                                   widget=_area())
 
 
 class ImpactForm(forms.Form):
-    impact = forms.CharField(label=_l("Expected impact on participants and organisations"), widget=_area())
-    dissemination = forms.CharField(label=_l("How the results will be shared"), widget=_area())
-    sustainability = forms.CharField(label=_l("How the results will be used after the project"), widget=_area())
+    impact = forms.CharField(label=gettext_lazy("Expected impact on participants and organisations"), widget=_area())
+    dissemination = forms.CharField(label=gettext_lazy("How the results will be shared"), widget=_area())
+    sustainability = forms.CharField(label=gettext_lazy("How the results will be used after the project"), widget=_area())
 
 
 class SummaryForm(forms.Form):
-    objectives = forms.CharField(label=_l("Objectives (in English)"), widget=_area(4))
-    implementation = forms.CharField(label=_l("Implementation (in English)"), widget=_area(4))
-    results = forms.CharField(label=_l("Results (in English)"), widget=_area(4))
+    objectives = forms.CharField(label=gettext_lazy("Objectives (in English)"), widget=_area(4))
+    implementation = forms.CharField(label=gettext_lazy("Implementation (in English)"), widget=_area(4))
+    results = forms.CharField(label=gettext_lazy("Results (in English)"), widget=_area(4))
 
 
 class ChecklistForm(forms.Form):
-    confirm_accurate = forms.BooleanField(label=_l("I confirm that the information in this application is correct."))
+    confirm_accurate = forms.BooleanField(label=gettext_lazy("I confirm that the information in this application is correct."))
     confirm_declaration = forms.BooleanField(
-        label=_l("I confirm that the legal representative has signed the declaration on honour."))
+        label=gettext_lazy("I confirm that the legal representative has signed the declaration on honour."))
 
 
 class WorkPackageForm(forms.Form):
-    title = forms.CharField(label=_l("Title"), max_length=255)
-    objectives = forms.CharField(label=_l("Objectives"), widget=_area(3))
-    activities = forms.CharField(label=_l("Activities"), widget=_area(3), required=False)
-    results = forms.CharField(label=_l("Expected results"), widget=_area(3))
-    indicators = forms.CharField(label=_l("Indicators"), widget=_area(2))
-    amount = amount_field(_l("Amount of the work package"))
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=255)
+    objectives = forms.CharField(label=gettext_lazy("Objectives"), widget=_area(3))
+    activities = forms.CharField(label=gettext_lazy("Activities"), widget=_area(3), required=False)
+    results = forms.CharField(label=gettext_lazy("Expected results"), widget=_area(3))
+    indicators = forms.CharField(label=gettext_lazy("Indicators"), widget=_area(2))
+    amount = amount_field(gettext_lazy("Amount of the work package"))
 
     def __init__(self, *args, partners=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,13 +146,13 @@ class WorkPackageForm(forms.Form):
 
 
 class ActivityForm(forms.Form):
-    title = forms.CharField(label=_l("Title"), max_length=255)
-    description = forms.CharField(label=_l("Description"), widget=_area(3))
-    start = forms.DateField(label=_l("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_l("End date"), widget=forms.DateInput(attrs={"type": "date"}))
-    venue = forms.CharField(label=_l("Venue (city and country)"), max_length=255)
-    participants = forms.IntegerField(label=_l("Number of participants"), min_value=0, max_value=100000)
-    amount = amount_field(_l("Amount of the activity"))
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=255)
+    description = forms.CharField(label=gettext_lazy("Description"), widget=_area(3))
+    start = forms.DateField(label=gettext_lazy("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    venue = forms.CharField(label=gettext_lazy("Venue (city and country)"), max_length=255)
+    participants = forms.IntegerField(label=gettext_lazy("Number of participants"), min_value=0, max_value=100000)
+    amount = amount_field(gettext_lazy("Amount of the activity"))
 
     def clean(self):
         data = super().clean()
@@ -254,9 +253,9 @@ def split_errors(form):
 # --- other pages -------------------------------------------------------------------------------------
 
 class CreateForm(forms.Form):
-    organisation = forms.ChoiceField(label=_l("Applicant organisation"))
-    call = forms.ChoiceField(label=_l("Action and call"),
-                             help_text=_l("Only calls still open for applications are listed."))
+    organisation = forms.ChoiceField(label=gettext_lazy("Applicant organisation"))
+    call = forms.ChoiceField(label=gettext_lazy("Action and call"),
+                             help_text=gettext_lazy("Only calls still open for applications are listed."))
 
     def __init__(self, *args, organisations=(), calls=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -268,30 +267,32 @@ class CreateForm(forms.Form):
             for sector in sectors:
                 label = f"{call.action.code}{'-' + sector if sector else ''} — {call.action.display_name} " \
                         f"({call.year}, {_('round')} {call.round})"
+                if call.provisional:
+                    label = f"{label} — {_('Provisional')}"
                 choices.append((f"{call.pk}:{sector}", label))
         self.fields["call"].choices = choices
 
 
 class ParticipantForm(forms.Form):
-    oid = forms.CharField(label=_l("Organisation ID (OID)"), max_length=9,
-                          help_text=_l("The OID has an E followed by 8 digits, for example E10234567."))
-    role = forms.ChoiceField(label=_l("Role"), choices=[
+    oid = forms.CharField(label=gettext_lazy("Organisation ID (OID)"), max_length=9,
+                          help_text=gettext_lazy("The OID has an E followed by 8 digits, for example E10234567."))
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=[
         (ParticipantRole.PARTNER, ParticipantRole.PARTNER.label),
         (ParticipantRole.ASSOCIATED_PARTNER, ParticipantRole.ASSOCIATED_PARTNER.label)])
 
 
 class ShareForm(forms.Form):
-    email = forms.EmailField(label=_l("E-mail address of the person"),
-                             help_text=_l("We e-mail them a link. They get access when they follow it, signed in "
+    email = forms.EmailField(label=gettext_lazy("E-mail address of the person"),
+                             help_text=gettext_lazy("We e-mail them a link. They get access when they follow it, signed in "
                                          "with this address and acting for a participating organisation."))
-    level = forms.ChoiceField(label=_l("Access"), choices=[(AccessLevel.VIEW, AccessLevel.VIEW.label),
+    level = forms.ChoiceField(label=gettext_lazy("Access"), choices=[(AccessLevel.VIEW, AccessLevel.VIEW.label),
                                                             (AccessLevel.EDIT, AccessLevel.EDIT.label)])
 
 
 class AnnexForm(forms.Form):
-    kind = forms.ChoiceField(label=_l("Kind of annex"), choices=AnnexKind.choices)
-    organisation = forms.ChoiceField(label=_l("Partner (for a mandate)"), required=False)
-    file = forms.FileField(label=_l("File"), help_text=_l("PDF, PNG or JPEG, at most 15 MB."))
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of annex"), choices=AnnexKind.choices)
+    organisation = forms.ChoiceField(label=gettext_lazy("Partner (for a mandate)"), required=False)
+    file = forms.FileField(label=gettext_lazy("File"), help_text=gettext_lazy("PDF, PNG or JPEG, at most 15 MB."))
 
     def __init__(self, *args, partners=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -316,10 +317,10 @@ class MultipleFileField(forms.FileField):
 
 
 class IncidentForm(forms.Form):
-    description = forms.CharField(label=_l("What happened?"), widget=_area(6),
-                                  help_text=_l("Describe the problem, when it happened and what you saw."))
-    screenshots = MultipleFileField(label=_l("Screenshots"), required=False,
-                                    help_text=_l("PNG, JPEG or PDF files, at most 15 MB each."))
+    description = forms.CharField(label=gettext_lazy("What happened?"), widget=_area(6),
+                                  help_text=gettext_lazy("Describe the problem, when it happened and what you saw."))
+    screenshots = MultipleFileField(label=gettext_lazy("Screenshots"), required=False,
+                                    help_text=gettext_lazy("PNG, JPEG or PDF files, at most 15 MB each."))
 
 
 class IncidentDecisionForm(forms.Form):
@@ -330,5 +331,5 @@ class IncidentDecisionForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_l("Why do you withdraw the application? (optional)"), required=False,
+    reason = forms.CharField(label=gettext_lazy("Why do you withdraw the application? (optional)"), required=False,
                              widget=_area(3))

@@ -17,3 +17,18 @@ def register_decision_provider(provider):
 
 def decision_released(application):
     return any(provider(application) for provider in _decision_providers)
+
+
+_stage_providers = []
+
+
+def register_stage_provider(provider):
+    """``provider(application) -> str | None``: where the agency's assessment of the application stands, as a
+    sentence for the applicant (None: not started)."""
+    if provider not in _stage_providers:
+        _stage_providers.append(provider)
+    return provider
+
+
+def assessment_stage(application):
+    return next((stage for stage in (provider(application) for provider in _stage_providers) if stage), None)

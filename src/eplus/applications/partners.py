@@ -6,6 +6,8 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from eplus.organisations.models import Organisation
+from eplus.organisations.standing import check_may_take_part
+from eplus.programme.identifiers import is_pic, normalise_oid
 
 from .errors import ApplicationError
 from .models import ParticipantRole, Participation
@@ -17,11 +19,16 @@ def add_participant(application, oid, role, user):
     may_change(application, user)
     if role not in (ParticipantRole.PARTNER, ParticipantRole.ASSOCIATED_PARTNER):
         raise ValidationError({"role": [_("Choose partner or associated partner.")]})
-    oid = (oid or "").strip().upper()
+    oid = normalise_oid(oid)
     organisation = Organisation.objects.filter(oid=oid).select_related("country").first()
+    if organisation is None and application.action.is_centralised and is_pic(oid):
+        # Centralised actions identify organisations by their PIC (DOMAIN §2); the OID works too.
+        organisation = Organisation.objects.filter(pic=oid).select_related("country").first()
     if organisation is None:
         raise ValidationError({"oid": [_("No organisation has the OID %(oid)s. Check the OID with the partner; "
                                          "it must have registered first.") % {"oid": oid}]})
+    check_may_take_part(organisation, application.call, role, application.sector or None,
+                        own=organisation.memberships.filter(user=user).exists())
     with locked_change(application, user):
         if application.participations.filter(organisation=organisation).exists():
             raise ValidationError({"oid": [_("%(name)s already takes part in this application.")

@@ -5,8 +5,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
 
-from .forms import SECTION_TITLES
 from .models import Submission
+from .reading import read_submission
 from .snapshots import store_pdf
 from .statuses import refresh_open_applications
 
@@ -22,9 +22,7 @@ def render_submission_pdf(submission_id):
     snapshot = submission.snapshot
     with translation.override(snapshot.get("language") if snapshot.get("language") in ("en", "lv") else "en"):
         html = render_to_string("applications/pdf/submission.html", {
-            "submission": submission, "snapshot": snapshot,
-            "sections": [(SECTION_TITLES.get(key, key), value) for key, value in snapshot["sections"].items()],
-        })
+            "submission": submission, "snapshot": snapshot, "reading": read_submission(submission)})
     pdf = HTML(string=html).write_pdf()
     return store_pdf(submission, pdf).pdf.name
 

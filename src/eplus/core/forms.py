@@ -4,12 +4,12 @@ messages — no amount beyond it, below zero or with more than two decimals reac
 from decimal import Decimal
 
 from django import forms
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from .money import MAX_AMOUNT
 
 
-AMOUNT_HINT = _l("In euros, for example 24000.00.")
+AMOUNT_HINT = gettext_lazy("In euros, for example 24000.00.")
 
 
 def amount_field(label, *, required=True, help_text=AMOUNT_HINT):

@@ -212,6 +212,30 @@ def _project_card(users, organisations):
     return card
 
 
+# Fictional envelopes: room for this many grants of the call's largest lump sum in each field.
+DEMO_ENVELOPE_GRANTS = 4
+
+
+def _envelopes(admin):
+    """Envelopes of LV01 for the calls the demo opens (still open, or holding a demo application) in every
+    field LV01 manages, where none is set yet (the programme data sets the real 2026 VET ones)."""
+    from eplus.evaluation.envelopes import find, set_envelope
+
+    agency = Agency.objects.get(code="LV01")
+    calls = (Call.objects.filter(deadline__gt=timezone.now()) | Call.objects.filter(
+        pk__in=Application.objects.filter(agency=agency).values("call_id"))).select_related("action").distinct()
+    for call in calls:
+        if call.action.is_centralised:
+            continue
+        largest = max(call.lump_sums, default=None) or call.grant_maximum
+        if not largest:
+            continue
+        for sector in call.action.sectors:
+            if sector in agency.fields and find(agency, call, sector) is None:
+                set_envelope(agency, call, sector, largest * DEMO_ENVELOPE_GRANTS, admin,
+                             reason="Demo data (fictional amount)")
+
+
 def load_demo():
     """Create (or find) the demo people and organisations; returns the people in PEOPLE order."""
     # The demo's own e-mails (certification notices) are not worth printing in the demo terminal.
@@ -226,6 +250,9 @@ def load_demo():
         organisations = [_organisation(spec, users, users["officer"]) for spec in ORGANISATIONS]
         _application(users, organisations)
         _project_card(users, organisations)
+        from .projects import load_evaluation_and_project  # a past-deadline call's cases; a running project
+        load_evaluation_and_project(users, organisations)
+        _envelopes(users["admin"])
     return [(spec, users[spec.key]) for spec in PEOPLE]
 
 
@@ -237,7 +264,8 @@ def login_lines(people):
         lines.append(f"  {user.email:<32} {spec.role}{mfa}")
     lines.append(f"Authenticator secret of the demo staff: {DEMO_TOTP_SECRET} "
                  "(or run `./run manage demo_code` for the current code)")
-    return lines
+    from .projects import task_lines
+    return lines + task_lines(dict((spec.key, user) for spec, user in people))
 
 
 def current_code():

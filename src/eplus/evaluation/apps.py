@@ -8,8 +8,9 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Assessment and selection")
 
     def ready(self):
-        from eplus.applications.outcomes import register_decision_provider
+        from eplus.applications.outcomes import register_decision_provider, register_stage_provider
 
-        from .queries import decision_released
+        from .queries import assessment_stage, decision_released
 
         register_decision_provider(decision_released)
+        register_stage_provider(assessment_stage)

@@ -11,6 +11,7 @@ from eplus.core.audit import acting_as
 from . import scoring, workflow
 from .figures import award, consolidation_gap, criteria
 from .models import Assessment, AssignmentRole, Case, CaseState
+from .timing import require_assessment_open
 from .workflow import EvaluationError
 
 
@@ -37,6 +38,7 @@ def save_assessment(assignment, scores, comments, user, submit=False):
         raise EvaluationError(_("You cannot assess this application."))
     with acting_as(user), transaction.atomic():
         case = Case.objects.select_for_update().select_related("call").get(pk=assignment.case_id)
+        require_assessment_open(case)
         workflow.require("score", case.state)
         assessment = Assessment.objects.filter(assignment=assignment).first() or Assessment(assignment=assignment)
         if assessment.submitted_at:

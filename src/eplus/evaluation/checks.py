@@ -9,7 +9,8 @@ from eplus.core import time as clock
 from eplus.core.audit import acting_as
 
 from . import workflow
-from .models import Case, CaseState, FormalStatus
+from .models import Case, CaseState, DecisionStatus, FormalStatus
+from .timing import assessment_open, require_assessment_open
 
 
 def eligibility_verdict(case):
@@ -33,6 +34,7 @@ def eligibility_verdict(case):
 
 def rerun_eligibility(case, user=None):
     """Run the engine again (the officer's POST) and store its verdict on the case; returns the verdict."""
+    require_assessment_open(case)
     data = eligibility_verdict(case)
     with acting_as(user), transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -59,6 +61,7 @@ def confirm_formal_check(case, eligible, reason, user):
             raise ValidationError({"reason": [_(
                 "The eligibility engine found problems; give the reason why you still confirm the application "
                 "as eligible.")]})
+        require_assessment_open(locked)
         workflow.require("confirm-eligible" if eligible else "confirm-ineligible", locked.state)
         locked.formal_status, locked.formal_reason = target, reason
         locked.formal_checked_at, locked.formal_checked_by = clock.now(), user
@@ -67,3 +70,9 @@ def confirm_formal_check(case, eligible, reason, user):
             locked.fundable = False
         locked.save(audit_verb="formal-check", audit_reason=reason)
     return workflow.mirror(case, locked)
+
+
+def formal_check_open(case, now=None):
+    """Whether the officer may still record or change the formal check (the page offers the form then)."""
+    return (case.decision_status != DecisionStatus.RELEASED and assessment_open(case, now)
+            and (workflow.allowed("confirm-eligible", case.state) or workflow.allowed("confirm-ineligible", case.state)))

@@ -1,13 +1,20 @@
 """Decisions and their outbox: the letter of every decided application of a group is rendered and staged,
-then the officer releases the staged letters together; selected applications get their grant agreement."""
+then the officer releases the staged letters together; selected applications get their grant agreement.
+
+After the release (issue 13, item 8): the coordinator of a selected application may decline the grant until
+the agency countersigns; that frees its lump sum in the envelope (committed counts only *selected*
+applications). The officer then selects from the reserve list, in rank order, what now fits in what the
+envelope has left; the new letter is staged and released from the outbox like the first decisions."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
+from eplus.core.money import format_eur
 from eplus.core.mail import render_mail
 from eplus.core.outbox import queue_mail
 from eplus.organisations.models import MANAGER_ROLES, Membership
@@ -15,8 +22,11 @@ from eplus.organisations.models import MANAGER_ROLES, Membership
 from .agreements import issue_agreement
 from .assessments import consolidated_comments
 from .figures import criteria
-from .models import CaseState, Decision, DecisionStatus, Outcome
-from .ranking import group_cases, lock_group
+from . import envelopes
+from .models import (
+    AgreementStatus, Case, CaseState, Decision, DecisionStatus, GrantAgreement, ManualChange, Outcome, SelectionRun,
+)
+from .ranking import envelope_of, group_cases, lock_group, refuse_before_the_deadline
 from .workflow import EvaluationError
 
 
@@ -53,6 +63,7 @@ def stage_decisions(agency, call, sector, by):
     Under a lock on the group's cases; a letter already staged for the same outcome is kept as it is."""
     with acting_as(by), transaction.atomic():
         lock_group(agency, call, sector)
+        refuse_before_the_deadline(agency, call)
         cases = list(group_cases(agency, call, sector).exclude(outcome="")
                      .exclude(decision_status=DecisionStatus.RELEASED)
                      .select_related("application", "application__applicant", "call", "agency", "decision"))
@@ -100,3 +111,102 @@ def release(decisions, by):
                            language=decision.language, related=decision, agency_code=decision.case.agency.code)
             released.append(decision)
     return released
+
+
+# --- after the release: declined grants and the reserve list ----------------------------------------------
+
+REASON_MAX = 2000
+
+
+def _reason(reason, required=True):
+    text = (reason or "").strip()
+    if required and not text:
+        raise ValidationError({"reason": [_("Give the reason; it is kept with the decision.")]})
+    if len(text) > REASON_MAX:
+        raise ValidationError({"reason": [_("Keep the reason under %(n)s characters.") % {"n": REASON_MAX}]})
+    return text
+
+
+def decline_grant(case, reason, by):
+    """The coordinator declines the grant of a selected, released application: its agreement is marked
+    declined (it can no longer be accepted or countersigned) and its outcome becomes *declined*, which frees
+    its lump sum in the envelope. Refused once the agency has countersigned (the project exists).
+
+    Under locks on the group's cases (the group's money changes) and then on the agreement; declining again
+    changes nothing."""
+    reason = _reason(reason)
+    agreement = GrantAgreement.objects.filter(case=case).first()
+    if agreement is None or not by.has_perm("evaluation.sign_agreement", agreement):
+        raise EvaluationError(_("Only the legal representative or contact person of the coordinator can decline "
+                                "the grant."))
+    with acting_as(by), transaction.atomic():
+        lock_group(case.agency, case.call, case.sector)
+        locked = Case.objects.select_related("agency").get(pk=case.pk)
+        agreement = GrantAgreement.objects.select_for_update().get(pk=agreement.pk)
+        if locked.outcome == Outcome.DECLINED:
+            return locked
+        if agreement.status == AgreementStatus.COUNTERSIGNED:
+            raise EvaluationError(_("The agency has countersigned the agreement and the project has started; ask "
+                                    "the agency to end the project instead."))
+        if locked.outcome != Outcome.SELECTED or locked.decision_status != DecisionStatus.RELEASED:
+            raise EvaluationError(_("Only a grant that was awarded and released can be declined."))
+        agreement.status, agreement.declined_at, agreement.declined_by = AgreementStatus.DECLINED, clock.now(), by
+        agreement.decline_reason = reason
+        agreement.save(audit_verb="decline-grant", audit_reason=reason)
+        locked.outcome = Outcome.DECLINED
+        locked.save(audit_verb="decline-grant", audit_reason=reason)
+    return locked
+
+
+def reserve_list(agency, call, sector):
+    """``(left, [(case, fits)])``: what the envelope has left, and the group's reserve list in rank order with
+    whether each application's lump sum fits in it now. ``left`` is None when no envelope is set."""
+    cases = list(group_cases(agency, call, sector).filter(outcome=Outcome.RESERVE)
+                 .select_related("application", "application__applicant").order_by("rank", "pk"))
+    envelope = envelopes.find(agency, call, sector)
+    if envelope is None:
+        return None, [(c, False) for c in cases]
+    left = envelopes.figures(envelope).left
+    return left, [(c, (c.application.lump_sum or 0) <= left) for c in cases]
+
+
+def select_from_reserve(case, by, reason=""):
+    """Select an application of the released reserve list because money is free (a grant declined, money moved
+    in): its lump sum must fit in what the envelope has left, and passing over a higher-ranked reserve that fits
+    too needs a reason. Recorded as a manual change of the selection; the new decision letter is staged for the
+    outbox, where the officer releases it (and the agreement is issued) as for the first decisions.
+
+    Under a lock on the group's cases and then on its envelope (as the selection and transfers take them)."""
+    reason = _reason(reason, required=False)
+    with acting_as(by), transaction.atomic():
+        lock_group(case.agency, case.call, case.sector)
+        amount = envelope_of(case.agency, case.call, case.sector, lock=True)
+        case = Case.objects.select_related("application", "application__applicant", "call", "agency").get(pk=case.pk)
+        if case.outcome != Outcome.RESERVE:
+            raise EvaluationError(_("Only an application on the reserve list can be selected from it."))
+        if case.decision_status != DecisionStatus.RELEASED:
+            raise EvaluationError(_("The decisions of this selection are not released yet; change the outcome "
+                                    "in the ranking instead."))
+        left = amount - envelopes.committed(case.agency, case.call, case.sector)
+        requested = case.application.lump_sum or 0
+        if requested > left:
+            raise EvaluationError(_("The envelope has %(left)s left but this application requests %(requested)s; "
+                                    "free money first (a declined grant, a transfer into the envelope).")
+                                  % {"left": format_eur(max(left, 0)), "requested": format_eur(requested)})
+        better = [c for c in group_cases(case.agency, case.call, case.sector)
+                  .filter(outcome=Outcome.RESERVE, rank__lt=case.rank or 0).select_related("application")
+                  .order_by("rank") if (c.application.lump_sum or 0) <= left]
+        if better and not reason:
+            raise ValidationError({"reason": [_(
+                "%(number)s ranks higher on the reserve list and fits too; give the reason for passing over it.")
+                % {"number": better[0]}]})
+        run = SelectionRun.objects.filter(agency=case.agency, call=case.call, sector=case.sector).first()
+        note = reason or _("Selected from the reserve list in rank order: money became free.")
+        ManualChange(run=run, case=case, old_outcome=Outcome.RESERVE, new_outcome=Outcome.SELECTED, reason=note,
+                     changed_by=by).save(audit_verb="select-from-reserve", audit_reason=note)
+        case.outcome = Outcome.SELECTED
+        case.save(audit_verb="select-from-reserve", audit_reason=note)
+        run.used = envelopes.committed(case.agency, case.call, case.sector)
+        run.save(audit_verb="select-from-reserve")
+        decision = _stage(case, by)
+    return decision

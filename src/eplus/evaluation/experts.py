@@ -16,6 +16,7 @@ from eplus.programme.models import AgencyMembership
 
 from . import workflow
 from .models import Assignment, AssignmentRole, Case, CaseState, ExpertProfile
+from .timing import assessment_open, require_assessment_open
 from .workflow import EvaluationError
 
 
@@ -56,6 +57,7 @@ def register_expert(agency, *, email, first_name, last_name, languages=(), secto
         link = _password_link(user) if welcome else None
     if welcome:
         _send_expert_welcome(user, agency, link)
+    profile.welcome_sent = welcome  # for the page's message: only a new or re-activated expert is mailed
     return profile
 
 
@@ -122,6 +124,7 @@ def assign(case, expert, role, by):
         existing = locked.assignments.filter(expert=expert, role=role).first()
         if existing is not None:
             return existing
+        require_assessment_open(locked)
         workflow.require("assign", locked.state)
         _refuse_assignment(locked, expert, role)
         assignment = Assignment(case=locked, expert=expert, role=role, assigned_by=by)
@@ -129,15 +132,35 @@ def assign(case, expert, role, by):
         if earlier is not None:  # the lead expert already declared no conflict on this application
             assignment.declared_at, assignment.no_conflict = earlier.declared_at, True
         assignment.save(audit_verb="assign-expert")
+        _send_assignment_mail(assignment)
     return assignment
+
+
+def _send_assignment_mail(assignment):
+    """Tell the expert (in their language) what they have been given and where to declare and assess."""
+    from django.urls import reverse
+
+    case, expert = assignment.case, assignment.expert
+    context = {"expert": expert, "assignment": assignment, "application": case.application, "agency": case.agency,
+               "link": settings.SITE_URL.rstrip("/") + reverse("evaluation:assessment", args=[assignment.pk])}
+    queue_templated_mail("evaluation/email/assignment", context, expert.email, language_of(expert),
+                         related=assignment, agency_code=case.agency.code)
+
+
+def may_unassign(case, assignment):
+    """An expert can be taken off while the case is being assessed and their assessment is not submitted."""
+    submitted = hasattr(assignment, "assessment") and assignment.assessment.submitted_at is not None
+    return case.state in (CaseState.ASSESSMENT, CaseState.CONSOLIDATION) and not submitted
 
 
 def unassign(assignment, by):
     """Take an expert off a case, unless their assessment is already submitted."""
     with acting_as(by), transaction.atomic():
-        Case.objects.select_for_update().filter(pk=assignment.case_id).first()
+        case = Case.objects.select_for_update().get(pk=assignment.case_id)
         if hasattr(assignment, "assessment") and assignment.assessment.submitted_at:
             raise EvaluationError(_("This expert has already submitted the assessment; it cannot be removed."))
+        if not may_unassign(case, assignment):
+            raise EvaluationError(_("The application is no longer being assessed; its experts stay on record."))
         Assignment.objects.filter(pk=assignment.pk).delete()
 
 
@@ -152,7 +175,7 @@ def auto_assign(cases, agency, by):
                 .annotate(n=Count("pk")).values_list("expert_id", "n"))
     made, unfilled = [], []
     for case in cases:
-        if case.state != CaseState.ASSESSMENT:
+        if case.state != CaseState.ASSESSMENT or not assessment_open(case):
             continue
         taken = {a.expert_id: a.role for a in case.assignments.all()}
         application = case.application

@@ -1,9 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from eplus.core.forms import amount_field
 from eplus.programme.choices import Sector
 
 from .models import AssignmentRole, CaseState, FindingStatus, FormalStatus, Outcome
+from .scoring import format_points
 
 
 class FilterForm(forms.Form):
@@ -67,7 +69,7 @@ class AssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         for code, name, maximum in criteria:
             self.fields[f"score_{code}"] = forms.CharField(
-                label=_("%(name)s: score (0 to %(max)s points)") % {"name": name, "max": maximum.normalize()},
+                label=_("%(name)s: score (0 to %(max)s points)") % {"name": name, "max": format_points(maximum)},
                 required=False, help_text=_("Whole or half points, e.g. 12.5."),
                 widget=forms.TextInput(attrs={"inputmode": "decimal"}))
             self.fields[f"comment_{code}"] = forms.CharField(
@@ -82,13 +84,40 @@ class FindingForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+RESERVE_SIZE_MAX = 999
+
+
+def _skip_to_fit():
+    return forms.BooleanField(label=_("When an application does not fit, select the next ones that still fit"),
+                              required=False)
+
+
+def _reserve_size():
+    return forms.IntegerField(label=_("Size of the reserve list"), required=False, min_value=0,
+                              max_value=RESERVE_SIZE_MAX,
+                              help_text=_("Leave empty to put every further fundable application on the reserve "
+                                          "list."), widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+
+
 class SelectionForm(forms.Form):
-    skip_to_fit = forms.BooleanField(label=_("When an application does not fit, select the next ones that still fit"),
-                                     required=False)
+    skip_to_fit = _skip_to_fit()
+    reserve_size = _reserve_size()
+
+
+class PreviewForm(forms.Form):
+    """The what-if of the ranking page: read with GET, nothing is saved (prefixed: the run form beside it has
+    the same fields)."""
+
+    prefix = "whatif"
+    amount = amount_field(_("Envelope amount (EUR)"), required=False,
+                          help_text=_("Leave empty to use what the envelope holds now."))
+    skip_to_fit = _skip_to_fit()
+    reserve_size = _reserve_size()
 
 
 class ManualChangeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("New outcome"), choices=[c for c in Outcome.choices if c[0]])
+    outcome = forms.ChoiceField(label=_("New outcome"), choices=[
+        c for c in Outcome.choices if c[0] and c[0] != Outcome.DECLINED])
     reason = forms.CharField(label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -103,3 +132,56 @@ def add_errors(form, exc):
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _reason_field(label, required=True, help_text=""):
+    return forms.CharField(label=label, required=required, max_length=2000, help_text=help_text,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EnvelopeForm(forms.Form):
+    """A new envelope: agency (one the user administers), call, field, amount."""
+
+    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
+    call = forms.TypedChoiceField(label=_("Call (action and round)"), coerce=int)
+    sector = forms.ChoiceField(label=_("Field"), choices=[("", _("Choose a field"))] + list(Sector.choices))
+    amount = amount_field(_("Amount (EUR)"))
+    reason = _reason_field(_("Source or note"), required=False,
+                           help_text=_("Where the amount comes from, e.g. the agency's work programme."))
+
+    def __init__(self, *args, agencies=(), calls=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, str(a)) for a in agencies]
+        if len(self.fields["agency"].choices) != 1:
+            self.fields["agency"].choices.insert(0, ("", _("Choose an agency")))
+        self.fields["call"].choices = [("", _("Choose a call"))] + [(c.pk, str(c)) for c in calls]
+
+
+class EnvelopeChangeForm(forms.Form):
+    amount = amount_field(_("New amount (EUR)"))
+    reason = _reason_field(_("Reason for the change"))
+
+
+class TransferForm(forms.Form):
+    source = forms.TypedChoiceField(label=_("From envelope"), coerce=int)
+    target = forms.TypedChoiceField(label=_("To envelope"), coerce=int)
+    amount = amount_field(_("Amount to move (EUR)"))
+    reason = _reason_field(_("Reason for the transfer"))
+
+    def __init__(self, *args, envelopes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(e.pk, str(e)) for e in envelopes]
+        self.fields["source"].choices = [("", _("Choose an envelope"))] + choices
+        self.fields["target"].choices = [("", _("Choose an envelope"))] + choices
+
+
+class DeclineForm(forms.Form):
+    reason = _reason_field(_("Why do you decline the grant?"),
+                           help_text=_("The agency reads it; the money goes to the next application on the reserve "
+                                       "list."))
+    confirm = forms.BooleanField(label=_("I decline the grant for this project; this cannot be undone."))
+
+
+class ReserveSelectForm(forms.Form):
+    reason = _reason_field(_("Reason"), required=False,
+                           help_text=_("Needed only when you pass over a higher-ranked application that fits."))

@@ -34,6 +34,7 @@ class Outcome(models.TextChoices):
     SELECTED = "selected", _("Selected")
     RESERVE = "reserve", _("Reserve list")
     REJECTED = "rejected", pgettext_lazy("application outcome", "Rejected")
+    DECLINED = "declined", _("Declined by the applicant")
 
 
 class DecisionStatus(models.TextChoices):
@@ -302,6 +303,7 @@ class AgreementStatus(models.TextChoices):
     ISSUED = "issued", _("Waiting for the coordinator")
     ACCEPTED = "accepted", _("Accepted by the coordinator")
     COUNTERSIGNED = "countersigned", _("Countersigned by the agency")
+    DECLINED = "declined", _("Declined by the coordinator")
 
 
 def _agreement_path(instance, filename):
@@ -325,6 +327,10 @@ class GrantAgreement(AuditedModel, TimeStampedModel):
     countersigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                          on_delete=models.SET_NULL, related_name="+")
     project_id = models.PositiveBigIntegerField(null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
 
     def __str__(self):
         return f"{_('Grant agreement')} {self.case}"
@@ -332,3 +338,77 @@ class GrantAgreement(AuditedModel, TimeStampedModel):
     @property
     def audit_agency_code(self):
         return self.case.agency.code
+
+
+class EnvelopeMovement(AuditedModel, TimeStampedModel):
+    """Money moved from one budget envelope to another (round 1 to round 2, one field to another), with its
+    reason: a recorded movement, never an edit of either envelope's set amount (see ``envelopes``)."""
+
+    source = models.ForeignKey("programme.BudgetEnvelope", verbose_name=_("from envelope"),
+                               on_delete=models.PROTECT, related_name="movements_out")
+    target = models.ForeignKey("programme.BudgetEnvelope", verbose_name=_("to envelope"),
+                               on_delete=models.PROTECT, related_name="movements_in")
+    amount = MoneyField(_("amount (EUR)"))
+    reason = models.TextField(_("reason"))
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("moved by"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        ordering = ["-moved_at", "-pk"]
+        verbose_name = _("envelope movement")
+        verbose_name_plural = _("envelope movements")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="envelope_movement_positive"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")),
+                                   name="envelope_movement_two_envelopes"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.target}: {self.amount} EUR"
+
+    @property
+    def audit_agency_code(self):
+        return self.source.agency.code
+
+
+class RedressStatus(models.TextChoices):
+    REQUESTED = "requested", _("Review requested")
+    UPHELD = "upheld", _("Decision upheld")
+    REVISED = "revised", _("Decision to be revised")
+
+
+class RedressRequest(AuditedModel, TimeStampedModel):
+    """An applicant's request for a review of a released rejection, and the agency's outcome (issue 13, item 9;
+    see ``redress``). One per decision."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="redress")
+    grounds = models.TextField(_("grounds for the review"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    status = models.CharField(_("status"), max_length=12, choices=RedressStatus.choices,
+                              default=RedressStatus.REQUESTED)
+    outcome_reason = models.TextField(_("reason for the outcome"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("request for review")
+        verbose_name_plural = _("requests for review")
+
+    def __str__(self):
+        return f"{_('Request for review')} {self.decision.case}"
+
+    @property
+    def audit_agency_code(self):
+        return self.decision.case.agency.code
+
+    @property
+    def is_open(self):
+        return self.status == RedressStatus.REQUESTED
+
+    def get_absolute_url(self):
+        return reverse("evaluation:redress_request", args=[self.pk])

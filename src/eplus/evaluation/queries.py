@@ -1,14 +1,44 @@
 """Read-side questions: the officer's filtered list and its export, and what other layers ask the back
 office (the applicant's page asks :func:`decision_released` through the decision registry)."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from .models import Case, DecisionStatus
+from django.utils.translation import gettext as _
+
+from .models import Case, CaseState, DecisionStatus
 
 
 def decision_released(application):
     """Whether the agency has released its decision on the application."""
     return Case.objects.filter(application=application, decision_status=DecisionStatus.RELEASED).exists()
+
+
+def assessment_stage(application):
+    """Where the agency's assessment of the application stands, told to the applicant (no scores or experts
+    before the decision is released); None while no case is open."""
+    case = Case.objects.filter(application=application).only("state", "decision_status").first()
+    if case is None:
+        return None
+    if case.decision_status == DecisionStatus.RELEASED:
+        return _("The agency's decision has been released.")
+    if case.state == CaseState.CHECKS:
+        return _("The National Agency is checking that the application is eligible.")
+    if case.state == CaseState.CLOSED:
+        return _("The formal check is done; the agency will send its decision.")
+    if case.state in (CaseState.ASSESSMENT, CaseState.CONSOLIDATION):
+        return _("Experts are assessing the application.")
+    return _("The assessment is done; the agency is selecting the projects to fund.")
+
+
+def calls_open_for_submissions(agency_ids, now):
+    """The calls of the agencies whose deadline has not passed, with how many applications are submitted so
+    far: nothing of them can be assessed yet (evaluation.timing)."""
+    from eplus.applications.models import Application, Status
+
+    return list(Application.objects.filter(agency_id__in=agency_ids, call__deadline__gt=now)
+                .values("call_id", "call__year", "call__round", "call__action__code", "call__deadline")
+                .annotate(submitted=Count("pk", filter=Q(status=Status.SUBMITTED)), drafts=Count("pk", filter=Q(
+                    status=Status.DRAFT))).order_by("call__deadline", "call__action__code"))
 
 
 def workspace_cases(queryset, *, action=None, sector=None, status=None, formal=None, outcome=None):

@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from eplus.core.audit import acting_as
-from eplus.programme.models import BudgetEnvelope
 
-from . import selection, workflow
+from . import envelopes, selection, workflow
 from .figures import tie_breaks
 from .models import Case, CaseState, Decision, DecisionStatus, ManualChange, Outcome, SelectionRun
+from .timing import selection_wait_reason
 from .workflow import EvaluationError
 
 
@@ -35,17 +35,26 @@ def candidates(cases):
     return result
 
 
-def envelope_of(agency, call, sector):
-    envelope = BudgetEnvelope.objects.filter(agency=agency, call=call, sector=sector).first()
+def envelope_of(agency, call, sector, lock=False):
+    """What the group's envelope holds now (its set amount ± the movements, see :mod:`.envelopes`); with
+    ``lock`` the envelope row stays locked until commit (taken after the group's cases: one order)."""
+    envelope = envelopes.find(agency, call, sector, lock=lock)
     if envelope is None:
         raise EvaluationError(_("No budget envelope is set for %(agency)s in this call and field; an "
                                 "administrator adds it first.") % {"agency": agency.code})
-    return envelope.amount
+    return envelopes.current_amount(envelope)
 
 
 def lock_group(agency, call, sector):
     """Lock the cases of the group (in one order, so that two officers cannot deadlock) until commit."""
     list(group_cases(agency, call, sector).select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
+def refuse_before_the_deadline(agency, call):
+    """The selection (and its letters) wait for the call's deadline and its incident windows (``timing``)."""
+    reason = selection_wait_reason(agency, call)
+    if reason:
+        raise EvaluationError(reason)
 
 
 def _refuse_selection(cases):
@@ -57,17 +66,66 @@ def _refuse_selection(cases):
         raise EvaluationError(_("The decisions of this selection have been released; it cannot be run again."))
 
 
+def compute(cases, call, amount, skip_to_fit=False, reserve_size=None):
+    """The ranking and the selection of ``cases`` within ``amount`` EUR, saving nothing: ``(ranked, Selection)``.
+
+    The one computation behind both the what-if preview and :func:`run_selection`."""
+    ranked = selection.rank(candidates(cases), tie_breaks=tie_breaks(call))
+    return ranked, selection.select(ranked, amount, skip_to_fit=skip_to_fit, reserve_size=reserve_size)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A what-if selection: what :func:`run_selection` would decide with these settings (nothing is saved)."""
+
+    amount: Decimal
+    skip_to_fit: bool
+    reserve_size: int | None
+    result: selection.Selection
+    cases: dict  # {case id: Case}
+    waiting: int  # applications of the group not scored yet (left out of the preview)
+
+    def rows(self, group):
+        return [(self.cases[c.id], c) for c in getattr(self.result, group)]
+
+    @property
+    def selected(self):
+        return self.rows("selected")
+
+    @property
+    def reserve(self):
+        return self.rows("reserve")
+
+    @property
+    def rejected(self):
+        return self.rows("rejected")
+
+
+def preview(agency, call, sector, amount=None, skip_to_fit=False, reserve_size=None):
+    """What the selection would be with ``amount`` EUR (default: what the envelope holds now), ``skip_to_fit``
+    and ``reserve_size``, computed by :func:`compute` without a lock and without saving anything."""
+    cases = list(group_cases(agency, call, sector).select_related("application", "application__applicant",
+                                                                  "submission"))
+    if amount is None:
+        amount = envelope_of(agency, call, sector)
+    waiting = sum(1 for c in cases if c.state not in (CaseState.SCORED, CaseState.CLOSED))
+    _ranked, result = compute(cases, call, amount, skip_to_fit=skip_to_fit, reserve_size=reserve_size)
+    return Preview(amount=result.envelope, skip_to_fit=skip_to_fit, reserve_size=reserve_size, result=result,
+                   cases={c.pk: c for c in cases}, waiting=waiting)
+
+
 def run_selection(agency, call, sector, by, skip_to_fit=False, reserve_size=None):
     """Rank the scored applications and select in rank order within the envelope; ineligible ones are rejected.
 
-    Under a lock on the group's cases; running it again on the same scores gives the same outcomes."""
+    Under a lock on the group's cases, then on its envelope (so that no transfer takes the money meanwhile);
+    running it again on the same scores gives the same outcomes."""
     with acting_as(by), transaction.atomic():
         lock_group(agency, call, sector)
+        refuse_before_the_deadline(agency, call)
         cases = list(group_cases(agency, call, sector).select_related("application", "submission"))
         _refuse_selection(cases)
-        amount = envelope_of(agency, call, sector)
-        ranked = selection.rank(candidates(cases), tie_breaks=tie_breaks(call))
-        result = selection.select(ranked, amount, skip_to_fit=skip_to_fit, reserve_size=reserve_size)
+        amount = envelope_of(agency, call, sector, lock=True)
+        ranked, result = compute(cases, call, amount, skip_to_fit=skip_to_fit, reserve_size=reserve_size)
         outcomes = result.outcomes()
         positions = {c.id: i + 1 for i, c in enumerate(ranked)}
         run = SelectionRun(agency=agency, call=call, sector=sector, envelope=amount, used=result.used,
@@ -80,13 +138,14 @@ def run_selection(agency, call, sector, by, skip_to_fit=False, reserve_size=None
     return run, result
 
 
-def current_selection(agency, call, sector):
-    """The stored outcomes as a :class:`selection.Selection` (to check a manual change against)."""
+def current_selection(agency, call, sector, lock=False):
+    """The stored outcomes as a :class:`selection.Selection` (to check a manual change against); ``lock``
+    locks the envelope (the caller holds the group's cases already)."""
     cases = list(group_cases(agency, call, sector).filter(state=CaseState.SCORED)
                  .select_related("application", "submission").order_by("rank", "pk"))
     order = candidates(cases)
     outcomes = {c.pk: c.outcome or Outcome.REJECTED for c in cases}
-    return selection._build(order, outcomes, envelope_of(agency, call, sector))
+    return selection._build(order, outcomes, envelope_of(agency, call, sector, lock=lock))
 
 
 def manual_change(case, new_outcome, reason, by):
@@ -103,7 +162,7 @@ def manual_change(case, new_outcome, reason, by):
             raise EvaluationError(_("Run the selection first."))
         if case.state != CaseState.SCORED:
             raise EvaluationError(_("An ineligible application can only be rejected."))
-        current = current_selection(case.agency, case.call, case.sector)
+        current = current_selection(case.agency, case.call, case.sector, lock=True)
         try:
             updated, change = selection.apply_manual_change(current, case.pk, new_outcome, reason)
         except selection.SelectionError as exc:

@@ -171,3 +171,74 @@ rules.add_perm("evaluation.assess", may_open_application)
 rules.add_perm("evaluation.view_decision", is_released_to_applicant)
 rules.add_perm("evaluation.view_agreement", may_read_agreement)
 rules.add_perm("evaluation.sign_agreement", signs_for_coordinator)
+
+
+# --- budget envelopes ------------------------------------------------------------------------------------
+# Staff (officers and administrators) of an agency see its envelopes; only its administrators change them
+# or move money between them. Another agency's envelope is a 404.
+
+def admin_agency_ids(user):
+    """Ids of the agencies the user administers."""
+    from eplus.programme.models import AgencyMembership
+    from eplus.programme.scoping import agency_roles
+
+    return frozenset(agency for agency, role in agency_roles(user) if role == AgencyMembership.Role.ADMIN)
+
+
+def officer_envelopes(user):
+    """The budget envelopes of the agencies the user works for."""
+    from eplus.programme.models import BudgetEnvelope
+
+    return for_agency_staff(BudgetEnvelope.objects.all(), user)
+
+
+def administers_agency(user, agency):
+    return agency is not None and getattr(agency, "pk", agency) in admin_agency_ids(user)
+
+
+@rules.predicate
+def is_agency_admin(user):
+    """Administrator of at least one agency: may add envelopes and move money between them."""
+    return bool(admin_agency_ids(user))
+
+
+@rules.predicate
+def is_staff_of_envelope(user, envelope):
+    return envelope is not None and envelope.agency_id in staff_agency_ids(user)
+
+
+@rules.predicate
+def is_admin_of_envelope(user, envelope):
+    return envelope is not None and envelope.agency_id in admin_agency_ids(user)
+
+
+rules.add_perm("evaluation.manage_envelopes", is_agency_admin)
+rules.add_perm("evaluation.view_envelope", is_staff_of_envelope)
+rules.add_perm("evaluation.change_envelope", is_admin_of_envelope)
+
+
+# --- redress: a review of a released rejection (issue 13, item 9; see ``redress``) ------------------------
+# The applicant's legal representatives and contact persons (those who may submit the application) ask for
+# it on the decision page; the staff of the case's agency record the outcome. Another agency's request is a 404.
+
+def officer_redress(user):
+    """The requests for review on the cases of the user's agencies."""
+    from .models import RedressRequest
+
+    return for_agency_staff(RedressRequest.objects.all(), user, agency_path="decision__case__agency")
+
+
+@rules.predicate
+def may_request_review(user, decision):
+    """The decision is released to the user, who may submit its application for the applicant."""
+    return (decision is not None and is_released_to_applicant(user, decision)
+            and user.has_perm("applications.submit_application", decision.case.application))
+
+
+@rules.predicate
+def is_officer_of_redress(user, redress):
+    return redress is not None and redress.decision.case.agency_id in staff_agency_ids(user)
+
+
+rules.add_perm("evaluation.request_review", may_request_review)
+rules.add_perm("evaluation.decide_review", is_officer_of_redress)

@@ -89,9 +89,12 @@ def _param(value):
     return Decimal(str(value).strip())
 
 
-def _fmt(number):
-    """12.5 -> '12.5', 15 -> '15' (no trailing zeros) for messages."""
+def format_points(number):
+    """12.5 -> '12.5', 30 -> '30' (no trailing zeros, never '3E+1') for labels and messages."""
     return format(Decimal(number).normalize(), "f")
+
+
+_fmt = format_points
 
 
 def criteria_maxima(criteria):

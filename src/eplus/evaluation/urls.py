@@ -9,6 +9,9 @@ urlpatterns = [
     path("export.<str:fmt>", workspace.export, name="export"),
     path("auto-assign/", workspace.auto_assign, name="auto_assign"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
+    path("cases/<int:pk>/application/", cases.case_application, name="case_application"),
+    path("cases/<int:pk>/application.pdf", cases.case_submission_pdf, name="case_submission_pdf"),
+    path("cases/<int:pk>/application/annexes/<int:annex_pk>/", cases.case_annex, name="case_annex"),
     path("cases/<int:pk>/formal-check/", cases.formal_check, name="formal_check"),
     path("cases/<int:pk>/assign/", cases.assign, name="assign"),
     path("cases/<int:pk>/assignments/<int:assignment_pk>/remove/", cases.unassign, name="unassign"),
@@ -26,9 +29,36 @@ urlpatterns = [
     # experts
     path("expert/", assessments.expert_list, name="expert_assignments"),
     path("expert/<int:pk>/", assessments.assessment, name="assessment"),
+    path("expert/<int:pk>/annexes/<int:annex_pk>/", assessments.assessment_annex, name="assessment_annex"),
     # applicants
     path("decisions/<int:application_pk>/", decisions.decision, name="decision"),
     path("decisions/<int:application_pk>/agreement.pdf", decisions.agreement_pdf, name="agreement_pdf"),
     path("decisions/<int:application_pk>/accept/", decisions.accept_agreement, name="accept_agreement"),
     path("decisions/<int:application_pk>/upload/", decisions.upload_signed, name="upload_signed"),
+]
+
+# budget envelopes (agency staff read, administrators change)
+from .views import envelopes as envelope_views  # noqa: E402
+
+urlpatterns += [
+    path("envelopes/", envelope_views.envelope_list, name="envelopes"),
+    path("envelopes/new/", envelope_views.envelope_new, name="envelope_new"),
+    path("envelopes/transfer/", envelope_views.envelope_transfer, name="envelope_transfer"),
+    path("envelopes/<int:pk>/", envelope_views.envelope_detail, name="envelope"),
+]
+
+# after the release: a declined grant, the reserve list (issue 13, item 8)
+urlpatterns += [
+    path("ranking/<int:call_pk>/<str:sector>/reserve/<int:pk>/select/", selection.select_reserve,
+         name="select_reserve"),
+    path("decisions/<int:application_pk>/decline/", decisions.decline, name="decline_grant"),
+]
+
+# redress: a review of a released rejection (issue 13, item 9)
+from .views import redress as redress_views  # noqa: E402
+
+urlpatterns += [
+    path("decisions/<int:application_pk>/review/", redress_views.request_review, name="request_review"),
+    path("redress/", redress_views.redress_list, name="redress_list"),
+    path("redress/<int:pk>/", redress_views.redress_request, name="redress_request"),
 ]

@@ -1,9 +1,8 @@
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from eplus.core.permissions import permission_required, public
-from eplus.organisations.queries import memberships_for
-from eplus.programme.services import upcoming_deadlines
+
+from . import queues
 
 
 @public
@@ -15,7 +14,6 @@ def home(request):
 
 @permission_required("home.view_dashboard")
 def dashboard(request):
-    return render(request, "home/dashboard.html", {
-        "memberships": memberships_for(request.user),
-        "deadlines": upcoming_deadlines(timezone.now(), limit=6),
-    })
+    """The person's home: a section per role they have (agency staff, expert, applicant), each listing what
+    needs doing next with a link to the page that does it (see :mod:`eplus.home.queues`)."""
+    return render(request, "home/dashboard.html", queues.dashboard(request.user))

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from eplus.programme.identifiers import validate_oid, validate_pic
 from eplus.programme.models import Country
 
 from . import validators
@@ -46,7 +47,7 @@ class CountryField(forms.ModelChoiceField):
         )
 
     def label_from_instance(self, obj):
-        return obj.name
+        return obj.display_name  # the Latvian name on Latvian pages
 
 
 class IdentityForm(forms.Form):
@@ -264,10 +265,20 @@ class SearchForm(forms.Form):
     vat_number = forms.CharField(label=_("VAT number"), max_length=40, required=False)
 
     def clean_oid(self):
-        value = self.cleaned_data["oid"].strip().upper()
-        if value and not re.fullmatch(r"E\d{8}", value):
-            raise ValidationError(_("An OID is the letter E followed by 8 digits, for example E10234567."))
-        return value
+        value = self.cleaned_data["oid"]
+        return validate_oid(value) if value.strip() else ""
+
+
+class PicForm(forms.Form):
+    pic = forms.CharField(
+        label=_("Participant identification code (PIC)"), max_length=20, required=False,
+        help_text=_("9 digits, for example 949123456. The centralised actions of the executive agency "
+                    "identify organisations by their PIC. Leave empty to remove it."),
+    )
+
+    def clean_pic(self):
+        value = self.cleaned_data["pic"]
+        return validate_pic(value) if value.strip() else ""
 
 
 class InviteForm(forms.Form):

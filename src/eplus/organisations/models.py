@@ -60,6 +60,10 @@ class Organisation(AuditedModel, TimeStampedModel):
         REJECTED = "rejected", pgettext_lazy("organisation status", "Rejected")
 
     oid = models.CharField(_("organisation ID (OID)"), max_length=9, unique=True)
+    pic = models.CharField(
+        _("participant identification code (PIC)"), max_length=9, blank=True,
+        help_text=_("9 digits; used by the centralised actions managed by the executive agency."),
+    )
     legal_name = models.CharField(_("legal name"), max_length=255)
     business_name = models.CharField(_("business name"), max_length=255, blank=True)
     legal_form = models.CharField(_("legal form"), max_length=100)
@@ -99,6 +103,9 @@ class Organisation(AuditedModel, TimeStampedModel):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         indexes = [models.Index(fields=["country", "registration_number"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(fields=["pic"], condition=~models.Q(pic=""), name="uniq_organisation_pic"),
+        ]
 
     def __str__(self):
         return f"{self.legal_name} ({self.oid})"

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process, utils
 
+from eplus.programme.identifiers import normalise_oid
+
 from . import validators
 from .models import Membership, Organisation
 
@@ -39,7 +41,7 @@ def search_organisations(*, name="", country="", oid="", registration_number="",
         queryset = queryset.filter(country_id=country.upper() if isinstance(country, str) else country.pk)
         given = True
     if oid:
-        queryset = queryset.filter(oid=oid.strip().upper())
+        queryset = queryset.filter(oid=normalise_oid(oid))
         given = True
     if registration_number:
         queryset = queryset.filter(registration_number=validators.compact(registration_number))

@@ -2,7 +2,7 @@
 
 - anyone: the public data (name, country, city, OID, type, website, status)
 - members and the staff of the national agency of the organisation's country: private data, members
-- legal representatives and contact persons: invite members
+- legal representatives and contact persons: invite members, record the PIC
 - legal representatives: change roles and remove members
 - staff of the organisation's national agency: certify or reject
 """
@@ -73,6 +73,7 @@ rules.add_perm("organisations.validation_queue", is_staff_of_an_agency)
 rules.add_perm("organisations.register_organisation", rules.is_authenticated)
 rules.add_perm("organisations.view_organisation_private", is_member | is_country_agency_staff)
 rules.add_perm("organisations.manage_members", is_manager)
+rules.add_perm("organisations.change_pic", is_manager)
 rules.add_perm("organisations.change_member_roles", is_legal_representative)
 rules.add_perm("organisations.validate_organisation", is_country_agency_staff)
 

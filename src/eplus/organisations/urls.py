@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import agency, members, public, registration
+from .views import agency, identifiers, members, public, registration
 
 
 class OIDConverter:
@@ -27,6 +27,7 @@ urlpatterns = [
     path("invitations/<str:token>/", members.accept_invitation, name="accept_invitation"),
     path("<oid:oid>/", public.detail, name="detail"),
     path("<oid:oid>/registered/", registration.registered, name="registered"),
+    path("<oid:oid>/pic/", identifiers.pic, name="pic"),
     path("<oid:oid>/members/invite/", members.invite, name="invite"),
     path("<oid:oid>/members/<int:member_id>/", members.member_edit, name="member_edit"),
 ]

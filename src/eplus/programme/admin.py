@@ -19,9 +19,9 @@ from .models import (
 
 @admin.register(Country)
 class CountryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "status", "region")
+    list_display = ("code", "name", "name_lv", "status", "region")
     list_filter = ("status", "region")
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_lv")
     ordering = ("name",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -68,13 +68,14 @@ class BudgetEnvelopeInline(admin.TabularInline):
 class CallAdmin(admin.ModelAdmin):
     list_display = ("__str__", "year", "action", "round", "deadline", "funding_model", "duration_min_months",
                     "duration_max_months")
-    list_filter = ("year", "action", "funding_model")
+    list_filter = ("year", "action", "funding_model", "provisional")
     search_fields = ("action__code", "title_en")
     list_select_related = ("action",)
     date_hierarchy = "deadline"
     inlines = [BudgetEnvelopeInline]
     fieldsets = (
-        (None, {"fields": ("year", "action", "round", "title_en", "deadline", ("start_earliest", "start_latest"))}),
+        (None, {"fields": ("year", "action", "round", "title_en", "provisional", "deadline",
+                           ("start_earliest", "start_latest"))}),
         (_("Funding"), {"fields": ("funding_model", "lump_sum_options", "grant_maximum", "lots", "total_budget")}),
         (_("Eligibility"), {"fields": (("duration_min_months", "duration_max_months"), "coordinator_min_age_years",
                                        "max_topics", "composition", "organisation_limits", "structure")}),

@@ -75,6 +75,25 @@ def _check_composition(call):
     regions = third.get("regions", [])
     if not isinstance(regions, list) or any(not isinstance(r, int) or not 1 <= r <= 14 for r in regions):
         raise ValidationError(_("Composition rules: third-country regions must be numbers from 1 to 14."))
+    _check_certified_oid(call.composition.get("certified_oid"))
+
+
+CERTIFIED_OID_ROLES = ("applicant", "partner", "associated-partner")
+
+
+def _check_certified_oid(rule):
+    """``composition.certified_oid``: ``{"roles": [roles], "sectors": [sector codes]}`` (both lists)."""
+    if rule is None:
+        return
+    if not isinstance(rule, dict) or not isinstance(rule.get("roles", []), list) \
+            or not isinstance(rule.get("sectors", []), list):
+        raise ValidationError(_("Composition rules: certified_oid must be a JSON object with lists of roles and sectors."))
+    unknown = [r for r in rule.get("roles", []) if r not in CERTIFIED_OID_ROLES]
+    if unknown:
+        raise ValidationError(_("Composition rules: certified_oid names unknown roles %(roles)s; use %(known)s.")
+                              % {"roles": ", ".join(map(str, unknown)), "known": ", ".join(CERTIFIED_OID_ROLES)})
+    if rule.get("countries") not in (None, "programme"):
+        raise ValidationError(_("Composition rules: certified_oid countries must be \"programme\" or left out."))
 
 
 def _check_limits(call):

@@ -15,6 +15,10 @@ How administrators' edits are protected
 - When a file is applied, it sets only the fields it lists, on the rows it lists (natural keys:
   country code, agency code, action code, call year+action+round, envelope agency+call+sector,
   priority/topic code). Other rows and fields are left alone; nothing is ever deleted.
+- A data file marked ``"provisional": true`` (the 2027 calls copied from 2026 until the 2027
+  Programme Guide is loaded) is applied only when asked for (``provisional=True``, which the demo's
+  ``load_demo`` does, or ``load_programme --provisional``); its calls are marked provisional and every
+  page that shows them says so. A call loaded from a file without the mark is not provisional.
 - Rows whose values already match are not saved at all, so applying a file twice (or ``--force``
   with nothing new) writes no audit events. Every row it does change is saved through
   :class:`~eplus.core.audit.AuditedModel`, so the audit trail shows the field diff, with the verb
@@ -52,7 +56,7 @@ class ReferenceDataError(Exception):
 class DatasetResult:
     name: str
     version: str
-    outcome: str  # "applied", "unchanged", "older", "needs-new-version"
+    outcome: str  # "applied", "unchanged", "older", "needs-new-version", "provisional-skipped"
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -76,12 +80,14 @@ def data_files(data_dir=DATA_DIR):
     return ordered + [files[name] for name in sorted(files)]
 
 
-def load_programme(data_dir=DATA_DIR, force=False):
-    """Apply every data file in ``data_dir`` (all in one transaction); returns a list of results."""
+def load_programme(data_dir=DATA_DIR, force=False, provisional=False):
+    """Apply every data file in ``data_dir`` (all in one transaction); returns a list of results.
+
+    Files marked provisional are skipped unless ``provisional`` (the demo loads them)."""
     results = []
     with transaction.atomic():
         for path in data_files(data_dir):
-            results.append(load_file(path, force=force))
+            results.append(load_file(path, force=force, provisional=provisional))
     return results
 
 
@@ -125,6 +131,8 @@ def _apply_items(path, doc, result):
     reason = f"{name} {doc['version']}"
     default_source = doc.get("default_source", "")
     for index, item in enumerate(doc["items"]):
+        if handler is _call and isinstance(item, dict):
+            item = dict(item, provisional=bool(doc.get("provisional")))
         try:
             handler(item, reason, result, default_source)
         except (KeyError, ValueError, TypeError, ValidationError, LookupError) as exc:
@@ -150,11 +158,17 @@ def _record_release(doc, sha, release, result):
         result.outcome = "unchanged"
 
 
-def load_file(path, force=False):
-    """Apply one data file unless the loaded release is newer or the same (``force`` applies it anyway)."""
+def load_file(path, force=False, provisional=False):
+    """Apply one data file unless the loaded release is newer or the same (``force`` applies it anyway).
+
+    A file marked ``"provisional": true`` is applied only with ``provisional``."""
     path = Path(path)
     doc, sha = _read(path)
     result = DatasetResult(name=doc["dataset"], version=str(doc["version"]), outcome="applied")
+    if doc.get("provisional") and not provisional:
+        result.outcome = "provisional-skipped"
+        result.messages.append(f"{path.name} is provisional: only the demo loads it (load_programme --provisional)")
+        return result
     release = ReferenceDataRelease.objects.filter(name=doc["dataset"]).first()
     if release is not None and not force and _skip_reason(path, doc, sha, release, result):
         return result
@@ -217,7 +231,7 @@ def _pick(item, names, default_source=""):
 
 # -- one function per data set -----------------------------------------------------------------
 def _country(item, reason, result, default_source):
-    values = _pick(item, ["name", "status", "region"])
+    values = _pick(item, ["name", "name_lv", "status", "region"])
     upsert(Country, {"code": item["code"]}, values, reason, result)
 
 
@@ -250,7 +264,7 @@ CALL_PLAIN = [
     "title_en", "funding_model", "lump_sum_options", "lots", "duration_min_months", "duration_max_months",
     "coordinator_min_age_years", "max_topics", "composition", "organisation_limits", "structure",
     "award_criteria", "payment_schedule", "first_prefinancing_days", "progress_report_days",
-    "final_report_days", "final_report_decision_days", "reduction_bands", "other_rules", "sources",
+    "final_report_days", "final_report_decision_days", "reduction_bands", "other_rules", "sources", "provisional",
 ]
 
 

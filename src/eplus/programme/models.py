@@ -36,9 +36,11 @@ class Country(AuditedModel):
         EU_MEMBER = "eu-member", _("EU member state")
         ASSOCIATED = "associated", _("Third country associated to the programme")
         NON_ASSOCIATED = "non-associated", _("Third country not associated to the programme")
+        NOT_ELIGIBLE = "not-eligible", _("Not eligible (in no region of the programme)")
 
     code = models.CharField(_("ISO code"), max_length=2, primary_key=True)
     name = models.CharField(_("name"), max_length=100)
+    name_lv = models.CharField(_("name (Latvian)"), max_length=100, blank=True)
     status = models.CharField(_("programme status"), max_length=20, choices=Status.choices)
     region = models.PositiveSmallIntegerField(
         _("third-country region"), null=True, blank=True,
@@ -56,6 +58,13 @@ class Country(AuditedModel):
     @property
     def is_programme_country(self):
         return self.status in (self.Status.EU_MEMBER, self.Status.ASSOCIATED)
+
+    @property
+    def display_name(self):
+        """The Latvian name when it is set and Latvian is the active language, else the English one."""
+        if self.name_lv and (get_language() or "").startswith("lv"):
+            return self.name_lv
+        return self.name
 
 
 class Agency(AuditedModel):
@@ -269,6 +278,11 @@ class Call(AuditedModel):
         help_text=_("Further rules: priorities, activity venues, incident report hours, one application per consortium."),
     )
     sources = models.JSONField(_("sources"), default=dict, blank=True, help_text=_("Where each figure comes from."))
+    provisional = models.BooleanField(
+        _("provisional"), default=False,
+        help_text=_("A copy of an earlier call's rules until the Programme Guide of its year is loaded; "
+                    "every page that shows the call says so."),
+    )
 
     class Meta:
         ordering = ["deadline", "action__code", "round"]
@@ -370,4 +384,39 @@ class Topic(BilingualName, AuditedModel):
 
     def __str__(self):
         return self.name_en
+
+
+class FigureCheck(AuditedModel):
+    """An agency administrator's confirmation or correction of a call figure the data marks "verify".
+
+    The figures to verify are those whose ``Call.sources`` entry says "verify" (see
+    :mod:`eplus.programme.verification`); each decision is one row (who, when, the value before and
+    after), audited like every change. A correction also changes the call's figure itself.
+    """
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CORRECTED = "corrected", _("Corrected")
+
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="figure_checks")
+    figure = models.CharField(_("figure"), max_length=80, help_text=_("The figure's key in the call's sources."))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    previous_value = models.JSONField(_("value before"), null=True, blank=True)
+    value = models.JSONField(_("value confirmed or set"), null=True, blank=True)
+    reason = models.TextField(_("reason or reference"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"))
+
+    audit_status_field = "outcome"
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        verbose_name = _("figure check")
+        verbose_name_plural = _("figure checks")
+        indexes = [models.Index(fields=["call", "figure", "-decided_at"])]
+
+    def __str__(self):
+        return f"{self.call} {self.figure}: {self.get_outcome_display()}"
 

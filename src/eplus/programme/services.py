@@ -34,6 +34,9 @@ Public functions
       "third_countries": {"allowed", "regions", "excluded_countries", "roles", "counted"},
       "associated_partners": {"allowed", "counted"}, "applicant_types"?, "clusters"?}``; full partners
       from programme countries count towards the minimum; associated partners never do.
+      ``certified_oid``: ``{"roles": [...], "sectors": [...]}`` — organisations in these roles (of
+      these sectors; empty = every sector) must hold an OID the agency has certified; see
+      :func:`certified_oid_roles`.
     - ``organisation_limits``: ``{"max_as_applicant_per_round"?, "max_as_coordinator_per_round"?,
       "max_involvements_per_deadline"?, "involvement_scope"?, "excluded_sectors"?}``; involvements are
       counted over all sectors of the action, and the limit does not apply to ``excluded_sectors``.
@@ -58,7 +61,8 @@ Public functions
     agency_country, start_from, start_to, lump_sum_options, lump_sum_max, duration_min_months,
     duration_max_months, min_organisations, min_countries, third_country_roles, third_country_regions,
     excluded_countries, associated_partners_allowed, applicant_types, school_development,
-    applicant_max_per_round, involvement_cap, involvement_exempt_sectors, consortium_once_per_deadline,
+    applicant_max_per_round, involvement_cap, involvement_exempt_sectors, certified_oid_roles,
+    certified_oid_types, certified_oid_programme_only, consortium_once_per_deadline,
     coordinator_min_years, structure, management_max_percent, wp_min, wp_max, wp_recommended_max,
     min_priorities, priorities, max_topics, sources).
 """
@@ -173,6 +177,37 @@ def find_call(year, action_code, round=1):  # noqa: A002 - "round" is the domain
     return call
 
 
+def certified_oid_roles(call, sector=None):
+    """The roles (``applicant``, ``partner``, ``associated-partner``) for which ``call`` requires, in
+    ``sector``, a certified OID; empty when the call has no such rule.
+
+    Read from the call's ``composition.certified_oid``: ``{"roles": [...], "sectors": [...],
+    "organisation_types"?: [...], "countries"?: "programme"}`` (no sectors = every sector of the call;
+    no organisation types = every type; ``"countries": "programme"`` = only organisations established
+    in EU member states and associated third countries).
+    """
+    rule = (call.composition or {}).get("certified_oid") or {}
+    sectors = rule.get("sectors") or []
+    if sectors and sector not in sectors:
+        return ()
+    return tuple(rule.get("roles") or ())
+
+
+def requires_certified_oid(call, sector, role, organisation_type=None, country_code=None):
+    """Whether an organisation of ``organisation_type`` from ``country_code`` needs a certified OID to
+    take part in ``call`` (in ``sector``) as ``role`` (see :func:`certified_oid_roles`)."""
+    if role not in certified_oid_roles(call, sector):
+        return False
+    rule = call.composition["certified_oid"]
+    types = rule.get("organisation_types") or []
+    if types and organisation_type not in types:
+        return False
+    if rule.get("countries") == "programme":
+        country = Country.objects.filter(code=country_code or "").first()
+        return country is not None and country.is_programme_country
+    return True
+
+
 def _number(value):
     """A Decimal (or number) as plain text without exponent or trailing zeros: 60, 0.5, 12.5."""
     if value is None:
@@ -272,6 +307,7 @@ def eligibility_rules(call, sector=None, agency=None):
         "duration_min_months": call.duration_min_months,
         "duration_max_months": call.duration_max_months,
         **_composition_rules(call.composition or {}),
+        **_certified_oid_rules(call, sector),
         **_limit_and_structure_rules(call, other),
         "min_priorities": other.get("min_priorities", 0),
         "priorities": _priority_codes(sector, other.get("priority_kinds", ["horizontal", "sector"])),
@@ -313,6 +349,15 @@ def _composition_rules(composition):
             "min_authority_countries": clusters.get("min_clusters", 2),
             "min_schools_per_authority": clusters.get("min_schools_per_cluster", 2),
         },
+    }
+
+
+def _certified_oid_rules(call, sector):
+    rule = (call.composition or {}).get("certified_oid") or {}
+    return {
+        "certified_oid_roles": list(certified_oid_roles(call, sector)),
+        "certified_oid_types": list(rule.get("organisation_types") or []),
+        "certified_oid_programme_only": rule.get("countries") == "programme",
     }
 
 

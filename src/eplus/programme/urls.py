@@ -5,4 +5,6 @@ from . import views
 app_name = "programme"
 urlpatterns = [
     path("calls/", views.calls, name="calls"),
+    path("figures/", views.figures, name="figures"),
+    path("figures/<int:call_id>/<slug:key>/", views.figure, name="figure"),
 ]

@@ -13,6 +13,7 @@ from eplus.core import time as clock
 from eplus.core.audit import acting_as
 from eplus.core.money import eur, format_eur
 from eplus.organisations.models import MANAGER_ROLES, Membership, Organisation
+from eplus.programme.identifiers import normalise_oid
 
 from . import figures, finance
 from .base import ProjectError
@@ -29,7 +30,7 @@ CLOSED = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED)
 
 
 def find_organisation(oid):
-    return Organisation.objects.filter(oid=(oid or "").strip().upper()).first()
+    return Organisation.objects.filter(oid=normalise_oid(oid)).first()
 
 
 def check_partner_change(project, proposed):

@@ -1,6 +1,6 @@
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from eplus.core.forms import amount_field
 
@@ -14,21 +14,21 @@ def _area(rows=5):
 class ReportForm(forms.Form):
     """A report's sections. Nothing is required to save a draft; completeness is checked on submission."""
 
-    language = forms.ChoiceField(label=_l("Language of the report"), required=False,
-                                 choices=[("", _l("Choose Latvian or English"))] + list(ReportLanguage.choices),
-                                 help_text=_l("Reports are written in Latvian or English."))
-    activities = forms.CharField(label=_l("Activities carried out (with dates and places)"), required=False,
+    language = forms.ChoiceField(label=gettext_lazy("Language of the report"), required=False,
+                                 choices=[("", gettext_lazy("Choose Latvian or English"))] + list(ReportLanguage.choices),
+                                 help_text=gettext_lazy("Reports are written in Latvian or English."))
+    activities = forms.CharField(label=gettext_lazy("Activities carried out (with dates and places)"), required=False,
                                  widget=_area(6))
-    participants = forms.CharField(label=_l("Participants"), required=False, widget=_area(3),
-                                   help_text=_l("Who took part, how many, from which organisations."))
-    results = forms.CharField(label=_l("Results"), required=False, widget=_area(4))
-    impact = forms.CharField(label=_l("Impact"), required=False, widget=_area(4))
-    dissemination = forms.CharField(label=_l("Dissemination of the results"), required=False, widget=_area(4))
-    prefinancing_used = amount_field(_l("Pre-financing used so far (EUR)"), required=False,
-                                     help_text=_l("In euros, for example 75000.00."))
+    participants = forms.CharField(label=gettext_lazy("Participants"), required=False, widget=_area(3),
+                                   help_text=gettext_lazy("Who took part, how many, from which organisations."))
+    results = forms.CharField(label=gettext_lazy("Results"), required=False, widget=_area(4))
+    impact = forms.CharField(label=gettext_lazy("Impact"), required=False, widget=_area(4))
+    dissemination = forms.CharField(label=gettext_lazy("Dissemination of the results"), required=False, widget=_area(4))
+    prefinancing_used = amount_field(gettext_lazy("Pre-financing used so far (EUR)"), required=False,
+                                     help_text=gettext_lazy("In euros, for example 75000.00."))
     declaration = forms.FileField(
-        label=_l("Declaration on honour"), required=False,
-        help_text=_l("Signed by the legal representative; a PDF, PNG or JPEG file of at most 15 MB. "
+        label=gettext_lazy("Declaration on honour"), required=False,
+        help_text=gettext_lazy("Signed by the legal representative; a PDF, PNG or JPEG file of at most 15 MB. "
                      "Leave empty to keep the file already attached."))
 
     def __init__(self, *args, report, **kwargs):
@@ -68,27 +68,27 @@ class ReportForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_l("Reason (sent to the beneficiary)"), widget=_area(3))
+    reason = forms.CharField(label=gettext_lazy("Reason (sent to the beneficiary)"), widget=_area(3))
 
 
 class AmendmentForm(forms.Form):
-    kind = forms.ChoiceField(label=_l("What do you want to change?"),
-                             choices=[("", _l("Choose"))] + list(AmendmentKind.choices))
-    description = forms.CharField(label=_l("The change and why it is needed"), widget=_area(4))
-    start_date = forms.DateField(label=_l("New start date"), required=False,
+    kind = forms.ChoiceField(label=gettext_lazy("What do you want to change?"),
+                             choices=[("", gettext_lazy("Choose"))] + list(AmendmentKind.choices))
+    description = forms.CharField(label=gettext_lazy("The change and why it is needed"), widget=_area(4))
+    start_date = forms.DateField(label=gettext_lazy("New start date"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_l("Only for a change of dates. Write the date as YYYY-MM-DD."))
-    end_date = forms.DateField(label=_l("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                               help_text=_l("Only for a change of dates. Write the date as YYYY-MM-DD."))
+                                 help_text=gettext_lazy("Only for a change of dates. Write the date as YYYY-MM-DD."))
+    end_date = forms.DateField(label=gettext_lazy("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text=gettext_lazy("Only for a change of dates. Write the date as YYYY-MM-DD."))
 
     partner_action = forms.ChoiceField(
-        label=_l("Change of partners"), required=False,
-        choices=[("", _l("Choose")), ("add", _l("Add an organisation as partner")),
-                 ("remove", _l("Remove a partner"))],
-        help_text=_l("Only for a change of partners."))
+        label=gettext_lazy("Change of partners"), required=False,
+        choices=[("", gettext_lazy("Choose")), ("add", gettext_lazy("Add an organisation as partner")),
+                 ("remove", gettext_lazy("Remove a partner"))],
+        help_text=gettext_lazy("Only for a change of partners."))
     partner_oid = forms.CharField(
-        label=_l("OID of the organisation"), required=False, max_length=20,
-        help_text=_l("Only for a change of partners: the organisation ID, for example E10000001."))
+        label=gettext_lazy("OID of the organisation"), required=False, max_length=20,
+        help_text=gettext_lazy("Only for a change of partners: the organisation ID, for example E10000001."))
 
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,7 +138,7 @@ class AmendmentForm(forms.Form):
 
 
 class AssessmentForm(forms.Form):
-    comments = forms.CharField(label=_l("Comments of the assessment"), required=False, widget=_area(3))
+    comments = forms.CharField(label=gettext_lazy("Comments of the assessment"), required=False, widget=_area(3))
 
     def __init__(self, *args, work_packages=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,7 +153,7 @@ class AssessmentForm(forms.Form):
                 self.wp_names.append((name, item["number"]))
         else:
             self.fields["overall_score"] = forms.DecimalField(
-                label=_l("Score of the final report (out of 100)"), min_value=0, max_value=100, max_digits=5,
+                label=gettext_lazy("Score of the final report (out of 100)"), min_value=0, max_value=100, max_digits=5,
                 decimal_places=2)
         self.order_fields([n for n, _x in self.wp_names] + ["overall_score", "comments"])
 
@@ -166,7 +166,7 @@ class AssessmentForm(forms.Form):
 class PeopleForm(forms.Form):
     """One choice of rights per person who acts for a participating organisation."""
 
-    LEVELS = [("none", _l("No access")), ("view", _l("View")), ("edit", _l("Edit"))]
+    LEVELS = [("none", gettext_lazy("No access")), ("view", gettext_lazy("View")), ("edit", gettext_lazy("Edit"))]
 
     def __init__(self, *args, rows=(), me=None, **kwargs):
         super().__init__(*args, **kwargs)

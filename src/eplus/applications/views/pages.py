@@ -59,7 +59,8 @@ def detail(request, pk):
     rows = [(key, F.SECTION_TITLES[key], status, problems)
             for key, status, problems in section_rows(application, context["verdict"])]
     context.update(rows=rows, submission=current_submission(application),
-                   decision_released=outcomes.decision_released(application))
+                   decision_released=outcomes.decision_released(application),
+                   stage=None if context["is_open"] else outcomes.assessment_stage(application))
     return render(request, "applications/detail.html", context)
 
 

@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from eplus.applications.reading import organisations_of, read_submission
 from eplus.core.permissions import permission_required
 
 from .. import forms as F
+from .cases import submitted_annex
 from ..assessments import assessments_of, save_assessment
 from ..experts import declare
 from ..figures import criteria as call_criteria
-from ..findings import strings
 from ..models import AssignmentRole
 from ..rules import expert_assignments
 from ..workflow import EvaluationError, TransitionRefused
@@ -26,20 +27,9 @@ def expert_list(request):
     return render(request, "evaluation/expert_list.html", {"assignments": list(assignments)})
 
 
-def _snapshot_sections(snapshot):
-    from eplus.applications.forms import SECTION_TITLES
-
-    result = []
-    for key, value in (snapshot.get("sections") or {}).items():
-        texts = [s for s in strings(value.get("data")) if s.strip()]
-        if texts:
-            result.append((SECTION_TITLES.get(key, key), texts))
-    return result
-
-
-def assignment_for(request, pk):
+def assignment_for(request, pk, **_kwargs):
     return get_object_or_404(expert_assignments(request.user).select_related(
-        "case__application", "case__call", "case__submission"), pk=pk)
+        "case__application", "case__application__action", "case__call", "case__submission"), pk=pk)
 
 
 def _declaration(request, assignment):
@@ -50,7 +40,9 @@ def _declaration(request, assignment):
             return redirect("evaluation:assessment", pk=assignment.pk)
         except ValidationError as exc:
             F.add_errors(form, exc)
-    return render(request, "evaluation/declaration.html", {"assignment": assignment, "form": form},
+    organisations = organisations_of(assignment.case.submission) if assignment.case.submission else []
+    return render(request, "evaluation/declaration.html", {"assignment": assignment, "form": form,
+                                                           "organisations": organisations},
                   status=400 if form.errors else 200)
 
 
@@ -95,7 +87,13 @@ def assessment(request, pk):
     if assignment.role == AssignmentRole.CONSOLIDATOR:
         others = [a for a in assessments_of(case) if a.assignment.role != AssignmentRole.CONSOLIDATOR]
     return render(request, "evaluation/assessment.html", {
-        "assignment": assignment, "case": case, "form": form, "snapshot": case.submission.snapshot,
-        "sections": _snapshot_sections(case.submission.snapshot), "others": others, "criteria": criteria,
+        "assignment": assignment, "case": case, "form": form, "reading": read_submission(case.submission),
+        "others": others, "criteria": criteria,
         "submitted": bool(existing and existing.submitted_at),
     }, status=400 if form.errors else 200)
+
+
+@permission_required("evaluation.assess", obj=assignment_for)
+def assessment_annex(request, pk, annex_pk):
+    """An annex of the application the expert assesses (after the declaration, as the application itself)."""
+    return submitted_annex(request.permission_object.case.submission, annex_pk)

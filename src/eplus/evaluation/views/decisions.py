@@ -13,6 +13,7 @@ from eplus.core.permissions import permission_required
 
 from .. import agreements
 from .. import forms as F
+from ..decisions import decline_grant
 from ..figures import criteria
 from ..models import AgreementStatus, GrantAgreement
 from ..rules import released_decisions, visible_agreements
@@ -29,13 +30,17 @@ def agreement_for(request, application_pk):
                              case__application_id=application_pk)
 
 
-def _page(request, item, upload_form=None, status=200):
+def _page(request, item, upload_form=None, status=200, decline_form=None, review_form=None):
+    from .redress import review_context  # redress (issue 13, item 9): asking for a review of a rejection
+
     case = item.case
     return render(request, "evaluation/decision.html", {
         "decision": item, "case": case, "application": case.application, "criteria": criteria(case.call),
         "agreement": GrantAgreement.objects.filter(case=case).first(),
         "upload_form": upload_form or F.SignedUploadForm(), "statuses": AgreementStatus,
+        "decline_form": decline_form or F.DeclineForm(),
         "may_upload_now": recently_authenticated(request),
+        "review": review_context(item, review_form),
     }, status=status)
 
 
@@ -90,3 +95,23 @@ def upload_signed(request, application_pk):
         except (EvaluationError, TransitionRefused) as exc:
             form.add_error(None, str(exc))
     return _page(request, item, upload_form=form, status=400)
+
+
+@permission_required("evaluation.view_decision", obj=decision_for)
+@sensitive_action  # as accepting does: declining gives the grant up
+@require_POST
+def decline(request, application_pk):
+    item = request.permission_object
+    form = F.DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            decline_grant(item.case, form.cleaned_data["reason"], request.user)
+            messages.success(request, _("You have declined the grant. The agency can now fund the next application "
+                                        "on its reserve list."))
+            return redirect("evaluation:decision", application_pk=application_pk)
+        except ValidationError as exc:
+            F.add_errors(form, exc)
+        except EvaluationError as exc:
+            form.add_error(None, str(exc))
+    item.case.refresh_from_db()
+    return _page(request, item, decline_form=form, status=400)

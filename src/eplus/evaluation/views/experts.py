@@ -22,12 +22,17 @@ def experts(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            register_expert(Agency.objects.filter(pk__in=agency_ids).first(), email=data["email"],
-                            first_name=data["first_name"], last_name=data["last_name"],
-                            languages=data["languages"].split(","), sectors=data["sectors"], by=request.user)
-            messages.success(request, _("The expert is registered and has been sent an e-mail: a new account "
-                                        "gets a link to choose a password. Experts set up two-factor "
-                                        "authentication at their first log-in."))
+            profile = register_expert(Agency.objects.filter(pk__in=agency_ids).first(), email=data["email"],
+                                      first_name=data["first_name"], last_name=data["last_name"],
+                                      languages=data["languages"].split(","), sectors=data["sectors"],
+                                      by=request.user)
+            if profile.welcome_sent:
+                messages.success(request, _("The expert is registered and has been sent an e-mail: a new account "
+                                            "gets a link to choose a password. Experts set up two-factor "
+                                            "authentication at their first log-in."))
+            else:
+                messages.success(request, _("The expert was already registered: their languages and fields are "
+                                            "updated. No e-mail was sent."))
             return redirect("evaluation:experts")
         except ValidationError as exc:
             F.add_errors(form, exc)

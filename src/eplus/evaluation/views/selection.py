@@ -13,12 +13,14 @@ from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
 from eplus.programme.models import Call
 
+from .. import envelopes
 from .. import forms as F
 from .. import ranking
-from ..decisions import release, stage_decisions
+from ..decisions import release, reserve_list, select_from_reserve, stage_decisions
 from ..figures import award, tie_breaks
 from ..models import DecisionStatus, ManualChange, SelectionRun
 from ..rules import officer_cases, officer_decisions, officer_group
+from ..timing import selection_wait_reason
 from ..workflow import EvaluationError
 
 
@@ -33,22 +35,42 @@ def _context(group, **extra):
     agency, call, sector = group.agency, group.call, group.sector
     cases = list(ranking.group_cases(agency, call, sector).select_related(
         "application", "application__applicant", "agency").order_by("rank", "-final_total", "pk"))
-    try:
-        envelope = ranking.envelope_of(agency, call, sector)
-    except EvaluationError:
-        envelope = None
+    budget = envelopes.find(agency, call, sector)
+    figures = envelopes.figures(budget) if budget is not None else None
+    envelope = figures.current if figures is not None else None
     threshold = award(call)["total_threshold"]
     context = {
         "call": call, "agency": agency, "sector": sector, "cases": cases, "envelope": envelope,
+        "budget": budget, "figures": figures,
         "chart": ranking.chart(cases, envelope, threshold) if envelope else None,
         "run": SelectionRun.objects.filter(agency=agency, call=call, sector=sector).first(),
         "selection_form": F.SelectionForm(), "change_form": F.ManualChangeForm(), "threshold": threshold,
-        "tie_breaks": tie_breaks(call),
+        "preview_form": F.PreviewForm(), "preview": None, "reserve_form": F.ReserveSelectForm(),
+        "tie_breaks": tie_breaks(call), "selection_wait": selection_wait_reason(agency, call),
         "changes": ManualChange.objects.filter(case__in=[c.pk for c in cases]).select_related(
             "case__application", "changed_by"),
     }
+    if any(c.decision_status == DecisionStatus.RELEASED for c in cases):  # after the release: the reserve list
+        context["reserve_left"], context["reserve_rows"] = reserve_list(agency, call, sector)
     context.update(extra)
     return context
+
+
+def _preview(request, group):
+    """The what-if of a GET with ``preview``: computed, never saved. Returns (form, Preview or None)."""
+    if "preview" not in request.GET:
+        return F.PreviewForm(), None
+    form = F.PreviewForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    try:
+        result = ranking.preview(group.agency, group.call, group.sector, amount=data["amount"],
+                                 skip_to_fit=data["skip_to_fit"], reserve_size=data["reserve_size"])
+    except EvaluationError as exc:  # no envelope and no amount typed
+        form.add_error("amount", str(exc))
+        return form, None
+    return form, result
 
 
 @permission_required("evaluation.select", obj=group_for)
@@ -56,15 +78,25 @@ def ranking_page(request, call_pk, sector):
     group = request.permission_object
     if request.method == "POST":
         form = F.SelectionForm(request.POST)
-        form.is_valid()
-        try:
-            ranking.run_selection(group.agency, group.call, sector, request.user,
-                                  skip_to_fit=form.cleaned_data.get("skip_to_fit", False))
-            messages.success(request, _("The applications are ranked and selected within the envelope."))
-            return redirect("evaluation:ranking", call_pk=call_pk, sector=sector)
-        except EvaluationError as exc:
-            messages.error(request, str(exc))
-    return render(request, "evaluation/ranking.html", _context(group))
+        if form.is_valid():
+            try:
+                ranking.run_selection(group.agency, group.call, sector, request.user,
+                                      skip_to_fit=form.cleaned_data["skip_to_fit"],
+                                      reserve_size=form.cleaned_data["reserve_size"])
+                messages.success(request, _("The applications are ranked and selected within the envelope."))
+                return redirect("evaluation:ranking", call_pk=call_pk, sector=sector)
+            except EvaluationError as exc:
+                form.add_error(None, str(exc))
+        return render(request, "evaluation/ranking.html", _context(group, selection_form=form), status=400)
+    preview_form, preview = _preview(request, group)
+    extra = {"preview_form": preview_form, "preview": preview}
+    if preview is not None:  # the run form takes over the settings previewed
+        extra["preview_groups"] = [(_("Would be selected"), preview.selected),
+                                   (_("Would be on the reserve list"), preview.reserve)]
+        extra["selection_form"] = F.SelectionForm(initial={"skip_to_fit": preview.skip_to_fit,
+                                                           "reserve_size": preview.reserve_size})
+    return render(request, "evaluation/ranking.html", _context(group, **extra),
+                  status=400 if preview_form.errors else 200)
 
 
 @permission_required("evaluation.select", obj=group_for)
@@ -83,6 +115,27 @@ def manual_change(request, call_pk, sector, pk):
         except EvaluationError as exc:
             form.add_error(None, str(exc))
     return render(request, "evaluation/ranking.html", _context(group, change_form=form, change_case=case),
+                  status=400)
+
+
+@permission_required("evaluation.select", obj=group_for)
+@require_POST
+def select_reserve(request, call_pk, sector, pk):
+    """Select an application of the released reserve list now that money is free; its letter is staged."""
+    group = request.permission_object
+    case = get_object_or_404(officer_cases(request.user).filter(call=group.call, sector=sector), pk=pk)
+    form = F.ReserveSelectForm(request.POST)
+    if form.is_valid():
+        try:
+            select_from_reserve(case, request.user, form.cleaned_data["reason"])
+            messages.success(request, _("%(number)s is selected from the reserve list; release its letter from the "
+                                        "outbox.") % {"number": case})
+            return redirect("evaluation:outbox")
+        except ValidationError as exc:
+            F.add_errors(form, exc)
+        except EvaluationError as exc:
+            form.add_error(None, str(exc))
+    return render(request, "evaluation/ranking.html", _context(group, reserve_form=form, reserve_case=case),
                   status=400)
 
 

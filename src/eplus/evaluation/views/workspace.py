@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eplus.core import time as clock
 from eplus.core.exports import XLSX_CONTENT_TYPE, XlsxSheet, csv_stream
 from eplus.core.input import parse_id
 from eplus.core.permissions import permission_required
@@ -17,7 +18,7 @@ from eplus.programme.scoping import staff_agency_ids
 from .. import forms as F
 from ..experts import auto_assign as assign_automatically
 from ..models import CaseState, DecisionStatus
-from ..queries import export_rows, workspace_cases
+from ..queries import calls_open_for_submissions, export_rows, workspace_cases
 from ..rules import officer_cases, officer_decisions
 
 
@@ -43,6 +44,7 @@ def workspace(request):
     return render(request, "evaluation/workspace.html", {
         "form": form, "cases": list(cases), "groups": list(groups), "query": request.GET.urlencode(),
         "staged": officer_decisions(request.user).filter(status=DecisionStatus.STAGED).count(),
+        "open_calls": calls_open_for_submissions(staff_agency_ids(request.user), clock.now()),
     })
 
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from eplus.core.permissions import public
 from eplus.core.ratelimit import rate_limited
 
-from ..forms import InviteForm, SearchForm
+from ..forms import InviteForm, PicForm, SearchForm
 from ..models import Organisation
 from ..queries import search_organisations
 
@@ -43,4 +43,5 @@ def detail(request, oid):
         context["invitations"] = organisation.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
     if context["can_manage"]:
         context["invite_form"] = InviteForm()
+        context["pic_form"] = PicForm(initial={"pic": organisation.pic})
     return render(request, "organisations/detail.html", context)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from eplus.core.time import to_brussels
 
 from .model import (
-    ASSOCIATED_PARTNER,
+    ASSOCIATED_PARTNER, CERTIFIED, NOT_ELIGIBLE, REJECTED,
 )
 from .registry import (
-    REFERENCE, SECONDARY, SEED_002, _needs_orgs, both, either, refs, role_label,
+    GUIDE, REFERENCE, REFERENCE_ORGANISATIONS, SECONDARY, SEED_002, _needs_orgs, both, either, refs, role_label,
     rule, type_label, years_before,
 )
 
@@ -78,7 +79,10 @@ def third_countries(ctx):
         info = ctx.info(org)
         if info is None or info.is_programme_country or org.country in call.excluded_countries:
             continue  # unknown and excluded countries have their own rules
-        if org.role not in call.third_country_roles:
+        if info.status == NOT_ELIGIBLE:
+            problems.append(_("%(org)s from %(country)s cannot take part: the programme places this country in "
+                              "none of its regions") % {"org": org.ref, "country": ctx.name(org.country)})
+        elif org.role not in call.third_country_roles:
             problems.append(_("%(org)s from %(country)s, a third country not associated to the programme, "
                               "cannot take part as %(role)s") % {
                 "org": org.ref, "country": ctx.name(org.country), "role": role_label(org.role)})
@@ -96,6 +100,49 @@ def third_countries(ctx):
             "roles": either(role_label(r) for r in call.third_country_roles)}
     return True, _("All organisations come from EU member states or third countries associated to the "
                    "programme.")
+
+
+@rule("organisations.not-rejected", source=REFERENCE_ORGANISATIONS, field="organisations", section="partners")
+def not_rejected(ctx):
+    if ctx.orgs is None:
+        return None, _needs_orgs(ctx)
+    rejected = [o for o in ctx.orgs if o.status == REJECTED]
+    if rejected:
+        return False, ngettext(
+            "The national agency rejected the registration of %(orgs)s: a rejected organisation cannot take part "
+            "in any role. Remove it from the application.",
+            "The national agency rejected the registrations of %(orgs)s: rejected organisations cannot take part "
+            "in any role. Remove them from the application.",
+            len(rejected)) % {"orgs": refs(rejected)}
+    return True, _("No organisation's registration has been rejected.")
+
+
+def _needs_certified_oid(call, org, info):
+    if org.role not in call.certified_oid_roles:
+        return False
+    if call.certified_oid_types and org.type not in call.certified_oid_types:
+        return False
+    return not call.certified_oid_programme_only or (info is not None and info.is_programme_country)
+
+
+@rule("organisations.certified-oid", source=GUIDE, field="organisations", section="partners",
+      applies=lambda call: bool(call.certified_oid_roles))
+def certified_oid(ctx):
+    if ctx.orgs is None:
+        return None, _needs_orgs(ctx)
+    needed = [o for o in ctx.orgs if _needs_certified_oid(ctx.call, o, ctx.info(o))]
+    if any(o.status is None for o in needed):
+        return None, _("Give the registration status of the organisations to check whether their OIDs are "
+                       "certified.")
+    uncertified = [o for o in needed if o.status != CERTIFIED]
+    if uncertified:
+        return False, ngettext(
+            "This call requires an OID certified by the national agency for %(orgs)s, and its registration is "
+            "not certified yet. Ask the national agency to validate it, or replace the organisation.",
+            "This call requires OIDs certified by the national agency for %(orgs)s, and their registrations are "
+            "not certified yet. Ask the national agency to validate them, or replace the organisations.",
+            len(uncertified)) % {"orgs": refs(uncertified)}
+    return True, _("Every organisation that needs a certified OID in this call has one.")
 
 
 @rule("composition.minimum", source=SEED_002, field="organisations", section="partners",

@@ -31,7 +31,11 @@ ORGANISATION_TYPES = (
 EU_MEMBER = "eu-member"
 ASSOCIATED = "associated"
 NON_ASSOCIATED = "non-associated"
+NOT_ELIGIBLE = "not-eligible"  # an ISO country the programme places in no region: never eligible
 PROGRAMME_STATUSES = (EU_MEMBER, ASSOCIATED)
+
+CERTIFIED = "certified"
+REJECTED = "rejected"
 
 ACTIVITIES = "activities"
 WORK_PACKAGES = "work-packages"
@@ -61,7 +65,7 @@ def _money_tuple(values):
 @dataclass(frozen=True)
 class CountryInfo:
     code: str
-    status: str  # eu-member | associated | non-associated
+    status: str  # eu-member | associated | non-associated | not-eligible
     region: int | None = None  # 1–14 for non-associated third countries
     name: str | None = None  # shown in messages (already translated by the caller); the code otherwise
 
@@ -109,6 +113,9 @@ class CallRules:
     applicant_max_per_round: int | None = None  # e.g. 1 for KA210 (all sectors of the action)
     involvement_cap: int | None = None  # 5 for KA210, 10 for KA220
     involvement_exempt_sectors: tuple[str, ...] = ()  # ("HED",) for KA220
+    certified_oid_roles: tuple[str, ...] = ()  # roles whose organisations need a certified OID (KA220-HED)
+    certified_oid_types: tuple[str, ...] = ()  # … of these organisation types only (empty = every type)
+    certified_oid_programme_only: bool = False  # … established in programme countries only
     consortium_once_per_deadline: bool = True
     coordinator_min_years: int | None = None  # 2 for KA220
     structure: str | None = None  # "activities" | "work-packages"
@@ -163,6 +170,9 @@ class CallRules:
             applicant_max_per_round=d.get("applicant_max_per_round"),
             involvement_cap=d.get("involvement_cap"),
             involvement_exempt_sectors=tuple(d.get("involvement_exempt_sectors", ())),
+            certified_oid_roles=tuple(d.get("certified_oid_roles", ())),
+            certified_oid_types=tuple(d.get("certified_oid_types", ())),
+            certified_oid_programme_only=bool(d.get("certified_oid_programme_only", False)),
             consortium_once_per_deadline=d.get("consortium_once_per_deadline", True),
             coordinator_min_years=d.get("coordinator_min_years"),
             structure=d.get("structure"),
@@ -187,6 +197,7 @@ class Organisation:
     type: str | None = None
     established_on: date | None = None
     oid: str | None = None  # E + 8 digits; needed for the rules across applications
+    status: str | None = None  # registration: under-validation | certified | rejected (None: not known)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from ..identifiers import is_oid, normalise_oid
 from .model import ORGANISATION_TYPES, ROLES, Activity, Application, Organisation, WorkPackage
 
 ACTION_RE = re.compile(r"^KA\d{3}(-[A-Z]{3})?$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-OID_RE = re.compile(r"^E\d{8}$")
 
 TOP_LEVEL = {"action", "call_year", "round", "lump_sum", "start_date", "duration_months", "submitted_at",
              "organisations", "work_packages", "activities", "priorities", "topics"}
@@ -146,8 +146,11 @@ def _organisation(item, path, errors, known_countries):
             "types": ", ".join(ORGANISATION_TYPES)})
     established = _date(item.get("established_on"), f"{path}.established_on", errors)
     oid = item.get("oid")
-    if oid is not None and (not isinstance(oid, str) or not OID_RE.match(oid)):
-        errors.add(f"{path}.oid", _("Give the OID as E followed by 8 digits, e.g. E10234567."))
+    if oid is not None:
+        if isinstance(oid, str) and is_oid(oid):
+            oid = normalise_oid(oid)  # the one OID rule of the platform: e10234567 is E10234567
+        else:
+            errors.add(f"{path}.oid", _("Give the OID as E followed by 8 digits, e.g. E10234567."))
     if len(errors) > before:
         return None
     return Organisation(ref=str(ref).strip(), country=country.strip().upper(), role=role, type=kind,

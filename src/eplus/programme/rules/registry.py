@@ -23,6 +23,7 @@ GUIDE = "DOMAIN §4, Erasmus+ Programme Guide 2026"
 SECONDARY = "DOMAIN §4 (secondary source, configurable per call)"
 DEADLINES = "DOMAIN §5, seed 002"
 REFERENCE = "Programme reference data (countries)"
+REFERENCE_ORGANISATIONS = "DOMAIN §3 (the national agency validates each organisation's registration)"
 
 
 # ---------------------------------------------------------------- formatting helpers

@@ -4,8 +4,6 @@ They render their main content from the public projection only and cache it (key
 query and the language; every publish event invalidates all of it). Anyone may open them.
 """
 
-import re
-
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
 from django.http import Http404
@@ -20,15 +18,13 @@ from eplus.core.paging import page_numbers, paging_links
 from eplus.core.permissions import public
 from eplus.core.ratelimit import rate_limited
 from eplus.core.replica import reads_replica
+from eplus.programme.identifiers import is_oid, normalise_oid
 from eplus.programme.models import Country
 
 from .. import public as projection, search as search_module
 from ..forms import PartnerSearchForm, SearchForm
 from ..models import ProjectCard
 from ._pages import cached, render_public, whole_page_cached
-
-OID_RE = re.compile(r"^E\d{8}$")
-
 
 def _facet_groups(request, facets):
     """Each facet's values with the link that selects it (or, when selected, removes it)."""
@@ -105,7 +101,8 @@ def result_page(request, identifier, result_id):
 def _organisation_entry(key):
     """The public entry named by an OID or an entry id, and the condition that finds its cards."""
     entries = projection.public_organisations()
-    if OID_RE.match(key):
+    if is_oid(key):
+        key = normalise_oid(key)
         entry = entries.filter(oid=key).order_by("-card__published_at", "pk").first()
         if entry is None:
             raise Http404

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from eplus.core.audit import acting_as
 from eplus.demo.loader import load_demo, login_lines
+from eplus.programme.loader import load_programme
 
 
 class Command(BaseCommand):
@@ -13,5 +14,9 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("load_demo is for the demo only: its accounts have a published password.")
         with acting_as(None):
+            # The provisional data (the 2027 calls copied from 2026) is loaded by the demo only.
+            for result in load_programme(provisional=True):
+                if result.outcome == "applied" and options.get("verbosity", 1) >= 1:
+                    self.stdout.write(str(result))
             people = load_demo()
         self.stdout.write("\n".join(login_lines(people)))

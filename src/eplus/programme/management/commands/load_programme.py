@@ -18,10 +18,13 @@ class Command(BaseCommand):
                             help="Apply every data file even when its version is already loaded "
                                  "(overwrites administrators' edits of the fields the files list).")
         parser.add_argument("--data-dir", default=str(DATA_DIR), help="Folder of the JSON data files.")
+        parser.add_argument("--provisional", action="store_true",
+                            help="Also load the data files marked provisional (the demo's copies of next year's "
+                                 "calls); their calls are marked provisional on every page.")
 
-    def handle(self, *args, force=False, data_dir=None, **options):
+    def handle(self, *args, force=False, data_dir=None, provisional=False, **options):
         try:
-            results = load_programme(data_dir=data_dir, force=force)
+            results = load_programme(data_dir=data_dir, force=force, provisional=provisional)
         except ReferenceDataError as exc:
             raise CommandError(str(exc)) from exc
         for result in results:
