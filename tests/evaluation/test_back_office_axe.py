@@ -52,4 +52,3 @@ def test_the_new_back_office_pages_pass_axe(submitted_case, live_server, browser
         check(user, path)
     declare(to_declare, True, "", expert)
     check(expert, reverse("evaluation:assessment", args=[to_declare.pk]))
-    browser.close()
