@@ -94,8 +94,6 @@ def format_points(number):
     return format(Decimal(number).normalize(), "f")
 
 
-_fmt = format_points
-
 
 def criteria_maxima(criteria):
     """``{code: max_points}`` from the reference data's criteria list or from a ``{code: max}`` mapping.
@@ -150,19 +148,20 @@ def validate_scores(scores, criteria, step=DEFAULT_STEP):
     errors = {}
     for code, maximum in maxima.items():
         if code not in scores or scores[code] is None or (isinstance(scores[code], str) and not scores[code].strip()):
-            errors[code] = _("Give a score for this criterion (0 to %(max)s points).") % {"max": _fmt(maximum)}
+            errors[code] = _("Give a score for this criterion (0 to %(max)s points).") % {"max": format_points(maximum)}
             continue
         value = _number(scores[code])
         if value is None:
             errors[code] = _("Enter the score as a number, for example 12.5.")
         elif value < 0:
-            errors[code] = _("The score cannot be negative; give 0 to %(max)s points.") % {"max": _fmt(maximum)}
+            errors[code] = _("The score cannot be negative; give 0 to %(max)s points.") % {
+                "max": format_points(maximum)}
         elif value > maximum:
             errors[code] = _("The score cannot be above the maximum of %(max)s points for this criterion.") % {
-                "max": _fmt(maximum)}
+                "max": format_points(maximum)}
         elif value % step != 0:
             errors[code] = _("Give the score in steps of %(step)s points, for example 12 or 12.5.") % {
-                "step": _fmt(step)}
+                "step": format_points(step)}
     for code in scores:
         if code not in maxima:
             errors[code] = _("This call has no award criterion called %(code)s.") % {"code": code}
@@ -200,12 +199,13 @@ def is_fundable(scores, criteria, *, total_threshold, criterion_share, step=DEFA
     score = total(clean)
     if score < threshold:
         reasons.append(_("The total score %(total)s is below the threshold of %(threshold)s points.") % {
-            "total": _fmt(score), "threshold": _fmt(threshold)})
+            "total": format_points(score), "threshold": format_points(threshold)})
     for code, minimum in criterion_thresholds(criteria, criterion_share).items():
         if clean[code] < minimum:
             reasons.append(_(
                 "The score for %(code)s, %(score)s of %(max)s points, is below the minimum of %(min)s points."
-            ) % {"code": code, "score": _fmt(clean[code]), "max": _fmt(maxima[code]), "min": _fmt(minimum)})
+            ) % {"code": code, "score": format_points(clean[code]), "max": format_points(maxima[code]),
+                 "min": format_points(minimum)})
     return not reasons, reasons
 
 
@@ -237,7 +237,8 @@ def needs_consolidation(assessment_a, assessment_b, criteria, *, gap, total_thre
     if gap is not None and difference >= _param(gap):
         return True, _("The two experts' totals differ by %(diff)s points (%(a)s and %(b)s); "
                        "a difference of %(gap)s points or more needs consolidation.") % {
-            "diff": _fmt(difference), "a": _fmt(a_total), "b": _fmt(b_total), "gap": _fmt(_param(gap))}
+            "diff": format_points(difference), "a": format_points(a_total), "b": format_points(b_total),
+            "gap": format_points(_param(gap))}
     a_fundable, _a = is_fundable(assessment_a, criteria, **settings)
     b_fundable, _b = is_fundable(assessment_b, criteria, **settings)
     if a_fundable != b_fundable:

@@ -11,6 +11,7 @@ call and agency to be decided (an accepted one could still bring a late submissi
 from django.utils.translation import gettext as _
 
 from eplus.applications.models import IncidentReport, IncidentStatus
+from eplus.applications.rules import late_window
 from eplus.core import time as clock
 
 from .workflow import TransitionRefused
@@ -28,7 +29,7 @@ def case_wait_reason(case, now=None):
         return _("The call is open for submissions until %(deadline)s (Brussels time): the applicant may still "
                  "change and resubmit, so assessment starts after the deadline.") % {
             "deadline": clock.format_brussels(call.deadline)}
-    window = _open_windows(now, application_id=case.application_id).order_by("-late_until").first()
+    window = late_window(case.application, now)
     if window is not None:
         return _("The applicant may submit until %(until)s (Brussels time) under an accepted technical-incident "
                  "report; assessment starts after that.") % {"until": clock.format_brussels(window.late_until)}
