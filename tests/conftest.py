@@ -280,3 +280,12 @@ def assert_accessible():
         assert violations == [], f"axe violations on {label or page.url}: {violations}"
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request in Latvian leaves Latvian active in the test's thread: every test starts in the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -164,3 +164,38 @@ def test_the_selection_and_its_letters_wait_for_the_deadline(client, case, monke
     assert "the selection runs after the deadline" in page and "Rank and select within the envelope" not in page
     assert client.post(url, {"skip_to_fit": ""}).status_code == 400
     assert not SelectionRun.objects.filter(call=case.call).exists()
+
+
+def test_before_any_case_the_ranking_of_a_call_with_an_envelope_says_why_it_waits(client, programme, monkeypatch):
+    from eplus.programme.models import Agency, BudgetEnvelope
+
+    application = f.submitted()
+    call = application.call
+    assert BudgetEnvelope.objects.filter(agency__code="LV01", call=call, sector="VET").exists()
+    _clock(monkeypatch, call.deadline - timedelta(days=1))
+    url = reverse("evaluation:ranking", args=[call.pk, "VET"])
+    log_in_reauthenticated(client, f.officer())
+    page = client.get(url)
+    assert page.status_code == 200 and "open for submissions until" in page.content.decode()
+    assert "Rank and select within the envelope" not in page.content.decode()
+    other = f.officer(agency=Agency.objects.exclude(code="LV01").order_by("code").first().code)
+    log_in_reauthenticated(client, other)
+    assert client.get(url).status_code == 404  # another agency's group: not found, as its cases would be
+    BudgetEnvelope.objects.filter(agency__code="LV01", call=call, sector="ADU").delete()
+    log_in_reauthenticated(client, f.officer())
+    assert client.get(reverse("evaluation:ranking", args=[call.pk, "ADU"])).status_code == 404  # no envelope
+
+
+def test_the_reading_view_offers_the_formal_check_after_the_deadline_only(client, case, monkeypatch):
+    officer = f.officer()
+    log_in_reauthenticated(client, officer)
+    url = reverse("evaluation:case_application", args=[case.pk])
+    _clock(monkeypatch, case.call.deadline - timedelta(days=1))
+    before = client.get(url).content.decode()
+    assert "open for submissions until" in before and reverse("evaluation:formal_check", args=[case.pk]) not in before
+    _clock(monkeypatch, case.call.deadline + timedelta(days=1))
+    after = client.get(url).content.decode()
+    assert reverse("evaluation:formal_check", args=[case.pk]) in after and "Record the formal check" in after
+    response = client.post(reverse("evaluation:formal_check", args=[case.pk]),
+                           {"decision": "eligible", "reason": "Read in full."})
+    assert response.status_code == 302 and Case.objects.get(pk=case.pk).formal_status != "pending"

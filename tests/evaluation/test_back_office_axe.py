@@ -18,6 +18,37 @@ from .test_reading_view import submitted_case  # noqa: F401 - the fixture
 IMPACTS = ("minor", "moderate", "serious", "critical")
 
 
+def _check(client, browser, live_server, user, path, open_details=False):
+    """axe on ``path`` as ``user`` at 1280 px; ``open_details``: with every <details> opened first."""
+    log_in_reauthenticated(client, user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    page.goto(live_server.url + path)
+    if open_details:
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.locator("h1").count() == 1, path
+    assert axe_violations(page, impacts=IMPACTS) == [], path
+    context.close()
+
+
+@pytest.mark.e2e
+def test_the_after_release_pages_and_the_error_pages_pass_axe(programme, live_server, browser, client):
+    """The case page with its agreement and the form to award less, the ranking with the reserve list after
+    the release, the decision page with the form to decline, and the site's 404 page."""
+    from .test_reserve import _released_group
+
+    officer, coordinator, (first, _second, _reserve_one, _two) = _released_group()
+    for user, path in [
+        (officer, first.get_absolute_url()),
+        (officer, reverse("evaluation:ranking", args=[first.call_id, first.sector])),
+        (coordinator, reverse("evaluation:decision", args=[first.application_id])),
+        (officer, "/no-such-page/"),
+    ]:
+        _check(client, browser, live_server, user, path, open_details=True)
+
+
 @pytest.mark.e2e
 def test_the_new_back_office_pages_pass_axe(submitted_case, live_server, browser, client):  # noqa: F811
     case = submitted_case
@@ -30,15 +61,7 @@ def test_the_new_back_office_pages_pass_axe(submitted_case, live_server, browser
     coordinator = case.application.applicant.memberships.first().user
 
     def check(user, path):
-        log_in_reauthenticated(client, user)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
-        page = context.new_page()
-        page.goto(live_server.url + path)
-        assert page.locator("h1").count() == 1, path
-        assert axe_violations(page, impacts=IMPACTS) == [], path
-        context.close()
+        _check(client, browser, live_server, user, path)
 
     for user, path in [
         (officer, reverse("dashboard")), (officer, case.get_absolute_url()),

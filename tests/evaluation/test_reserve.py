@@ -171,3 +171,78 @@ def test_pages_decline_then_select_from_the_reserve_list(client, programme):
                        {"reason": "Strategic"})
     assert over.status_code == 400 and "EUR left" in over.content.decode()
     assert Case.objects.get(pk=reserve_two.pk).outcome == Outcome.RESERVE
+
+
+def _mail_to(mailoutbox, address, fragment):
+    return [m for m in mailoutbox if address in m.to and fragment in m.subject]
+
+
+def test_a_declined_grant_tells_the_agency_staff_in_their_language(programme, mailoutbox):
+    from eplus.programme.models import AgencyMembership
+
+    officer, coordinator, (first, *_rest) = _released_group()
+    officer.email_language = "lv"
+    officer.save()
+    mailoutbox.clear()
+    decline_grant(first, "We cannot start.", coordinator)
+    staff = AgencyMembership.objects.filter(agency=first.agency, role__in=AgencyMembership.STAFF_ROLES, active=True)
+    told = [m for m in mailoutbox if first.application.number in m.subject and m.to[0] != coordinator.email]
+    assert sorted(m.to[0] for m in told) == sorted(staff.values_list("user__email", flat=True))
+    mine = next(m for m in told if m.to == [officer.email])
+    assert "We cannot start." in mine.body and f"/agency/ranking/{first.call_id}/VET/" in mine.body
+    from django.utils import translation
+
+    with translation.override("lv"):
+        from django.utils.translation import gettext
+
+        assert gettext("Reason given by the coordinator:") in mine.body
+
+
+def test_a_reduced_grant_frees_money_and_goes_back_to_the_coordinator(programme, mailoutbox):
+    officer, coordinator, (first, second, reserve_one, _two) = _released_group()
+    agreement = GrantAgreement.objects.get(case=first)
+    accept_agreement(agreement, coordinator)
+    from eplus.evaluation.decisions import reduce_grant
+
+    with pytest.raises(ValidationError, match="fixed lump sums"):  # KA220: 120 000, 250 000 or 400 000
+        reduce_grant(first, "300000.00", "Two partners are not eligible.", officer)
+    with pytest.raises(ValidationError, match="below the present grant"):
+        reduce_grant(first, "500000.00", "More.", officer)
+    with pytest.raises(ValidationError, match="reason"):
+        reduce_grant(first, "250000.00", "", officer)
+    mailoutbox.clear()
+    reduced = reduce_grant(first, "250000.00", "Two partners are not eligible.", officer)
+    assert reduced.lump_sum == Decimal("250000.00") and reduced.status == AgreementStatus.ISSUED
+    assert reduced.accepted_at is None
+    assert AuditEvent.objects.filter(verb="reduce-grant", reason="Two partners are not eligible.").exists()
+    assert _envelope(first).committed == Decimal("650000.00") and _envelope(first).left == Decimal("189394.00")
+    letter = _mail_to(mailoutbox, coordinator.email, first.application.number)
+    assert letter and "250 000.00 EUR" in letter[0].body.replace("\u202f", " ").replace("\xa0", " ")
+    assert "accept it again" in letter[0].body
+    assert reduce_grant(first, "250000.00", "Again.", officer).lump_sum == Decimal("250000.00")  # nothing new
+    assert AuditEvent.objects.filter(verb="reduce-grant").count() == 1
+    # The reserve list sees the freed money (not yet enough for 250 000); the project gets the new amount.
+    left, rows = reserve_list(first.agency, first.call, "VET")
+    assert left == Decimal("189394.00") and [fits for _case, fits in rows] == [False, False]
+    accept_agreement(GrantAgreement.objects.get(pk=agreement.pk), coordinator)
+    project = countersign(GrantAgreement.objects.get(pk=agreement.pk), officer)
+    assert project.lump_sum == Decimal("250000.00")
+    with pytest.raises(EvaluationError, match="countersigned"):
+        reduce_grant(first, "120000.00", "Later.", officer)
+
+
+def test_a_project_terminated_after_countersignature_keeps_only_what_was_paid(programme):
+    from eplus.projects.models import PaymentStatus
+    from eplus.projects.workflow import terminate_project
+
+    officer, coordinator, (first, *_rest) = _released_group()
+    agreement = GrantAgreement.objects.get(case=first)
+    accept_agreement(agreement, coordinator)
+    project = countersign(GrantAgreement.objects.get(pk=agreement.pk), officer)
+    assert _envelope(first).committed == Decimal("800000.00")
+    prefinancing = project.payments.order_by("sequence").first()
+    prefinancing.status = PaymentStatus.PAID
+    prefinancing.save()
+    terminate_project(project, officer, "The coordinator withdrew from the project.")
+    assert _envelope(first).committed == Decimal("400000.00") + prefinancing.amount
+    assert _envelope(first).left == Decimal("439394.00") - prefinancing.amount

@@ -85,14 +85,14 @@ EXPECTED = {
     "organisations": (1, "/organisations/agency/"),
     "incidents": (1, "/applications/agency/incidents/"),
     "formal-checks": (1, "/agency/?status=checks&formal=pending"),
-    "experts": (1, "/agency/?status=assessment"),
+    "experts": (1, "/agency/?status=assessment&experts=missing"),
     "consolidation": (1, "/agency/?status=consolidation"),
     "outbox": (1, "/agency/outbox/"),
     "agreements": (1, "/agency/?outcome=selected"),
     "redress": (0, "/agency/redress/"),  # counted by tests/evaluation/test_redress.py
     "reports": (1, "/projects/agency/"),
     "amendments": (1, "/projects/agency/"),
-    "payments": (1, "/projects/agency/"),
+    "payments": (1, "/projects/agency/#payments-due"),
     "results": (1, "/results/agency/"),
 }
 

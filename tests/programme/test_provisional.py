@@ -32,8 +32,14 @@ def test_application_pages_mark_a_provisional_call(client, programme, now):
     call = Call.objects.get(year=2027, action__code="KA220", round=1)
     application = create_application(user, organisation, call, "VET")
     client.force_login(user)
-    for url in (reverse("applications:detail", args=[application.pk]), reverse("applications:mine")):
+    pages = (reverse("applications:detail", args=[application.pk]), reverse("applications:mine"),
+             reverse("applications:submit", args=[application.pk]),
+             reverse("applications:section", args=[application.pk, "context"]))
+    for url in pages:
         assert ">Provisional</span>" in client.get(url).content.decode(), url
+    Call.objects.filter(pk=call.pk).update(provisional=False)
+    for url in pages:
+        assert ">Provisional</span>" not in client.get(url).content.decode(), url
     assert "Provisional" in client.get(reverse("applications:create")).content.decode()
 
 

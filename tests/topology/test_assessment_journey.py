@@ -81,6 +81,15 @@ def _scores(relevance, design, partnership, impact):
             "Quality of partnership and cooperation arrangements": partnership, "Impact": impact}
 
 
+def assign_two_experts(office, first, second):
+    """On the case page: ``first`` and ``second`` assigned by hand as the first and second expert."""
+    for expert, role in ((first, "First expert"), (second, "Second expert")):
+        office.locator("#id_expert").select_option(label=f"{expert.get_full_name()} (en; VET)")
+        office.locator("#id_role").select_option(label=role)
+        _click(office, "Assign the expert")
+        assert "The expert is assigned." in office.locator(".messages").inner_text()
+
+
 def _expert_scores(page, assignment_number, scores, comment):
     page.goto("/agency/expert/")
     page.get_by_role("link", name=assignment_number).click()
@@ -120,11 +129,7 @@ def test_assign_score_consolidate_select_release_sign_and_create_the_project(
     office.get_by_label("Reason").fill("Work packages checked by hand against the PDF.")
     _click(office, "Record the formal check")
     assert "The formal check is recorded." in office.locator(".messages").inner_text()
-    for expert, role in ((anna, "First expert"), (boris, "Second expert")):
-        office.locator("#id_expert").select_option(label=f"{expert.get_full_name()} (en; VET)")
-        office.locator("#id_role").select_option(label=role)
-        _click(office, "Assign the expert")
-        assert "The expert is assigned." in office.locator(".messages").inner_text()
+    assign_two_experts(office, anna, boris)
     assert_accessible(office, "case page")
 
     # 2. Two experts score independently: 95 and 65 points differ by 30 → consolidation.

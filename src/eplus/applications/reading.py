@@ -1,6 +1,7 @@
 """The reading view of a submission: what the applicant answered, section by section in the form's order, each
 answer under its form label, codes shown by their names, work packages or activities as a table with amounts,
-the organisations with their role, country, OID and registration status, and the annexes.
+the organisations with their role, country (named in the reader's language), OID and registration status,
+and the annexes; the call, marked when it is provisional.
 
 Made from the submission's snapshot (what counted, never the draft edited since) and the section forms
 themselves, so that a field added to a form appears here without a second list to keep. Used by the experts'
@@ -80,6 +81,7 @@ class Reading:
     organisations: list
     sections: list
     annexes: list
+    call: object = None  # the application's call (shown with its provisional badge)
 
 
 def _date(value):
@@ -163,8 +165,7 @@ def _organisations(snapshot):
     listed = [o for o in snapshot.get("organisations") or [] if isinstance(o, dict)]
     oids = [o.get("oid") for o in listed]
     current = {o.oid: o for o in Organisation.objects.filter(oid__in=oids)}
-    countries = dict(Country.objects.filter(code__in=[o.get("country") for o in listed])
-                     .values_list("code", "name"))
+    countries = Country.names(o.get("country") for o in listed)  # in the reader's language
     roles, types = dict(ParticipantRole.choices), dict(OrganisationType.choices)
     result = []
     for o in listed:
@@ -216,4 +217,5 @@ def read_submission(submission):
         language=snapshot.get("language") or application.language or "en",
         submitted_at=format_brussels(submission.submitted_at),
         sha256=submission.sha256, incident_id=submission.incident_id,
-        organisations=_organisations(snapshot), sections=sections, annexes=_annexes(application, snapshot))
+        organisations=_organisations(snapshot), sections=sections, annexes=_annexes(application, snapshot),
+        call=application.call)

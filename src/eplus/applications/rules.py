@@ -91,12 +91,18 @@ def deadline_open(application, now=None):
     return clock.is_before_deadline(now, application.call.deadline) or late_window(application, now) is not None
 
 
+def open_late_windows(now=None, **filters):
+    """The accepted incident reports whose late-submission window is still open at ``now``: each lets its
+    applicant submit after the deadline (filtered by ``filters``, e.g. ``application_id=OuterRef("pk")``)."""
+    return IncidentReport.objects.filter(status=IncidentStatus.ACCEPTED, late_until__gt=now or clock.now(),
+                                         **filters)
+
+
 def late_window(application, now=None):
     """The accepted incident report whose late-submission window is open now for this application, or None."""
     if application.pk is None:
         return None
-    return IncidentReport.objects.filter(application=application, status=IncidentStatus.ACCEPTED,
-                                         late_until__gt=now or clock.now()).order_by("-late_until").first()
+    return open_late_windows(now, application=application).order_by("-late_until").first()
 
 
 def require_open(application, now=None):

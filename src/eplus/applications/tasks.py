@@ -16,7 +16,7 @@ def render_submission_pdf(submission_id):
     """Render the submission's snapshot to PDF with WeasyPrint and attach it (once)."""
     from weasyprint import HTML
 
-    submission = Submission.objects.select_related("application").get(pk=submission_id)
+    submission = Submission.objects.select_related("application__call__action").get(pk=submission_id)
     if submission.pdf:
         return submission.pdf.name
     snapshot = submission.snapshot

@@ -3,15 +3,22 @@ on its current submission, with the eligibility engine's verdict computed once a
 
 Called by the sweep (``evaluation/sweep.py``) and before the similarity check; the pages only read.
 The case's application is unique (a one-to-one), so two sweeps at once cannot open a case twice.
+
+Beside them, which opened cases still need experts (:func:`without_two_experts`): the home page counts them
+and the workspace lists them, by the same definition.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from eplus.applications.models import Application, IncidentStatus, Status
+from eplus.applications.models import Application, Status
+from eplus.applications.rules import open_late_windows
 from eplus.core import time as clock
 
 from .checks import eligibility_verdict
-from .models import Case, FormalStatus
+from .models import Assignment, AssignmentRole, Case, CaseState, FormalStatus
+from .timing import assessable
 
 
 def pending_applications(now=None, call=None):
@@ -20,7 +27,7 @@ def pending_applications(now=None, call=None):
     now = now or clock.now()
     pending = Application.objects.filter(status=Status.SUBMITTED, case__isnull=True, submissions__is_current=True,
                                          call__deadline__lte=now).exclude(
-        incidents__status=IncidentStatus.ACCEPTED, incidents__late_until__gt=now)
+        Exists(open_late_windows(now, application_id=OuterRef("pk"))))
     if call is not None:
         pending = pending.filter(call=call)
     return pending.select_related("agency", "call", "action").distinct()
@@ -71,3 +78,25 @@ def follow_late_submissions():
             locked.save(audit_verb="follow-late-submission")
             moved += 1
     return moved, left
+
+
+# --- the cases still waiting for their experts ------------------------------------------------------------
+
+WITHOUT_TWO_EXPERTS = Q(state=CaseState.ASSESSMENT, n_independent__lt=2)
+"""On cases annotated by :func:`with_independent_experts`: being assessed with fewer than two experts."""
+
+
+def with_independent_experts(cases):
+    """``cases`` annotated with ``n_independent``: their first and second experts, leaving out one who declared
+    a conflict of interest (the case needs another)."""
+    independent = (Assignment.objects.filter(case_id=OuterRef("pk"),
+                                             role__in=[AssignmentRole.FIRST, AssignmentRole.SECOND])
+                   .exclude(declared_at__isnull=False, no_conflict=False)
+                   .order_by().values("case_id").annotate(n=Count("pk")).values("n"))
+    return cases.annotate(n_independent=Coalesce(Subquery(independent, output_field=IntegerField()), Value(0)))
+
+
+def without_two_experts(cases, now=None):
+    """The cases of ``cases`` being assessed (the assessment may run: ``timing.assessable``) that have fewer
+    than two experts free of a declared conflict."""
+    return with_independent_experts(assessable(cases, now)).filter(WITHOUT_TWO_EXPERTS)

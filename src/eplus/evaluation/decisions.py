@@ -3,8 +3,11 @@ then the officer releases the staged letters together; selected applications get
 
 After the release (issue 13, item 8): the coordinator of a selected application may decline the grant until
 the agency countersigns; that frees its lump sum in the envelope (committed counts only *selected*
-applications). The officer then selects from the reserve list, in rank order, what now fits in what the
-envelope has left; the new letter is staged and released from the outbox like the first decisions."""
+applications) and the agency's staff hear of it. Before countersigning, the agency may also award less than
+requested (:func:`reduce_grant`), and a project terminated after the countersignature keeps only what was paid
+(:func:`.envelopes.granted`): both free money too. The officer then selects from the reserve list, in rank
+order, what now fits in what the envelope has left; the new letter is staged and released from the outbox
+like the first decisions."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,14 +17,16 @@ from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
 from eplus.core.audit import acting_as
-from eplus.core.money import format_eur
-from eplus.core.mail import render_mail
+from eplus.core.money import eur, format_eur
+from eplus.core.mail import language_of, queue_templated_mail, render_mail
+from eplus.core.tasks import enqueue_after_commit
 from eplus.core.outbox import queue_mail
 from eplus.organisations.models import MANAGER_ROLES, Membership
 
 from .agreements import issue_agreement
 from .assessments import consolidated_comments
 from .figures import criteria
+from .notify import tell_agency_staff
 from . import envelopes
 from .models import (
     AgreementStatus, Case, CaseState, Decision, DecisionStatus, GrantAgreement, ManualChange, Outcome, SelectionRun,
@@ -155,7 +160,61 @@ def decline_grant(case, reason, by):
         agreement.save(audit_verb="decline-grant", audit_reason=reason)
         locked.outcome = Outcome.DECLINED
         locked.save(audit_verb="decline-grant", audit_reason=reason)
+        tell_agency_staff(locked, "evaluation/email/grant_declined",
+                          {"reason": reason, "link": settings.SITE_URL.rstrip("/") + reverse(
+                              "evaluation:ranking", args=[locked.call_id, locked.sector])}, related=agreement)
     return locked
+
+
+def reduce_grant(case, amount, reason, by):
+    """The agency awards less than the application requests, before it countersigns: the agreement's grant
+    becomes ``amount`` (its PDF is rendered again) and the money between frees in the envelope.
+
+    Rule applied (Erasmus+ Programme Guide, Part C, "Grant award"): the grant awarded may never exceed the
+    amount requested; in calls with fixed lump sums (the call's ``lump_sum_options``) the grant stays one of
+    them. An agreement the coordinator had already accepted goes back to them: they accept the new amount.
+    Under locks on the group's cases and then on the agreement; the same amount again changes nothing."""
+    reason = _reason(reason)
+    agreement = GrantAgreement.objects.filter(case=case).select_related("case__call", "case__agency").first()
+    if agreement is None:
+        raise EvaluationError(_("Only a grant with a released decision and an agreement can be reduced."))
+    try:
+        new_amount = eur(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValidationError({"amount": [_("Enter the grant in euros, for example 250000.00.")]}) from None
+    with acting_as(by), transaction.atomic():
+        lock_group(case.agency, case.call, case.sector)
+        agreement = GrantAgreement.objects.select_for_update().select_related("case__call").get(pk=agreement.pk)
+        if agreement.lump_sum == new_amount:
+            return agreement
+        if agreement.status in (AgreementStatus.COUNTERSIGNED, AgreementStatus.DECLINED):
+            raise EvaluationError(_("The agreement is countersigned or declined; its grant can no longer be "
+                                    "changed here."))
+        options = agreement.case.call.lump_sums
+        if new_amount <= 0 or new_amount >= agreement.lump_sum:
+            raise ValidationError({"amount": [_(
+                "Enter an amount above zero and below the present grant of %(grant)s.")
+                % {"grant": format_eur(agreement.lump_sum)}]})
+        if options and new_amount not in options:
+            raise ValidationError({"amount": [_(
+                "This call's grants are fixed lump sums: choose one of %(options)s.")
+                % {"options": ", ".join(format_eur(o) for o in options if o < agreement.lump_sum)}]})
+        was_accepted = agreement.status == AgreementStatus.ACCEPTED
+        agreement.lump_sum = new_amount
+        agreement.status, agreement.accepted_at, agreement.accepted_by = AgreementStatus.ISSUED, None, None
+        agreement.pdf, agreement.sha256 = "", ""
+        agreement.save(audit_verb="reduce-grant", audit_reason=reason)
+        from .tasks import render_agreement_pdf
+
+        enqueue_after_commit(render_agreement_pdf, agreement.pk)
+        link = settings.SITE_URL.rstrip("/") + decision_url(agreement.case)
+        for user in _recipients(agreement.case.application):
+            queue_templated_mail("evaluation/email/grant_reduced",
+                                 {"agreement": agreement, "application": agreement.case.application,
+                                  "reason": reason, "was_accepted": was_accepted, "link": link},
+                                 user.email, language_of(user), related=agreement,
+                                 agency_code=agreement.case.agency.code)
+    return agreement
 
 
 def reserve_list(agency, call, sector):

@@ -9,8 +9,12 @@ row, and the money the envelope holds now is::
 
 so the history explains every euro, reloading the programme data (which may set the amount again) never
 erases a transfer, and a transfer is one new row rather than two edits that could disagree. ``committed``
-is what the selection has given away: the lump sums of the group's applications whose outcome is
-*selected* (staged or released alike); ``left = current - committed``.
+is what the selection has given away: the grants of the group's applications whose outcome is *selected*
+(staged or released alike); ``left = current - committed``. A selected application's grant is, in turn
+(:func:`granted`): what was paid to its project, net of recoveries, once the project is terminated (a grant
+withdrawn after the countersignature frees what was not paid); else its project's lump sum; else its grant
+agreement's (which the agency may have reduced before the countersignature); else the lump sum it requests.
+A declined grant is no longer *selected*, so it frees all of it.
 
 **Locks.** Every change of what an envelope holds or commits takes a row lock on the envelope(s): a
 transfer locks both, always in primary-key order so that two opposite transfers cannot deadlock; the
@@ -23,7 +27,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Case as Choose
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from eplus.core import time as clock
@@ -31,6 +37,7 @@ from eplus.core.audit import acting_as, record
 from eplus.core.input import forbidden_character
 from eplus.core.money import MAX_AMOUNT, eur, format_eur
 from eplus.programme.models import Agency, BudgetEnvelope
+from eplus.projects.models import Payment, PaymentKind, PaymentStatus, Project, ProjectStatus
 
 from .models import Case, EnvelopeMovement, Outcome
 from .rules import administers_agency
@@ -69,10 +76,30 @@ def find(agency, call, sector, lock=False):
     return queryset.filter(agency=agency, call=call, sector=sector).first()
 
 
+def _paid(recovery):
+    money = DecimalField(max_digits=14, decimal_places=2)
+    payments = Payment.objects.filter(project__application_id=OuterRef("application_id"), status=PaymentStatus.PAID)
+    payments = payments.filter(kind=PaymentKind.RECOVERY) if recovery else payments.exclude(kind=PaymentKind.RECOVERY)
+    total = payments.order_by().values("project").annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
+
+
+def granted():
+    """The grant a (selected) case holds in its envelope, as an expression over ``Case`` rows (see the module's
+    docstring for the order)."""
+    projects = Project.objects.filter(application_id=OuterRef("application_id"))
+    return Choose(
+        When(Exists(projects.filter(status=ProjectStatus.TERMINATED)), then=_paid(False) - _paid(True)),
+        When(Exists(projects), then=Subquery(projects.values("lump_sum")[:1])),
+        When(agreement__isnull=False, then=F("agreement__lump_sum")),
+        default=Coalesce(F("application__lump_sum"), Value(ZERO)),
+        output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
 def committed(agency, call, sector):
-    """The lump sums of the group's selected applications (staged or released): money the envelope has given."""
+    """The grants of the group's selected applications (staged or released): money the envelope has given."""
     total = (Case.objects.filter(agency=agency, call=call, sector=sector, outcome=Outcome.SELECTED)
-             .aggregate(total=Sum("application__lump_sum"))["total"])
+             .annotate(grant=granted()).aggregate(total=Sum("grant"))["total"])
     return eur(total or 0)
 
 
@@ -103,8 +130,8 @@ def figures_of(envelopes):
     groups = Q()
     for e in envelopes:
         groups |= Q(agency_id=e.agency_id, call_id=e.call_id, sector=e.sector)
-    rows = (Case.objects.filter(groups, outcome=Outcome.SELECTED).values("agency_id", "call_id", "sector")
-            .annotate(total=Sum("application__lump_sum")).order_by())
+    rows = (Case.objects.filter(groups, outcome=Outcome.SELECTED).annotate(grant=granted())
+            .values("agency_id", "call_id", "sector").annotate(total=Sum("grant")).order_by())
     given = {(r["agency_id"], r["call_id"], r["sector"]): eur(r["total"] or 0) for r in rows}
     return {e.pk: Figures(set_amount=eur(e.amount), moved_in=moved[e.pk][0], moved_out=moved[e.pk][1],
                           committed=given.get((e.agency_id, e.call_id, e.sector), ZERO))

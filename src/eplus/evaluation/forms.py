@@ -8,7 +8,12 @@ from .models import AssignmentRole, CaseState, FindingStatus, FormalStatus, Outc
 from .scoring import format_points
 
 
+EXPERTS_MISSING = "missing"
+
+
 class FilterForm(forms.Form):
+    """The workspace's filters; "fewer than two experts" lists what the home page's queue counts."""
+
     call = forms.TypedChoiceField(label=_("Call"), coerce=int, required=False)
     action = forms.ChoiceField(label=_("Action"), required=False)
     sector = forms.ChoiceField(label=_("Field"), required=False,
@@ -19,10 +24,15 @@ class FilterForm(forms.Form):
                                choices=[("", _("All"))] + list(FormalStatus.choices))
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", _("All outcomes"))] + [c for c in Outcome.choices if c[0]])
+    experts = forms.ChoiceField(
+        label=_("Experts"), required=False,
+        choices=[("", _("All")), (EXPERTS_MISSING, _("Fewer than two experts"))],
+        help_text=_("“Fewer than two experts” lists the applications being assessed that do not have two experts "
+                    "yet (an expert who declared a conflict of interest does not count)."))
 
     def __init__(self, *args, calls=(), actions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["call"].choices = [("", _("All calls"))] + [(c.pk, str(c)) for c in calls]
+        self.fields["call"].choices = [("", _("All calls"))] + [(c.pk, c.choice_label()) for c in calls]
         self.fields["action"].choices = [("", _("All actions"))] + [(a, a) for a in actions]
 
 
@@ -154,7 +164,7 @@ class EnvelopeForm(forms.Form):
         self.fields["agency"].choices = [(a.pk, str(a)) for a in agencies]
         if len(self.fields["agency"].choices) != 1:
             self.fields["agency"].choices.insert(0, ("", _("Choose an agency")))
-        self.fields["call"].choices = [("", _("Choose a call"))] + [(c.pk, str(c)) for c in calls]
+        self.fields["call"].choices = [("", _("Choose a call"))] + [(c.pk, c.choice_label()) for c in calls]
 
 
 class EnvelopeChangeForm(forms.Form):
@@ -170,7 +180,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args, envelopes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(e.pk, str(e)) for e in envelopes]
+        choices = [(e.pk, e.call.choice_label(e)) for e in envelopes]
         self.fields["source"].choices = [("", _("Choose an envelope"))] + choices
         self.fields["target"].choices = [("", _("Choose an envelope"))] + choices
 
@@ -180,6 +190,13 @@ class DeclineForm(forms.Form):
                            help_text=_("The agency reads it; the money goes to the next application on the reserve "
                                        "list."))
     confirm = forms.BooleanField(label=_("I decline the grant for this project; this cannot be undone."))
+
+
+class ReduceGrantForm(forms.Form):
+    amount = amount_field(_("New grant (EUR)"))
+    reason = _reason_field(_("Reason for awarding less"),
+                           help_text=_("The coordinator reads it in the e-mail; the money freed goes back to the "
+                                       "envelope."))
 
 
 class ReserveSelectForm(forms.Form):

@@ -36,7 +36,8 @@ def calls_open_for_submissions(agency_ids, now):
     from eplus.applications.models import Application, Status
 
     return list(Application.objects.filter(agency_id__in=agency_ids, call__deadline__gt=now)
-                .values("call_id", "call__year", "call__round", "call__action__code", "call__deadline")
+                .values("call_id", "call__year", "call__round", "call__action__code", "call__deadline",
+                        "call__provisional")
                 .annotate(submitted=Count("pk", filter=Q(status=Status.SUBMITTED)), drafts=Count("pk", filter=Q(
                     status=Status.DRAFT))).order_by("call__deadline", "call__action__code"))
 
@@ -53,8 +54,10 @@ def workspace_cases(queryset, *, action=None, sector=None, status=None, formal=N
         queryset = queryset.filter(formal_status=formal)
     if outcome:
         queryset = queryset.filter(outcome=outcome)
-    return queryset.select_related("application", "application__applicant", "application__action", "call",
-                                   "agency").annotate(n_experts=Count("assignments"))
+    from .cases import with_independent_experts
+
+    return with_independent_experts(queryset.select_related(
+        "application", "application__applicant", "application__action", "call__action", "agency"))
 
 
 EXPORT_HEADER = ["number", "title", "applicant", "action", "sector", "lump_sum", "formal_check", "state",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from eplus.core.audit import acting_as
 
@@ -60,8 +61,9 @@ def refuse_before_the_deadline(agency, call):
 def _refuse_selection(cases):
     waiting = [c for c in cases if c.state not in (CaseState.SCORED, CaseState.CLOSED)]
     if waiting:
-        raise EvaluationError(_("%(n)s applications are not scored yet; finish their assessment first.")
-                              % {"n": len(waiting)})
+        raise EvaluationError(ngettext("%(n)s application is not scored yet; finish its assessment first.",
+                                       "%(n)s applications are not scored yet; finish their assessment first.",
+                                       len(waiting)) % {"n": len(waiting)})
     if any(c.decision_status == DecisionStatus.RELEASED for c in cases):
         raise EvaluationError(_("The decisions of this selection have been released; it cannot be run again."))
 

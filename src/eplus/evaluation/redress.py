@@ -35,8 +35,8 @@ from django.utils.translation import gettext as _
 from eplus.core import time as clock
 from eplus.core.audit import acting_as, record
 from eplus.core.mail import language_of, queue_templated_mail
-from eplus.programme.models import AgencyMembership
 
+from .notify import tell_agency_staff
 from .models import Case, CaseState, Decision, DecisionStatus, Outcome, RedressRequest, RedressStatus
 from .ranking import lock_group
 from .workflow import EvaluationError
@@ -182,16 +182,9 @@ def _site():
 def _tell_agency(redress):
     """Each active staff member of the agency hears that a request arrived, in their language."""
     case = redress.decision.case
-    staff = (AgencyMembership.objects.filter(agency_id=case.agency_id, role__in=AgencyMembership.STAFF_ROLES,
-                                             active=True).select_related("user").order_by("pk"))
-    link = _site() + reverse("evaluation:redress_request", args=[redress.pk])
-    for member in staff:
-        if member.user.email and member.user.is_active:
-            queue_templated_mail("evaluation/email/redress_request",
-                                 {"redress": redress, "application": case.application, "link": link,
-                                  "last_day": last_day(redress.decision)},
-                                 member.user.email, language_of(member.user), related=redress,
-                                 agency_code=case.agency.code)
+    tell_agency_staff(case, "evaluation/email/redress_request",
+                      {"redress": redress, "last_day": last_day(redress.decision),
+                       "link": _site() + reverse("evaluation:redress_request", args=[redress.pk])}, related=redress)
 
 
 def _tell_requester(redress):

@@ -62,9 +62,16 @@ def is_officer_in_call(user, call):
 
 
 def officer_group(user, call, sector):
-    """The group of ``call`` and ``sector`` of the user's agency, or None when the agency has no case in it."""
+    """The group of ``call`` and ``sector`` of the user's agency: one where it has cases or, before the deadline
+    (no case is open yet), an envelope; None otherwise."""
+    from eplus.programme.models import BudgetEnvelope
+
     case = officer_cases(user).filter(call=call, sector=sector).select_related("agency").first()
-    return None if case is None else Group(agency=case.agency, call=call, sector=sector)
+    if case is not None:
+        return Group(agency=case.agency, call=call, sector=sector)
+    envelope = (BudgetEnvelope.objects.filter(agency_id__in=staff_agency_ids(user), call=call, sector=sector)
+                .select_related("agency").order_by("agency__code").first())
+    return None if envelope is None else Group(agency=envelope.agency, call=call, sector=sector)
 
 
 @rules.predicate

@@ -8,17 +8,14 @@ call and agency to be decided (an accepted one could still bring a late submissi
 ``require_*`` functions; pages use the ``*_open`` ones to say why a step is not offered yet.
 """
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from eplus.applications.models import IncidentReport, IncidentStatus
-from eplus.applications.rules import late_window
+from eplus.applications.rules import late_window, open_late_windows
 from eplus.core import time as clock
 
 from .workflow import TransitionRefused
-
-
-def _open_windows(now, **filters):
-    return IncidentReport.objects.filter(status=IncidentStatus.ACCEPTED, late_until__gt=now, **filters)
 
 
 def case_wait_reason(case, now=None):
@@ -42,7 +39,7 @@ def selection_wait_reason(agency, call, now=None):
     if now < call.deadline:
         return _("The call is open for submissions until %(deadline)s (Brussels time); the selection runs after "
                  "the deadline.") % {"deadline": clock.format_brussels(call.deadline)}
-    window = _open_windows(now, call=call, agency=agency).order_by("-late_until").first()
+    window = open_late_windows(now, call=call, agency=agency).order_by("-late_until").first()
     if window is not None:
         return _("An applicant may submit until %(until)s (Brussels time) under an accepted technical-incident "
                  "report; the selection runs after that.") % {"until": clock.format_brussels(window.late_until)}
@@ -50,6 +47,15 @@ def selection_wait_reason(agency, call, now=None):
         return _("A technical-incident report of this call is waiting for a decision; decide it before the "
                  "selection.")
     return None
+
+
+def assessable(cases, now=None):
+    """The cases of the queryset ``cases`` whose assessment may run now: the lists' form of
+    :func:`case_wait_reason` (the call's deadline has passed and no accepted incident report still lets the
+    applicant submit; cases are opened after the deadline, this keeps a list right meanwhile)."""
+    now = now or clock.now()
+    late = open_late_windows(now, application_id=OuterRef("application_id"))
+    return cases.filter(call__deadline__lte=now).exclude(Exists(late))
 
 
 def assessment_open(case, now=None):

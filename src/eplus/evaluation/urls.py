@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", cases.assign, name="assign"),
     path("cases/<int:pk>/assignments/<int:assignment_pk>/remove/", cases.unassign, name="unassign"),
     path("cases/<int:pk>/countersign/", cases.countersign, name="countersign"),
+    path("cases/<int:pk>/reduce-grant/", cases.reduce, name="reduce_grant"),
     path("experts/", experts.experts, name="experts"),
     path("similarity/<int:call_pk>/", similarity.similarity, name="similarity"),
     path("similarity/pairs/<int:pk>/", similarity.finding, name="finding"),

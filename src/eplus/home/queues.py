@@ -12,20 +12,21 @@ cases (five counts at once), one per other kind of work; one query per list of t
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from eplus.applications.models import IncidentReport, IncidentStatus, Status
-from eplus.applications.rules import agency_incidents, visible_applications
+from eplus.applications.models import IncidentStatus, Status
+from eplus.applications.rules import agency_incidents, open_late_windows, visible_applications
 from eplus.core import time as clock
-from eplus.evaluation.models import (AgreementStatus, Assignment, AssignmentRole, CaseState, DecisionStatus,
-                                     FormalStatus, GrantAgreement, Outcome, RedressStatus)
+from eplus.evaluation.cases import WITHOUT_TWO_EXPERTS, with_independent_experts
+from eplus.evaluation.models import (AgreementStatus, Assignment, CaseState, DecisionStatus, FormalStatus,
+                                     GrantAgreement, Outcome, RedressStatus)
 from eplus.evaluation.models import Case as EvaluationCase
 from eplus.evaluation.rules import expert_assignments, officer_cases, officer_redress
+from eplus.evaluation.timing import assessable
 from eplus.organisations.models import Organisation
 from eplus.organisations.queries import memberships_for
 from eplus.organisations.registration import drafts_for
@@ -119,26 +120,13 @@ def due_in(day, today):
 
 # --- the agency ---------------------------------------------------------------------------------------------
 
-def _assessable(cases, now):
-    """Cases whose assessment may run: the call's deadline has passed and no accepted incident report still
-    lets the applicant submit (the cases are opened after the deadline; this keeps the count right meanwhile)."""
-    late = IncidentReport.objects.filter(application_id=OuterRef("application_id"), status=IncidentStatus.ACCEPTED,
-                                         late_until__gt=now)
-    return cases.filter(call__deadline__lte=now).exclude(Exists(late))
-
-
 def _case_counts(user, now):
     """Five counts of the agency's cases in one query."""
-    independent = (Assignment.objects.filter(case_id=OuterRef("pk"),
-                                             role__in=[AssignmentRole.FIRST, AssignmentRole.SECOND])
-                   .exclude(declared_at__isnull=False, no_conflict=False)  # a declared conflict needs another
-                   .order_by().values("case_id").annotate(n=Count("pk")).values("n"))
     scoped = EvaluationCase.objects.filter(pk__in=officer_cases(user).values("pk"))
-    cases = _assessable(scoped, now).annotate(
-        n_experts=Coalesce(Subquery(independent, output_field=IntegerField()), Value(0)))
+    cases = with_independent_experts(assessable(scoped, now))
     return cases.aggregate(
         to_check=Count("pk", filter=Q(state=CaseState.CHECKS, formal_status=FormalStatus.PENDING)),
-        without_experts=Count("pk", filter=Q(state=CaseState.ASSESSMENT, n_experts__lt=2)),
+        without_experts=Count("pk", filter=WITHOUT_TWO_EXPERTS),
         to_consolidate=Count("pk", filter=Q(state=CaseState.CONSOLIDATION)),
         to_release=Count("pk", filter=Q(decision_status=DecisionStatus.STAGED)),
         to_countersign=Count("pk", filter=Q(agreement__status=AgreementStatus.ACCEPTED)),
@@ -166,7 +154,7 @@ def officer_queue(user, now=None):
         _item("incidents", agency_incidents(user).filter(status=IncidentStatus.REPORTED).count(),
               reverse("applications:agency_incidents")),
         _item("formal-checks", cases["to_check"], _workspace(status=CaseState.CHECKS, formal=FormalStatus.PENDING)),
-        _item("experts", cases["without_experts"], _workspace(status=CaseState.ASSESSMENT)),
+        _item("experts", cases["without_experts"], _workspace(status=CaseState.ASSESSMENT, experts="missing")),
         _item("consolidation", cases["to_consolidate"], _workspace(status=CaseState.CONSOLIDATION)),
         _item("outbox", cases["to_release"], reverse("evaluation:outbox")),
         _item("agreements", cases["to_countersign"], _workspace(outcome=Outcome.SELECTED)),
@@ -174,7 +162,8 @@ def officer_queue(user, now=None):
               reverse("evaluation:redress_list")),
         _item("reports", _count(agency_reports(user).filter(status=ReportStatus.SUBMITTED)), projects),
         _item("amendments", _count(agency_amendments(user).filter(status=AmendmentStatus.REQUESTED)), projects),
-        _item("payments", _count(agency_payments(user).filter(status=PaymentStatus.DUE)), projects),
+        _item("payments", _count(agency_payments(user).filter(status=PaymentStatus.DUE)),
+              f"{projects}#payments-due"),
         _item("results", _count(reviewable_cards(user).filter(results_status=ResultsStatus.UNDER_REVIEW)),
               reverse("results:review_queue")),
     ]
@@ -266,8 +255,7 @@ class DraftRow:
 
 
 def _drafts(user, now):
-    late = (IncidentReport.objects.filter(application_id=OuterRef("pk"), status=IncidentStatus.ACCEPTED,
-                                          late_until__gt=now)
+    late = (open_late_windows(now, application_id=OuterRef("pk"))
             .order_by().values("application_id").annotate(until=Max("late_until")).values("until"))
     drafts = (visible_applications(user).filter(status=Status.DRAFT)
               .select_related("call__action", "applicant", "agency")

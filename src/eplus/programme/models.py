@@ -66,6 +66,12 @@ class Country(AuditedModel):
             return self.name_lv
         return self.name
 
+    @classmethod
+    def names(cls, codes):
+        """{code: name in the active language (:attr:`display_name`)} of the countries ``codes`` (one query);
+        a code that is no country is left out."""
+        return {c.code: c.display_name for c in cls.objects.filter(code__in=list(codes)).only("code", "name", "name_lv")}
+
 
 class Agency(AuditedModel):
     class Kind(models.TextChoices):
@@ -292,6 +298,15 @@ class Call(AuditedModel):
 
     def __str__(self):
         return f"{self.year} {self.action.code} round {self.round}"
+
+    def choice_label(self, label=None):
+        """``label`` (the call's name by default, or the name of something of the call, e.g. a budget
+        envelope) followed by "(provisional)" when the call is provisional: for a form's choices, where the
+        badge of the pages (``{% provisional_badge %}``) cannot be shown."""
+        label = str(self) if label is None else str(label)
+        if self.provisional:
+            return _("%(name)s (provisional)") % {"name": label}
+        return label
 
     def clean(self):
         validate_call(self)

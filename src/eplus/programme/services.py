@@ -149,12 +149,12 @@ def agency_for(country_code, action, sector):
     if country is None or not country.is_programme_country:
         raise NoAgency(
             _("Applicants from %(country)s cannot apply for %(code)s: only organisations from EU member states and "
-              "associated third countries can.") % {"country": country.name if country else code, "code": action.code})
+              "associated third countries can.") % {"country": country.display_name if country else code, "code": action.code})
     for agency in Agency.objects.filter(country=country, kind=Agency.Kind.NATIONAL).order_by("code"):
         if sector in (agency.fields or []):
             return agency
     raise NoAgency(_("No national agency of %(country)s handles the field %(sector)s.")
-                   % {"country": country.name, "sector": sector})
+                   % {"country": country.display_name, "sector": sector})
 
 
 # -- calls -----------------------------------------------------------------------------------

@@ -109,9 +109,10 @@ def _apply_filters(qs, filters):
 
 
 def _country_names(codes):
+    """{code: the country's name in the active language} (the facets' labels; the filter values stay codes)."""
     from eplus.programme.models import Country
 
-    return dict(Country.objects.filter(code__in=codes).values_list("code", "name"))
+    return Country.names(codes)
 
 
 def facet_counts(qs, filters):

@@ -29,7 +29,8 @@ def expert_list(request):
 
 def assignment_for(request, pk, **_kwargs):
     return get_object_or_404(expert_assignments(request.user).select_related(
-        "case__application", "case__application__action", "case__call", "case__submission"), pk=pk)
+        "case__application", "case__application__action", "case__call__action",
+        "case__submission__application__call__action"), pk=pk)
 
 
 def _declaration(request, assignment):

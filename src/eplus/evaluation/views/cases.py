@@ -16,6 +16,7 @@ from eplus.core.permissions import permission_required
 from .. import forms as F
 from ..agreements import countersign as countersign_agreement
 from ..assessments import assessments_of
+from ..decisions import reduce_grant
 from ..checks import confirm_formal_check, formal_check_open, rerun_eligibility
 from ..experts import assign as assign_expert
 from ..experts import may_unassign
@@ -29,7 +30,8 @@ from ..workflow import EvaluationError, TransitionRefused
 
 def case_for(request, pk, **_kwargs):
     return get_object_or_404(officer_cases(request.user).select_related(
-        "application", "application__applicant", "application__action", "call", "agency", "submission"), pk=pk)
+        "application", "application__applicant", "application__action", "call__action",
+        "agency", "submission__application__call__action"), pk=pk)
 
 
 def _experts(case):
@@ -50,6 +52,7 @@ def _context(request, case, **forms):
         "assessments": assessments_of(case),
         "criteria": criteria(case.call),
         "formal_form": forms.get("formal_form") or F.FormalCheckForm(),
+        "reduce_form": forms.get("reduce_form") or F.ReduceGrantForm(),
         "assign_form": forms.get("assign_form") or F.AssignForm(experts=_experts(case)),
         "findings": officer_findings(request.user).filter(Q(case_a=case) | Q(case_b=case)),
         "agreement": GrantAgreement.objects.filter(case=case).first(),
@@ -72,7 +75,9 @@ def case_application(request, pk):
     if case.submission is None:
         raise Http404
     return render(request, "evaluation/case_application.html", {
-        "case": case, "reading": read_submission(case.submission)})
+        "case": case, "reading": read_submission(case.submission), "verdict": case.formal_verdict or None,
+        "formal_form": F.FormalCheckForm(), "formal_open": formal_check_open(case),
+        "wait_reason": case_wait_reason(case)})
 
 
 def submitted_annex(submission, annex_pk):
@@ -109,7 +114,7 @@ def _submit(request, case, form, form_name, action, success):
             return redirect(case)
         except ValidationError as exc:
             F.add_errors(form, exc)
-        except TransitionRefused as exc:
+        except (TransitionRefused, EvaluationError) as exc:
             form.add_error(None, str(exc))
     return render(request, "evaluation/case.html", _context(request, case, **{form_name: form}), status=400)
 
@@ -167,3 +172,13 @@ def countersign(request, pk):
     except (EvaluationError, TransitionRefused) as exc:
         messages.error(request, str(exc))
     return redirect(case)
+
+
+@permission_required("evaluation.manage_case", obj=case_for)
+@require_POST
+def reduce(request, pk):
+    """The agency awards less than requested, before it countersigns (the coordinator accepts the new amount)."""
+    case = request.permission_object
+    return _submit(request, case, F.ReduceGrantForm(request.POST), "reduce_form", lambda data: reduce_grant(
+        case, data["amount"], data["reason"], request.user),
+        _("The grant is changed; the coordinator is told and accepts the agreement with the new amount."))

@@ -34,6 +34,18 @@ def _movements(user, envelope=None):
                                    "target__call__action", "moved_by")
 
 
+def _attempt(form, change, *args, **kwargs):
+    """Run the domain's ``change(*args, **kwargs)`` and return what it made (an envelope or a movement), or
+    None when it refused: its ValidationError or EvaluationError becomes the errors of ``form``."""
+    try:
+        return change(*args, **kwargs)
+    except ValidationError as exc:
+        F.add_errors(form, exc)
+    except EvaluationError as exc:
+        form.add_error(None, str(exc))
+    return None
+
+
 def envelope_for(request, pk):
     return get_object_or_404(_listed(request.user), pk=pk)
 
@@ -79,16 +91,12 @@ def envelope_new(request):
                 form.add_error(None, _("%(envelope)s already has an envelope; change its amount on its page.")
                                % {"envelope": existing})
             else:
-                try:
-                    envelope = domain.set_envelope(agency, call, data["sector"], data["amount"], request.user,
-                                                   reason=data["reason"])
+                envelope = _attempt(form, domain.set_envelope, agency, call, data["sector"], data["amount"],
+                                    request.user, reason=data["reason"])
+                if envelope is not None:
                     messages.success(request, _("The envelope %(envelope)s is set to %(amount)s.")
                                      % {"envelope": envelope, "amount": format_eur(envelope.amount)})
                     return redirect("evaluation:envelope", pk=envelope.pk)
-                except ValidationError as exc:
-                    F.add_errors(form, exc)
-                except EvaluationError as exc:
-                    form.add_error(None, str(exc))
         status = 400
     return render(request, "evaluation/envelope_new.html", {"form": form}, status=status)
 
@@ -104,15 +112,12 @@ def envelope_detail(request, pk):
             raise PermissionDenied
         form = F.EnvelopeChangeForm(request.POST)
         if form.is_valid():
-            try:
-                domain.set_envelope(envelope.agency, envelope.call, envelope.sector, form.cleaned_data["amount"],
-                                    request.user, reason=form.cleaned_data["reason"])
+            data = form.cleaned_data
+            changed = _attempt(form, domain.set_envelope, envelope.agency, envelope.call, envelope.sector,
+                               data["amount"], request.user, reason=data["reason"])
+            if changed is not None:
                 messages.success(request, _("The amount of %(envelope)s is changed.") % {"envelope": envelope})
                 return redirect("evaluation:envelope", pk=envelope.pk)
-            except ValidationError as exc:
-                F.add_errors(form, exc)
-            except EvaluationError as exc:
-                form.add_error(None, str(exc))
         status = 400
     return render(request, "evaluation/envelope.html", {
         "envelope": envelope, "figures": domain.figures(envelope), "may_change": may_change, "form": form,
@@ -130,16 +135,12 @@ def envelope_transfer(request):
         if form.is_valid():
             data = form.cleaned_data
             by_pk = {e.pk: e for e in choices}
-            try:
-                movement = domain.transfer(by_pk[data["source"]], by_pk[data["target"]], data["amount"],
-                                           data["reason"], request.user)
+            movement = _attempt(form, domain.transfer, by_pk[data["source"]], by_pk[data["target"]], data["amount"],
+                                data["reason"], request.user)
+            if movement is not None:
                 messages.success(request, _("%(amount)s moved from %(source)s to %(target)s.") % {
                     "amount": format_eur(movement.amount), "source": movement.source, "target": movement.target})
                 return redirect("evaluation:envelopes")
-            except ValidationError as exc:
-                F.add_errors(form, exc)
-            except EvaluationError as exc:
-                form.add_error(None, str(exc))
         status = 400
     numbers = domain.figures_of(choices)
     return render(request, "evaluation/envelope_transfer.html", {

@@ -145,7 +145,9 @@ def stage(request, call_pk, sector):
     group = request.permission_object
     try:
         staged = stage_decisions(group.agency, group.call, sector, request.user)
-        messages.success(request, _("%(n)s decision letters are staged in the outbox.") % {"n": len(staged)})
+        messages.success(request, ngettext("%(n)s decision letter is staged in the outbox.",
+                                           "%(n)s decision letters are staged in the outbox.", len(staged))
+                         % {"n": len(staged)})
         return redirect("evaluation:outbox")
     except EvaluationError as exc:
         messages.error(request, str(exc))

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from eplus.core import time as clock
@@ -16,6 +17,7 @@ from eplus.programme.models import Agency, Call
 from eplus.programme.scoping import staff_agency_ids
 
 from .. import forms as F
+from ..cases import without_two_experts
 from ..experts import auto_assign as assign_automatically
 from ..models import CaseState, DecisionStatus
 from ..queries import calls_open_for_submissions, export_rows, workspace_cases
@@ -31,6 +33,8 @@ def _filtered(request):
     queryset = base
     if filters.get("call"):
         queryset = queryset.filter(call_id=filters["call"])
+    if filters.get("experts") == F.EXPERTS_MISSING:
+        queryset = without_two_experts(queryset, clock.now())
     cases = workspace_cases(queryset, action=filters.get("action"), sector=filters.get("sector"),
                             status=filters.get("status"), formal=filters.get("formal"), outcome=filters.get("outcome"))
     return form, cases, base
@@ -39,7 +43,7 @@ def _filtered(request):
 @permission_required("evaluation.use_back_office")
 def workspace(request):
     form, cases, base = _filtered(request)
-    groups = (base.values("call_id", "call__year", "call__action__code", "call__round", "sector")
+    groups = (base.values("call_id", "call__year", "call__action__code", "call__round", "call__provisional", "sector")
               .annotate(n=Count("pk")).order_by("-call__year", "call__action__code", "sector"))
     return render(request, "evaluation/workspace.html", {
         "form": form, "cases": list(cases), "groups": list(groups), "query": request.GET.urlencode(),
@@ -82,7 +86,8 @@ def auto_assign(request):
         m, u = assign_automatically([c for c in cases if c.agency_id == agency.pk], agency, request.user)
         made += m
         unfilled += u
-    messages.success(request, _("%(n)s expert assignments were made.") % {"n": len(made)})
+    messages.success(request, ngettext("%(n)s expert assignment was made.", "%(n)s expert assignments were made.",
+                                       len(made)) % {"n": len(made)})
     if unfilled:
         messages.warning(request, _("No suitable expert is free for: %(list)s. Register more experts.")
                          % {"list": ", ".join(unfilled)})

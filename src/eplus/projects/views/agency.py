@@ -1,8 +1,9 @@
-"""The agency's project pages: the queue of reports and amendments, a project (mark paid, decide an
-amendment, terminate) and a report (ask for an update, cancel, accept, score, approve). Another
+"""The agency's project pages: the queue of reports, amendments and payments due, a project (mark paid,
+decide an amendment, terminate) and a report (ask for an update, cancel, accept, score, approve). Another
 agency's project or report is a 404."""
 
 from django.contrib import messages
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -12,11 +13,11 @@ from eplus.core.permissions import permission_required
 from .. import forms, workflow
 from ..amendments import decide_amendment
 from ..base import ProjectError, today
-from ..models import AmendmentStatus, FinalAssessment, ReportKind, ReportStatus
+from ..models import AmendmentStatus, FinalAssessment, PaymentStatus, ReportKind, ReportStatus
 from ..payments import further_prefinancing_verdict, mark_paid
 from ..queries import results_submitted, scored_work_packages
 from ..reports import section_labels
-from ..rules import agency_amendments, agency_projects, agency_reports
+from ..rules import agency_amendments, agency_payments, agency_projects, agency_reports
 from . import loaders
 from .beneficiary import decision, detail_context
 
@@ -31,9 +32,11 @@ def agency_queue(request):
         item.decision = decision(assessment, on)
     amendments = list(agency_amendments(request.user).filter(status=AmendmentStatus.REQUESTED)
                       .select_related("project"))
+    payments = list(agency_payments(request.user).filter(status=PaymentStatus.DUE).select_related("project")
+                    .order_by(F("due").asc(nulls_last=True), "project__number", "sequence"))
     projects = list(agency_projects(request.user).select_related("coordinator").order_by("end_date", "number"))
     return render(request, "projects/agency_queue.html", {
-        "reports": reports, "amendments": amendments, "projects": projects})
+        "reports": reports, "amendments": amendments, "payments": payments, "projects": projects})
 
 
 def _project_action(request, project, action):

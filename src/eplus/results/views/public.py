@@ -155,7 +155,7 @@ def _partner_entries(data):
 @whole_page_cached
 def partner_search(request):
     def build():
-        countries = list(Country.objects.order_by("name").values_list("code", "name"))
+        countries = [(c.code, c.display_name) for c in Country.objects.order_by("name").only("code", "name", "name_lv")]
         form = PartnerSearchForm(request.GET or None, countries=countries)
         context = {"form": form, "rows": [], "paging": None, "searched": False, "previous_url": "", "next_url": ""}
         if form.is_bound and form.is_valid():
