@@ -18,7 +18,7 @@ from eplus.projects.models import (
 from eplus.projects.people import grant_access, set_person_access
 
 from .conftest import make_application, make_officer
-from .test_services import _interim_submitted, fill
+from .test_services import _interim_submitted, fill, sign_again
 from .test_views import login
 
 
@@ -116,6 +116,7 @@ def test_report_decisions_twice_decide_once(ka220, people):
     assert workflow.request_update(interim, people["officer"], "Add the venues.").status == \
         ReportStatus.UPDATE_REQUESTED
     assert history(interim).filter(verb="request-update").count() == 1
+    sign_again(interim, people["coordinator"])
     interim = workflow.submit_report(interim, people["coordinator"])
     with pytest.raises(workflow.ProjectError, match="already been submitted"):
         workflow.submit_report(interim, people["coordinator"])

@@ -1,5 +1,6 @@
 """Reminders with a moved clock: on the end date and one week before each report deadline, to the contacts
-with edit rights only; none once the report is in; running the sweep twice sends nothing twice."""
+with edit rights who are not the legal representative (who hears only when nobody else edits), each in
+their language; none once the report is in; running the sweep twice sends nothing twice."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -66,12 +67,31 @@ def test_no_reminder_once_the_report_is_in(ka210, people):
     assert [m.to for m in sent_on("2026-10-23")[1]] == [["coordinator@example.org"]]
 
 
-def test_reminders_go_to_every_editor_including_granted_partners(ka210, people):
+def test_reminders_go_to_the_contacts_with_edit_rights_not_the_legal_representative(ka210, people):
+    """The legal representative (the coordinator here) hears only while nobody else has edit rights."""
     from eplus.projects.people import grant_access
 
-    grant_access(ka210, people["partner"], "edit", people["coordinator"])
+    assert [m.to[0] for m in sent_on("2026-03-23")[1]] == ["coordinator@example.org"]  # the only editor
+    grant_access(ka210, people["partner"], "edit", people["coordinator"])  # a partner's contact person
+    grant_access(ka210, people["member"], "view", people["coordinator"])  # view rights: no reminders
     recipients = sorted(m.to[0] for m in sent_on("2026-08-31")[1])
-    assert recipients == ["coordinator@example.org", "partner@example.org"]
+    assert recipients == ["partner@example.org"]
+
+
+def test_each_reminder_is_in_its_recipients_language(ka210, people):
+    from eplus.projects.people import grant_access
+
+    partner = people["partner"]
+    partner.email_language = "lv"
+    partner.save()
+    people["member"].email_language = "en"
+    people["member"].save()
+    grant_access(ka210, partner, "edit", people["coordinator"])
+    grant_access(ka210, people["member"], "edit", people["coordinator"])
+    messages = {m.to[0]: m for m in sent_on("2026-08-31")[1]}
+    assert sorted(messages) == ["member@example.org", "partner@example.org"]
+    assert messages["member@example.org"].subject != messages["partner@example.org"].subject
+    assert "end date" in messages["member@example.org"].subject
 
 
 def test_manage_sweep_is_idempotent(ka210, people):

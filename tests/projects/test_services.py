@@ -55,6 +55,13 @@ def fill(report, user, *, used="0", prefinancing_used=None, declaration=True, la
     return report
 
 
+def sign_again(report, user):
+    """A new declaration on honour for a report sent back (the earlier one covers only what was submitted)."""
+    report.refresh_from_db()
+    reports.attach_declaration(report, SimpleUploadedFile("declaration-again.pdf", PDF + f"% {report.pk}\n".encode()),
+                               user)
+
+
 def mark_results_submitted(project):
     card = queries.project_card(project)
     card.results_status = "under-review"
@@ -204,9 +211,20 @@ def test_submission_needs_the_declaration_and_locks_and_keeps_every_version(ka21
     assert final.status == ReportStatus.UPDATE_REQUESTED
     sections = dict(final.sections, activities="Courses on 1-5 October 2025 in Riga.")
     reports.save_report(final, people["coordinator"], language="lv", sections=sections)
+    # The declaration signed for the first version does not cover the second: a new one is needed.
+    with pytest.raises(workflow.NotReady) as refused:
+        workflow.submit_report(final, people["coordinator"])
+    assert any("new declaration on honour" in p for p in refused.value.problems)
+    reports.attach_declaration(final, SimpleUploadedFile("declaration-2.pdf", PDF + b"% signed again\n"),
+                               people["coordinator"])
     workflow.submit_report(final, people["coordinator"])
     versions = list(ReportVersion.objects.filter(report=final).order_by("number"))
     assert [(v.number, v.language) for v in versions] == [(1, "en"), (2, "lv")]
+    # Each version keeps the file it was submitted with; the first one stays readable.
+    assert versions[0].declaration_sha256 != versions[1].declaration_sha256
+    assert versions[0].declaration_file.name != versions[1].declaration_file.name
+    assert versions[0].declaration_file.read().startswith(b"\x89PNG")
+    assert versions[1].declaration_file.read().endswith(b"% signed again\n")
     assert "Courses on 1-5 October" in versions[1].sections["activities"]
     assert "Courses on 1-5 October" not in versions[0].sections["activities"]
     with pytest.raises(ValueError):
@@ -272,6 +290,8 @@ def test_payment_letter_pdf_and_dossier_zip(ka210, people):
     assert "application/snapshot.json" in names and "audit/audit-trail.csv" in names
     assert "payments/payments.csv" in names and any(n.startswith("payments/letter-") for n in names)
     assert any(n.startswith(f"reports/{final.sequence:02d}-final/declaration-") for n in names)
+    # Each submitted version's own declaration is in the dossier too.
+    assert any(n.startswith(f"reports/{final.sequence:02d}-final/version-1-declaration-") for n in names)
     trail = json.loads(archive.read("audit/audit-trail.json"))
     assert any(row["verb"] == "submit-report" for row in trail)
     assert "48000.00" in archive.read("payments/payments.csv").decode()

@@ -16,7 +16,7 @@ from eplus.projects.models import PaymentKind, ReportKind, ReportStatus
 from tests.factories import PDF, log_in_reauthenticated, make_officer
 
 from .conftest import make_application
-from .test_services import fill, mark_results_submitted
+from .test_services import fill, mark_results_submitted, sign_again
 
 
 def login(client, user):
@@ -107,6 +107,7 @@ def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people, 
     client.post(url, {"action": "update", "reason": "Add the venues."})
     final.refresh_from_db()
     assert final.status == ReportStatus.UPDATE_REQUESTED
+    sign_again(final, people["coordinator"])
     workflow.submit_report(final, people["coordinator"])
     response = client.post(url, {"action": "score", "overall_score": "142"})
     assert "100" in response.content.decode() and response.status_code == 200
@@ -243,3 +244,24 @@ def test_api_lists_only_the_users_projects(client, ka210, people):
     login(client, people["outsider"])
     assert client.get("/api/v1/projects/").json() == []
     assert client.get(f"/api/v1/projects/{ka210.pk}").status_code == 404
+
+
+def test_each_versions_declaration_opens_for_the_project_and_not_for_others(client, ka210, people):
+    from eplus.projects import workflow
+
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    fill(final, people["coordinator"], used="1")
+    workflow.submit_report(final, people["coordinator"])
+    workflow.request_update(final, people["officer"], "Sign again.")
+    sign_again(final, people["coordinator"])
+    workflow.submit_report(final, people["coordinator"])
+    first = reverse("projects:version_declaration", args=[ka210.pk, final.pk, 1])
+    second = reverse("projects:version_declaration", args=[ka210.pk, final.pk, 2])
+    login(client, people["coordinator"])
+    page = client.get(reverse("projects:report", args=[ka210.pk, final.pk])).content.decode()
+    assert first in page and second in page
+    one, two = b"".join(client.get(first).streaming_content), b"".join(client.get(second).streaming_content)
+    assert one.startswith(b"%PDF") and two.endswith(f"% {final.pk}\n".encode()) and one != two
+    assert client.get(reverse("projects:version_declaration", args=[ka210.pk, final.pk, 3])).status_code == 404
+    login(client, people["outsider"])
+    assert client.get(first).status_code == 404

@@ -119,9 +119,19 @@ def test_final_report_update_resubmit_assess_and_balance(live, topology_page, sm
     activities = coordinator.get_by_label("Activities carried out (with dates and places)")
     activities.fill(activities.input_value() + "\n\nPilot courses: Riga, 3-7 March 2026; Kaunas, 4-8 May 2026.")
     _click(coordinator, "Submit the report")
+    # The first declaration covers only the first version: a new one, signed after the request, is needed.
+    assert "Attach a new declaration on honour" in coordinator.locator("main").inner_text()
+    assert "Kaunas, 4-8 May 2026" in coordinator.get_by_label("Activities carried out (with dates and places)") \
+        .input_value()
+    again = tmp_path / "declaration-again.pdf"
+    again.write_bytes(pdf(b"signed again after the update request"))
+    coordinator.get_by_label("Declaration on honour").set_input_files(str(again))
+    _click(coordinator, "Submit the report")
     assert "has been submitted" in coordinator.locator("main").inner_text()
     final = project.reports.get(kind=ReportKind.FINAL)
-    assert ReportVersion.objects.filter(report=final).count() == 2
+    versions = list(ReportVersion.objects.filter(report=final).order_by("number"))
+    assert len(versions) == 2 and versions[0].declaration_file.name != versions[1].declaration_file.name
+    assert versions[0].declaration_file.name in live.s3.keys()  # the first one stays readable
 
     # The results are on the results platform (the results app's own journey submits them).
     from eplus.projects.queries import project_card

@@ -79,6 +79,9 @@ def _reports_part(archive, project):
                 "submitted_at": version.submitted_at, "language": version.language, "sections": version.sections,
                 "prefinancing_used": version.prefinancing_used, "declaration": version.declaration_name,
                 "declaration_sha256": version.declaration_sha256, "sha256": version.sha256})
+            if version.declaration_file:
+                _add_file(archive, f"{base}/version-{version.number}-declaration-"
+                          f"{Path(version.declaration_file.name).name}", version.declaration_file)
         if report.declaration:
             _add_file(archive, f"{base}/declaration-{Path(report.declaration.name).name}", report.declaration)
     assessments = list(project.assessments.all())

@@ -268,6 +268,10 @@ class ReportVersion(models.Model):
     prefinancing_used = MoneyField(null=True, blank=True)
     declaration_name = models.CharField(max_length=255)
     declaration_sha256 = models.CharField(max_length=64)
+    # The declaration file this version was submitted with: a later upload gets a new name (its hash is in
+    # it), so an earlier version's file stays readable after the report is sent back and signed again.
+    declaration_file = models.FileField(upload_to=_declaration_path, blank=True, max_length=255)
+    declaration_type = models.CharField(max_length=40, blank=True)
     sha256 = models.CharField(max_length=64)
 
     class Meta:

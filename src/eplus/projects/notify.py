@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from eplus.core.mail import language_of, queue_templated_mail
+from eplus.organisations.models import Membership, Role
 from eplus.programme.models import AgencyMembership
 
 from .models import AccessLevel
@@ -26,6 +27,26 @@ def edit_recipients(project):
     """Users with edit rights: they receive reminders and notices."""
     return [a.user for a in project.accesses.filter(level=AccessLevel.EDIT).select_related("user")
             if a.user.email and a.user.is_active]
+
+
+def reminder_recipients(project):
+    """Who gets the deadline reminders: the contacts with edit rights who are not a legal representative
+    (of the organisation they act for in the project, or of the coordinator); the legal representative only
+    when nobody else has edit rights (Beneficiary Module guide, seed 000: reminders go to the project's
+    contacts, not to the person who signs). Each is mailed in their own language by :func:`notify`."""
+    editors = [a for a in project.accesses.filter(level=AccessLevel.EDIT).select_related("user")
+               if a.user.email and a.user.is_active]
+    organisations = {a.organisation_id or project.coordinator_id for a in editors}
+    representatives = set(Membership.objects.filter(
+        role=Role.LEGAL_REPRESENTATIVE, organisation_id__in=organisations | {project.coordinator_id},
+        user_id__in=[a.user_id for a in editors]).values_list("user_id", "organisation_id"))
+
+    def represents(access):
+        return ((access.user_id, access.organisation_id or project.coordinator_id) in representatives
+                or (access.user_id, project.coordinator_id) in representatives)
+
+    contacts = [a.user for a in editors if not represents(a)]
+    return contacts or [a.user for a in editors]
 
 
 def agency_staff(project):

@@ -128,7 +128,17 @@ def submission_problems(report):
         problems.append(_("Give the amount of the pre-financing used so far."))
     if not report.declaration:
         problems.append(_("Attach the declaration on honour signed by the legal representative."))
+    elif report.status == ReportStatus.UPDATE_REQUESTED and _declaration_of_last_version(report) == \
+            report.declaration_sha256:
+        problems.append(_("Attach a new declaration on honour, signed after the agency's request: the one of "
+                          "the earlier version covers only what was submitted then."))
     return problems
+
+
+def _declaration_of_last_version(report):
+    """The hash of the declaration the last submitted version came with ("" when none was submitted)."""
+    last = report.versions.order_by("-number").values_list("declaration_sha256", flat=True).first()
+    return last or ""
 
 
 def section_labels():
@@ -154,8 +164,8 @@ def new_version(report, user, now):
     return ReportVersion.objects.create(
         report=report, number=number, submitted_at=now, submitted_by=user, language=report.language,
         sections=report.sections, prefinancing_used=report.prefinancing_used, declaration_name=report.declaration_name,
-        declaration_sha256=report.declaration_sha256,
-        sha256=hashlib.sha256(canonical_json(payload).encode()).hexdigest())
+        declaration_sha256=report.declaration_sha256, declaration_file=report.declaration.name,
+        declaration_type=report.declaration_type, sha256=hashlib.sha256(canonical_json(payload).encode()).hexdigest())
 
 
 def compute_assessment(project, *, overall_score=None, wp_scores=None):

@@ -19,7 +19,7 @@ from eplus.core.time import to_brussels
 
 from . import finance
 from .models import CLOSED_STATUSES, REPORT_IN_STATUSES, Payment, Project, ProjectStatus, ReminderLog, ReportKind
-from .notify import edit_recipients, notify
+from .notify import notify, reminder_recipients
 from .payments import LETTER_STATUSES
 from .tasks import render_payment_letter
 
@@ -57,7 +57,7 @@ def sweep(now):
         reminders = due_reminders(project, today)
         if not reminders:
             continue
-        recipients = edit_recipients(project)
+        recipients = reminder_recipients(project)
         for kind, on, report, deadline in reminders:
             for user in recipients:
                 try:

@@ -36,6 +36,17 @@ def report_declaration(request, pk, report_pk):
 
 
 @permission_required("projects.view_documents", obj=documents_project)
+def version_declaration(request, pk, report_pk, number):
+    """The declaration on honour a submitted version came with (earlier ones stay readable)."""
+    report = get_object_or_404(request.permission_object.reports, pk=report_pk)
+    version = get_object_or_404(report.versions, number=number)
+    if not version.declaration_file:
+        raise Http404
+    return file_response(version.declaration_file, filename=version.declaration_name,
+                         content_type=version.declaration_type or "application/octet-stream")
+
+
+@permission_required("projects.view_documents", obj=documents_project)
 def payment_letter(request, pk, payment_pk):
     """The stored letter of a due or paid payment (404 until it has been rendered)."""
     project = request.permission_object
