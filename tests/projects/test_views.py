@@ -265,3 +265,56 @@ def test_each_versions_declaration_opens_for_the_project_and_not_for_others(clie
     assert client.get(reverse("projects:version_declaration", args=[ka210.pk, final.pk, 3])).status_code == 404
     login(client, people["outsider"])
     assert client.get(first).status_code == 404
+
+
+def test_documents_the_agency_asks_for_must_be_attached_before_resubmission(client, ka210, people, mailoutbox):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from eplus.projects import workflow
+    from eplus.projects.models import ReportDocument
+    from tests.factories import PDF
+
+    final = ka210.reports.get(kind=ReportKind.FINAL)
+    fill(final, people["coordinator"], used="1")
+    workflow.submit_report(final, people["coordinator"])
+    login(client, people["officer"])
+    client.post(reverse("projects:agency_report", args=[final.pk]),
+                {"action": "update", "reason": "Add the attendance lists.",
+                 "documents": "Attendance lists of the pilot courses\n\nPhotos of the workshop\n"})
+    final.refresh_from_db()
+    assert final.requested_documents == ["Attendance lists of the pilot courses", "Photos of the workshop"]
+    notice = next(m for m in mailoutbox if "Attendance lists of the pilot courses" in m.body)
+    assert "Photos of the workshop" in notice.body
+    sign_again(final, people["coordinator"])
+    with pytest.raises(workflow.NotReady) as refused:
+        workflow.submit_report(final, people["coordinator"])
+    assert refused.value.problems == ["Attach “Attendance lists of the pilot courses”: the agency asked for it.",
+                                      "Attach “Photos of the workshop”: the agency asked for it."]
+    # The beneficiary attaches them on the report page (a refused file is named, the text kept).
+    login(client, people["coordinator"])
+    page_url = reverse("projects:report", args=[ka210.pk, final.pk])
+    page = client.get(page_url).content.decode()
+    assert "Attendance lists of the pilot courses (asked for by the agency)" in page
+    data = {key: value for key, value in forms_initial(final).items()}
+    bad = client.post(page_url, {**data, "action": "save", "document_0": SimpleUploadedFile("list.exe", b"MZ...")})
+    assert bad.status_code == 200 and "not a PDF, PNG or JPEG" in bad.content.decode()
+    client.post(page_url, {**data, "action": "save", "document_0": SimpleUploadedFile("lists.pdf", PDF),
+                           "document_1": SimpleUploadedFile("photos.pdf", PDF + b"%photos\n")})
+    assert sorted(ReportDocument.objects.filter(report=final).values_list("title", flat=True)) == [
+        "Attendance lists of the pilot courses", "Photos of the workshop"]
+    workflow.submit_report(final, people["coordinator"])
+    document = ReportDocument.objects.get(report=final, title="Photos of the workshop")
+    url = reverse("projects:report_document", args=[ka210.pk, final.pk, document.pk])
+    assert b"".join(client.get(url).streaming_content).endswith(b"%photos\n")
+    login(client, people["officer"])
+    assert url in client.get(reverse("projects:agency_report", args=[final.pk])).content.decode()
+    login(client, people["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def forms_initial(report):
+    """The report form's fields as the page shows them, to post back unchanged."""
+    from eplus.projects.forms import ReportForm
+
+    data = {k: v for k, v in ReportForm.initial_for(report).items() if v is not None}
+    return {k: str(v) for k, v in data.items()}

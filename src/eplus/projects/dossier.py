@@ -67,7 +67,7 @@ def _project_part(archive, project):
 
 
 def _reports_part(archive, project):
-    reports = list(project.reports.prefetch_related("versions"))
+    reports = list(project.reports.prefetch_related("versions", "documents"))
     for report in reports:
         base = f"reports/{report.sequence:02d}-{report.kind}"
         _dump(archive, f"{base}/report.json", {
@@ -84,6 +84,9 @@ def _reports_part(archive, project):
                           f"{Path(version.declaration_file.name).name}", version.declaration_file)
         if report.declaration:
             _add_file(archive, f"{base}/declaration-{Path(report.declaration.name).name}", report.declaration)
+        for document in report.documents.all():
+            _add_file(archive, f"{base}/documents/for-version-{document.report_version + 1}-"
+                      f"{Path(document.file.name).name}", document.file)
     assessments = list(project.assessments.all())
     for assessment in assessments:
         _dump(archive, "assessment/final-assessment.json", {

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy
 
 from eplus.core.forms import amount_field
 
-from .models import AmendmentKind, ReportKind, ReportLanguage
+from .models import AmendmentKind, ReportKind, ReportLanguage, ReportStatus
 
 
 def _area(rows=5):
@@ -43,6 +43,14 @@ class ReportForm(forms.Form):
             self.budget_names.append((name, item))
         if report.kind != ReportKind.INTERIM:
             del self.fields["prefinancing_used"]
+        self.document_names = []
+        if report.status == ReportStatus.UPDATE_REQUESTED:
+            for i, title in enumerate(report.requested_documents or []):
+                name = f"document_{i}"
+                self.fields[name] = forms.FileField(
+                    label=_("%(document)s (asked for by the agency)") % {"document": title}, required=False,
+                    help_text=_("A PDF, PNG or JPEG file of at most 15 MB."))
+                self.document_names.append((name, title))
 
     @classmethod
     def initial_for(cls, report):
@@ -69,6 +77,13 @@ class ReportForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason (sent to the beneficiary)"), widget=_area(3))
+    documents = forms.CharField(
+        label=gettext_lazy("Documents to add (one per line)"), required=False, widget=_area(2), max_length=2000,
+        help_text=gettext_lazy("Only when you ask for an update, e.g. \"Attendance lists of the pilot courses\". "
+                               "A new declaration on honour is always needed."))
+
+    def document_titles(self):
+        return [line for line in (self.cleaned_data.get("documents") or "").splitlines() if line.strip()]
 
 
 class AmendmentForm(forms.Form):

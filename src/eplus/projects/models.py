@@ -232,6 +232,9 @@ class Report(AuditedModel, TimeStampedModel):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     received_on = models.DateField(_("received on"), null=True, blank=True)
     agency_comment = models.TextField(_("agency's comment"), blank=True)
+    # Documents the agency asked for with its last update request (titles); each must be attached before
+    # the report is submitted again (ReportDocument with this report's present version).
+    requested_documents = models.JSONField(_("documents asked for"), default=list, blank=True)
     version = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -254,6 +257,36 @@ class Report(AuditedModel, TimeStampedModel):
         from django.urls import reverse
 
         return reverse("projects:report", args=[self.project_id, self.pk])
+
+
+def _document_path(instance, filename):
+    return f"projects/{instance.report.project_id}/reports/{instance.report_id}/documents/{instance.sha256[:16]}-{filename[-60:]}"
+
+
+class ReportDocument(AuditedModel, TimeStampedModel):
+    """A document the agency asked for when it sent the report back, attached by the beneficiary; kept with
+    the number of submissions made before it (``report_version``), so each round's files stay readable."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("document"), max_length=200)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=255)
+    name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=40, blank=True)
+    report_version = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["report", "report_version", "title", "pk"]
+        verbose_name = _("report document")
+        verbose_name_plural = _("report documents")
+
+    def __str__(self):
+        return f"{self.report} — {self.title}"
+
+    @property
+    def audit_agency_code(self):
+        return self.report.project.audit_agency_code
 
 
 class ReportVersion(models.Model):

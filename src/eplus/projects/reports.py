@@ -17,7 +17,7 @@ from eplus.core.money import eur
 
 from . import figures, finance
 from .base import ProjectError
-from .models import ProjectStatus, Report, ReportKind, ReportStatus, ReportVersion
+from .models import ProjectStatus, Report, ReportDocument, ReportKind, ReportStatus, ReportVersion
 from .queries import application_snapshot, paid_total, scored_work_packages
 
 TEXT_SECTIONS = ("activities", "participants", "results", "impact", "dissemination")
@@ -111,6 +111,30 @@ def attach_declaration(report, uploaded, user):
     return report
 
 
+def attach_document(report, title, uploaded, user):
+    """Attach a document the agency asked for (one of ``report.requested_documents``) to the report sent back;
+    a second file for the same title in the same round replaces the first one in the round's list."""
+    _require_editable_report(user, report)
+    if title not in (report.requested_documents or []):
+        raise ProjectError(_("The agency did not ask for this document."))
+    checked = check_upload(uploaded, uploaded.name, DECLARATION)
+    with stored_upload(uploaded, checked, f"projects/{report.project_id}/reports/{report.pk}/documents") as stored, \
+            acting_as(user), transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        document = ReportDocument(report=report, title=title, name=checked.download_name, sha256=checked.sha256,
+                                  content_type=checked.content_type, report_version=report.version,
+                                  uploaded_by=user)
+        document.file.name = stored.name
+        document.save(audit_verb="attach-report-document")
+    return document
+
+
+def missing_documents(report):
+    """The titles the agency asked for that have no file attached since the report was sent back."""
+    attached = set(report.documents.filter(report_version=report.version).values_list("title", flat=True))
+    return [title for title in report.requested_documents or [] if title not in attached]
+
+
 def submission_problems(report):
     """What must be put right before the report can be submitted (empty when it can)."""
     problems = []
@@ -132,6 +156,9 @@ def submission_problems(report):
             report.declaration_sha256:
         problems.append(_("Attach a new declaration on honour, signed after the agency's request: the one of "
                           "the earlier version covers only what was submitted then."))
+    if report.status == ReportStatus.UPDATE_REQUESTED:
+        for title in missing_documents(report):
+            problems.append(_("Attach “%(document)s”: the agency asked for it.") % {"document": title})
     return problems
 
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/reports/<int:report_pk>/declaration/", documents.report_declaration, name="report_declaration"),
     path("<int:pk>/reports/<int:report_pk>/versions/<int:number>/declaration/", documents.version_declaration,
          name="version_declaration"),
+    path("<int:pk>/reports/<int:report_pk>/documents/<int:document_pk>/", documents.report_document,
+         name="report_document"),
     path("<int:pk>/amendments/new/", beneficiary.amendment_new, name="amendment_new"),
     path("<int:pk>/payments/<int:payment_pk>/letter.pdf", documents.payment_letter, name="payment_letter"),
     path("<int:pk>/payments.csv", documents.payments_export, name="payments_export"),

@@ -96,8 +96,11 @@ def _agency_report(report, user, allowed=(ReportStatus.SUBMITTED,), done=None):
     return locked
 
 
-def request_update(report, user, reason):
+def request_update(report, user, reason, documents=()):
+    """Send a submitted report back with the agency's comment; ``documents``: titles of documents the
+    beneficiary must attach (besides a new declaration on honour) before submitting it again."""
     reason = _reason(reason)
+    documents = list(dict.fromkeys(t.strip()[:200] for t in documents if t and t.strip()))[:10]
     with acting_as(user), transaction.atomic():
         locked = _agency_report(report, user, done=ReportStatus.UPDATE_REQUESTED)
         if locked is None:
@@ -105,6 +108,7 @@ def request_update(report, user, reason):
         report = locked
         report.status = ReportStatus.UPDATE_REQUESTED
         report.agency_comment = reason
+        report.requested_documents = documents
         report.save(audit_verb="request-update", audit_reason=reason)
         project = report.project
         if report.kind == ReportKind.FINAL:

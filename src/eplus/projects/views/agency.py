@@ -86,7 +86,8 @@ def _report_action(request, report, action, score_form, reason_form):
         workflow.accept_report(report, request.user)
         messages.success(request, _("The report has been accepted."))
     elif action == "update" and reason_form.is_valid():
-        workflow.request_update(report, request.user, reason_form.cleaned_data["reason"])
+        workflow.request_update(report, request.user, reason_form.cleaned_data["reason"],
+                                reason_form.document_titles())
         messages.success(request, _("The beneficiary has been asked to update the report."))
     elif action == "cancel" and reason_form.is_valid():
         workflow.cancel_report(report, request.user, reason_form.cleaned_data["reason"])
@@ -129,5 +130,5 @@ def agency_report(request, report_pk):
     return render(request, "projects/agency_report.html", {
         "project": project, "report": report, "assessment": assessment, "score_form": score_form,
         "reason_form": reason_form, "error": error, "labels": section_labels(),
-        "versions": report.versions.all(), "further": further,
+        "versions": report.versions.all(), "documents": report.documents.all(), "further": further,
         "decision": decision(assessment, today()), "results_submitted": results_submitted(project)})

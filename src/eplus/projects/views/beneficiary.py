@@ -78,7 +78,8 @@ def report(request, pk, report_pk):
 def _report_page(request, project, report, form, problems, can_edit=True):
     return render(request, "projects/report.html", {
         "project": project, "report": report, "form": form, "can_edit": can_edit, "problems": problems,
-        "versions": report.versions.all(), "labels": reports.section_labels()})
+        "versions": report.versions.all(), "labels": reports.section_labels(),
+        "documents": report.documents.all()})
 
 
 def _report_post(request, project, report):
@@ -91,6 +92,16 @@ def _report_post(request, project, report):
                                          prefinancing_used=form.cleaned_data.get("prefinancing_used"))
             if form.cleaned_data.get("declaration"):
                 report = reports.attach_declaration(report, form.cleaned_data["declaration"], request.user)
+            refused = False
+            for name, title in form.document_names:
+                if form.cleaned_data.get(name):
+                    try:
+                        reports.attach_document(report, title, form.cleaned_data[name], request.user)
+                    except ValidationError as exc:  # the sections are saved; the file is named as refused
+                        form.add_error(name, exc.messages[0])
+                        refused = True
+            if refused:
+                return _report_page(request, project, report, form, reports.submission_problems(report))
             if request.POST.get("action") == "submit":
                 workflow.submit_report(report, request.user)
                 messages.success(request, _("The report has been submitted. The project data are locked until "

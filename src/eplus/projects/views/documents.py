@@ -47,6 +47,15 @@ def version_declaration(request, pk, report_pk, number):
 
 
 @permission_required("projects.view_documents", obj=documents_project)
+def report_document(request, pk, report_pk, document_pk):
+    """A document the agency asked for, as the beneficiary attached it."""
+    report = get_object_or_404(request.permission_object.reports, pk=report_pk)
+    document = get_object_or_404(report.documents, pk=document_pk)
+    return file_response(document.file, filename=document.name,
+                         content_type=document.content_type or "application/octet-stream")
+
+
+@permission_required("projects.view_documents", obj=documents_project)
 def payment_letter(request, pk, payment_pk):
     """The stored letter of a due or paid payment (404 until it has been rendered)."""
     project = request.permission_object
