@@ -75,7 +75,8 @@ class IdentityForm(forms.Form):
     )
     date_established = forms.DateField(
         label=_("Date of establishment"), widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("The date the organisation was legally established, as YYYY-MM-DD."),
+        help_text=_("The date the organisation was legally established. Pick it in the calendar or type it "
+                    "as the field shows it."),
         error_messages={"required": _("Enter the date of establishment."),
                         "invalid": _("Enter the date of establishment as YYYY-MM-DD, for example 2015-09-01.")},
     )
@@ -94,7 +95,8 @@ class AddressForm(forms.Form):
     street = forms.CharField(label=_("Street and number"), max_length=255,
                              error_messages={"required": _("Enter the street and number of the legal address.")})
     postcode = forms.CharField(label=_("Postcode"), max_length=16,
-                               help_text=_("For Latvia, for example LV-1050."),
+                               help_text=_("As it is written in the organisation's country, for example LV-1050 in Latvia or 10115 in "
+                                           "Germany."),
                                error_messages={"required": _("Enter the postcode.")})
     city = forms.CharField(label=_("City"), max_length=100, error_messages={"required": _("Enter the city.")})
     region = forms.CharField(label=_("Region"), max_length=100, required=False)

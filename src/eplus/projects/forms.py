@@ -92,9 +92,11 @@ class AmendmentForm(forms.Form):
     description = forms.CharField(label=gettext_lazy("The change and why it is needed"), widget=_area(4))
     start_date = forms.DateField(label=gettext_lazy("New start date"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=gettext_lazy("Only for a change of dates. Write the date as YYYY-MM-DD."))
+                                 help_text=gettext_lazy("Only for a change of dates. Pick the date in the calendar or type it as the "
+                                                        "field shows it."))
     end_date = forms.DateField(label=gettext_lazy("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                               help_text=gettext_lazy("Only for a change of dates. Write the date as YYYY-MM-DD."))
+                               help_text=gettext_lazy("Only for a change of dates. Pick the date in the calendar or type it as the "
+                                                        "field shows it."))
 
     partner_action = forms.ChoiceField(
         label=gettext_lazy("Change of partners"), required=False,
