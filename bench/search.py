@@ -141,8 +141,8 @@ def generate(conn, n, seed):
         cur.execute("TRUNCATE results_searchrow, results_facetcount, results_frequentterm, results_result, "
                     "results_cardorganisation, results_projectcard RESTART IDENTITY CASCADE")
         for code in COUNTRIES:
-            cur.execute("INSERT INTO programme_country (code, name, status, region) VALUES (%s, %s, 'eu', NULL) "
-                        "ON CONFLICT (code) DO NOTHING", [code, f"Country {code}"])
+            cur.execute("INSERT INTO programme_country (code, name, name_lv, status, region) "
+                        "VALUES (%s, %s, '', 'eu', NULL) ON CONFLICT (code) DO NOTHING", [code, f"Country {code}"])
             cur.execute("INSERT INTO programme_agency (code, name, kind, fields, country_id) VALUES "
                         "(%s, %s, 'national', '{}', %s) ON CONFLICT (code) DO NOTHING",
                         [f"{code}01", f"Agency {code} (fictional)", code])

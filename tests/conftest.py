@@ -7,6 +7,9 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is only touched
 # synchronously from that thread, so the async-safety guard does not apply.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The sweep checks no public link unless a test asks (tests/results/test_links.py, against a local server):
+# the fixtures' links are fictional (*.example) and this machine may have no way out.
+os.environ.setdefault("LINK_CHECK_PER_RUN", "0")
 # whitenoise warns when the collected-static folder does not exist yet.
 os.makedirs(os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "static"), exist_ok=True)
 

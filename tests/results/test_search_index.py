@@ -109,7 +109,7 @@ def test_bulk_rebuild_equals_card_by_card(lv01, coordinator, partner_org, coordi
 
 
 def test_broad_queries_use_the_static_order_and_narrow_ones_are_ranked(monkeypatch, lv01, coordinator):
-    a = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Green", call_year=2021,
+    a = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Green welding", call_year=2021,
                                                 summary_en="green green green green"))
     b = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Other", call_year=2024,
                                                 summary_en="one green word"))
@@ -118,6 +118,8 @@ def test_broad_queries_use_the_static_order_and_narrow_ones_are_ranked(monkeypat
     monkeypatch.setattr(search, "RANK_LIMIT", 1)
     page, _facets = search.search("green", {})
     assert [c.pk for c in page.object_list] == [b.pk, a.pk]  # broad: newest call year first
+    page, _facets = search.search("GREEN  Welding", {})
+    assert [c.pk for c in page.object_list] == [a.pk]  # the exact title, even when broad
 
 
 def test_the_sweep_chooses_frequent_terms_again_when_the_cards_outgrow_them(monkeypatch, lv01, coordinator):

@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import List, Optional
 
 from django.http import Http404
-from ninja import Query, Router, Schema
+from django.utils.translation import ngettext
+from ninja import Query, Router, Schema, Status
 
 from eplus.core.ratelimit import rate_limited
 from eplus.core.replica import reads_replica
 
 from . import public
+from .query import MAX_QUERY_LENGTH, QueryTooLong
 from .search import search
 
 router = Router(tags=["results"])
@@ -132,14 +134,22 @@ def _with_url(request, data):
     return data
 
 
-@router.get("/projects", response=ProjectPageOut, url_name="public_projects", openapi_extra=RATE_LIMITED)
+@router.get("/projects", response={200: ProjectPageOut, 400: Message}, url_name="public_projects",
+            openapi_extra=RATE_LIMITED)
 @rate_limited("api")
 @reads_replica
 def list_projects(request, filters: Query[ProjectFilters]):
-    """Public project cards, newest call year first, paginated (page, page_size ≤ 100), with the
-    same search (websearch syntax in ``q``) and facet filters as the search page."""
+    """Public project cards, paginated (page, page_size ≤ 100), with the same search as the search page
+    (``q``: words, "phrases", -excluded, OR; accents and case ignored; at most MAX_QUERY_LENGTH = 300
+    characters, else 400)
+    and its facet filters. Without ``q``: newest call year first."""
     values = filters.dict()
-    page, facets = search(values.pop("q"), values, max(1, values.pop("page")), values.pop("page_size"))
+    try:
+        page, facets = search(values.pop("q"), values, max(1, values.pop("page")), values.pop("page_size"))
+    except QueryTooLong:
+        return Status(400, {"detail": ngettext("The search text is too long: it may have at most %(limit)d character.",
+                                               "The search text is too long: it may have at most %(limit)d characters.",
+                                               MAX_QUERY_LENGTH) % {"limit": MAX_QUERY_LENGTH}})
 
     def link(number):
         params = request.GET.copy()

@@ -107,3 +107,19 @@ class PartnerSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", _("Any country"))] + list(countries)
         self.fields["sector"].choices = [("", _("Any sector"))] + Sector.choices
+
+
+class SaveSearchForm(forms.Form):
+    """The name and the e-mail frequency of a search being saved (the search itself travels beside it, in
+    the search page's own parameters, read with SearchForm)."""
+
+    name = forms.CharField(label=_("Name of the saved search"), max_length=120,
+                           help_text=_("So that you recognise it in your list and in the e-mails."))
+    frequency = forms.ChoiceField(
+        label=_("How often should we e-mail you about new projects and results?"), widget=forms.RadioSelect,
+        choices=[("daily", _("Daily")), ("weekly", _("Weekly"))], initial="weekly")
+
+
+class SavedSearchFrequencyForm(forms.Form):
+    frequency = forms.ChoiceField(label=_("E-mails"), choices=[
+        ("daily", _("Daily")), ("weekly", _("Weekly")), ("never", _("No e-mails"))])

@@ -21,8 +21,9 @@ from collections import Counter
 import numpy as np
 from django.db import connection, transaction
 
-from . import public
+from . import folding, public
 from .models import FacetCount, FrequentTerm, ProjectCard, SearchPosting, SearchRow
+from .stemming import stem
 
 CONFIG = "english"
 # A term is "frequent" when it occurs in at least this share of the public cards (at most MAX_TERMS).
@@ -135,8 +136,25 @@ def _update_postings(card_id, old_lexemes, new_lexemes, frequent):
             cur.execute("DELETE FROM results_searchposting WHERE term = ANY(%s)", [drop])
 
 
+def search_terms(text):
+    """The folded, stemmed words of a public search text as the SQLite search matches them: " w1 w2 … "
+    (a word is matched as " stem ", a phrase as " stem1 stem2 ")."""
+    return " " + " ".join(stem(w) for w in folding.words(text)) + " "
+
+
+def search_fields(title, text):
+    """The card's search columns for its title and public search text (a batch indexer writes the same;
+    its vectors use ``folding.fold`` in Python or ``folding.sql_fold`` in SQL, as index_card / rebuild_all)."""
+    return {"search_document": text, "search_title": folding.title_key(title),
+            "search_terms": "" if _pg() else search_terms(text)}
+
+
 def index_card(card):
-    """Rewrite the search row of ``card`` from the public projection (delete it when not public)."""
+    """Rewrite the search row of ``card`` from the public projection (delete it when not public).
+
+    The text is folded (eplus.results.folding) before PostgreSQL's to_tsvector, as the query is: accents
+    and case do not matter. The folded title is kept for the exact-title lookup, and on SQLite the
+    folded, stemmed words of the text (search_terms)."""
     text = public.public_search_text(card)
     with transaction.atomic():
         # Locks in this order: the card row (callers may hold it already), then the index (lock_index).
@@ -144,8 +162,10 @@ def index_card(card):
             "published_at", "identifier", "title", "call_year", "action", "sector", "status", "good_practice",
             "success_story").first()
         lock_index()
-        ProjectCard.objects.filter(pk=card.pk).update(search_document=text)
-        card.search_document = text
+        fields = search_fields(current["title"] if current is not None else "", text)
+        ProjectCard.objects.filter(pk=card.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(card, key, value)
         old_row, old_lexemes = _old_state(card.pk)
         frequent = set(FrequentTerm.objects.values_list("term", flat=True))
         if current is None or current["published_at"] is None:
@@ -166,7 +186,7 @@ def index_card(card):
                 cur.execute(
                     "UPDATE results_searchrow SET vector = setweight(to_tsvector(%s, %s), 'A') || "
                     "setweight(to_tsvector(%s, %s), 'B') WHERE card_id = %s RETURNING tsvector_to_array(vector)",
-                    [CONFIG, current["title"], CONFIG, text, card.pk])
+                    [CONFIG, folding.fold(current["title"]), CONFIG, folding.fold(text), card.pk])
                 new_lexemes = list(cur.fetchone()[0] or [])
         _count_changes(old_row, old_lexemes, new_row, new_lexemes, frequent)
         _update_postings(card.pk, old_lexemes, new_lexemes, frequent)
@@ -241,12 +261,15 @@ WITH orgs AS (
                AS types
     FROM results_projectcard c LEFT JOIN orgs ON orgs.card_id = c.id LEFT JOIN res ON res.card_id = c.id
 ), upd AS (
-    UPDATE results_projectcard p SET search_document = d.doc FROM docs d WHERE d.id = p.id
+    UPDATE results_projectcard p SET search_document = d.doc, search_title = {folding.sql_title_key("d.title")},
+                                     search_terms = ''
+    FROM docs d WHERE d.id = p.id
 )
 INSERT INTO results_searchrow (card_id, identifier, call_year, action, sector, status, good_practice,
                                success_story, countries, result_types, vector)
 SELECT id, identifier, call_year, action, sector, status, good_practice, success_story, countries, types,
-       setweight(to_tsvector('{CONFIG}', title), 'A') || setweight(to_tsvector('{CONFIG}', doc), 'B')
+       setweight(to_tsvector('{CONFIG}', {folding.sql_fold("title")}), 'A')
+       || setweight(to_tsvector('{CONFIG}', {folding.sql_fold("doc")}), 'B')
 FROM docs WHERE published_at IS NOT NULL
 """
 
@@ -373,3 +396,4 @@ def refresh_frequent_terms_if_stale():
         return False
     refresh_frequent_terms(share=FREQUENT_SHARE)
     return True
+

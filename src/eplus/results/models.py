@@ -90,9 +90,28 @@ class ProjectCard(AuditedModel, TimeStampedModel):
     published_at = models.DateTimeField(_("card published at"), null=True, blank=True, db_index=True)
     # Public text only (built by eplus.results.public). The search index itself is SearchRow.
     search_document = models.TextField(editable=False, blank=True)
+    # Historical projects imported from the Commission's project lists (eplus.results.importer): records
+    # only, never in the beneficiaries' workflows (no invitations, reminders or review queues).
+    imported_from = models.CharField(_("imported from file"), max_length=255, blank=True, default="", db_default="")
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True, db_index=True)
+    # The Commission's own values, kept as its files write them (so an export gives them back). The database
+    # defaults let bulk loaders (COPY, bench/) leave these columns out.
+    commission_url = models.URLField(_("project card on the Commission's platform"), max_length=500, blank=True,
+                                     default="", db_default="")
+    commission_status = models.CharField(_("project status as the Commission writes it"), max_length=40,
+                                         blank=True, default="", db_default="")
+    commission_results_available = models.BooleanField(_("results available on the Commission's platform"),
+                                                       null=True, blank=True)
+    # The search's folded forms (eplus.results.folding, written by eplus.results.index): the title as an
+    # exact title is looked up (ranked first), and — SQLite, the demo — the folded, stemmed words of the
+    # public search text (" word word … ").
+    # (db_default: rows written in SQL, e.g. bench/search.py's COPY, need not name them.)
+    search_title = models.CharField(max_length=500, editable=False, blank=True, default="", db_default="",
+                                    db_index=True)
+    search_terms = models.TextField(editable=False, blank=True, default="", db_default="")
 
     audit_status_field = "results_status"
-    audit_exclude = ("updated_at", "version", "search_document", "topics_text")
+    audit_exclude = ("updated_at", "version", "search_document", "topics_text", "search_title", "search_terms")
 
     class Meta:
         ordering = ["-call_year", "identifier"]
@@ -373,3 +392,90 @@ class OpenDataFile(models.Model):
 
     def __str__(self):
         return f"{self.format}: {self.rows} rows, {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+def _feed_token():
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class SavedSearch(AuditedModel, TimeStampedModel):
+    """A signed-in user's saved public search (the text and the facet filters, as the search page has them),
+    with its e-mail digest (eplus.results.alerts) and its Atom feed reached through ``feed_token``.
+
+    ``seen_until`` is the high-water mark: the digest reports the public cards and results published after
+    it, then moves it to the end of the period it reported, so nothing is sent twice."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        NEVER = "never", _("No e-mails")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("name"), max_length=120)
+    query = models.CharField(_("search text"), max_length=300, blank=True)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    frequency = models.CharField(_("e-mail frequency"), max_length=8, choices=Frequency.choices,
+                                 default=Frequency.WEEKLY)
+    feed_token = models.CharField(max_length=64, unique=True, default=_feed_token, editable=False)
+    seen_until = models.DateTimeField(_("reported up to"))
+    checked_at = models.DateTimeField(_("digest period started at"))
+    last_sent_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
+
+    audit_status_field = "frequency"
+    # The digest's bookkeeping, moved on every sweep that finds the search due: sending a digest is audited.
+    audit_exclude = ("updated_at", "version", "seen_until", "checked_at")
+
+    class Meta:
+        ordering = ["user", "name", "pk"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        indexes = [models.Index(fields=["frequency", "checked_at"], name="results_saved_due")]
+
+    def __str__(self):
+        return self.name
+
+
+class LinkCheck(models.Model):
+    """The last check of one public link by the sweep (eplus.results.links): ``target`` names what holds it
+    ("card:<pk>" for a project's website, "result:<pk>" for a result's link). Being found broken and found
+    again are audit events; this row keeps only the latest state."""
+
+    target = models.CharField(max_length=40, unique=True)
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="link_checks")
+    result = models.ForeignKey(Result, null=True, blank=True, on_delete=models.CASCADE, related_name="link_checks")
+    url = models.URLField(_("link"), max_length=500)
+    checked_at = models.DateTimeField(_("checked at"))
+    status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=200, blank=True)
+    broken_since = models.DateField(_("reported broken on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("link check")
+        verbose_name_plural = _("link checks")
+        indexes = [models.Index(fields=["card", "broken_since"], name="results_link_broken")]
+
+    def __str__(self):
+        return f"{self.target} {self.url}"
+
+    @property
+    def audit_agency_code(self):
+        return self.card.agency.code if self.card.agency_id else ""
+
+
+class RemovedResult(models.Model):
+    """A result deleted or hidden after its publication: its public address says so, with the date."""
+
+    card = models.ForeignKey(ProjectCard, on_delete=models.CASCADE, related_name="removed_results")
+    result_id = models.PositiveBigIntegerField()
+    title = models.CharField(_("title"), max_length=300)
+    removed_at = models.DateTimeField(_("removed at"))
+
+    class Meta:
+        verbose_name = _("removed result")
+        verbose_name_plural = _("removed results")
+        constraints = [models.UniqueConstraint(fields=["card", "result_id"], name="uniq_removed_result")]
+
+    def __str__(self):
+        return self.title

@@ -8,8 +8,10 @@ from eplus.programme.models import AgencyMembership
 
 
 def coordinator_recipients(card):
-    """Users who manage the card: legal representatives and contact persons of the coordinator."""
-    if not card.coordinator_id:
+    """Users who manage the card: legal representatives and contact persons of the coordinator. Nobody
+    for a project imported from the Commission's lists: it is a record, outside the beneficiaries'
+    workflows (no invitations, reminders or review e-mails)."""
+    if not card.coordinator_id or getattr(card, "imported_at", None) is not None:
         return []
     return [m.user for m in card.coordinator.memberships.filter(role__in=MANAGER_ROLES).select_related("user")]
 

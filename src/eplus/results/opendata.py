@@ -6,7 +6,8 @@ partner groups as the card with the most partners in it (at least one group), so
 off and no file carries hundreds of empty columns. Rows are built ONLY from the public projection
 (:func:`eplus.results.public.public_card_dict`); there is no column for people (no contact names,
 e-mails or phones). Flags are ``Yes`` / ``No``; participating countries are ISO codes joined by ","
-without spaces; dates are ISO 8601; the grant is a plain number with a decimal point. Text that a
+without spaces, written as the Commission writes them (``EL``, ``UK``); the status is the
+Commission's word for an imported card; dates are ISO 8601; the grant is a plain number with a decimal point. Text that a
 spreadsheet would run as a formula is neutralised by the one export writer (eplus.core.exports).
 
 Both exports stream: the cards are read with ``.iterator(chunk_size=…)`` (the organisations are
@@ -75,6 +76,9 @@ TOPIC_SEPARATOR = "; "
 # The status labels of the files (English, whatever the page language).
 STATUS_LABELS = {ProjectStatus.ONGOING: "Ongoing", ProjectStatus.FINALISED: "Finalised",
                  ProjectStatus.TERMINATED: "Terminated"}
+# The Commission's files write Greece and the United Kingdom with the EU's codes, not ISO 3166's: eplus
+# stores the ISO code and writes the Commission's (the importer reads both).
+COMMISSION_COUNTRY_CODES = {"GR": "EL", "GB": "UK"}
 CHUNK_SIZE = 500
 
 
@@ -116,11 +120,27 @@ def _iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else ""
 
 
+def commission_country(code):
+    """The country code as the Commission's files write it (GR → EL, GB → UK)."""
+    return COMMISSION_COUNTRY_CODES.get(code, code or "")
+
+
+def status_value(card, status):
+    """The status as the Commission writes it: an imported card's own word (``Closed``, ``finalized``…)
+    while it still means the card's status, else the English label."""
+    from .importer import STATUS_VALUES
+
+    written = getattr(card, "commission_status", "") or ""
+    if written and STATUS_VALUES.get(written.lower()) == status:
+        return written
+    return STATUS_LABELS.get(status, status)
+
+
 def _org_values(org):
     if not org:
         return {"name": "", "type": "", "address": "", "region": "", "country": "", "website": ""}
     return {"name": org["name"], "type": organisation_type_label(org["type"]), "address": org["address"],
-            "region": org["region"], "country": org["country"], "website": org["website"]}
+            "region": org["region"], "country": commission_country(org["country"]), "website": org["website"]}
 
 
 def card_row(card, partner_groups, site=None):
@@ -137,15 +157,17 @@ def card_row(card, partner_groups, site=None):
         "title": data["title"],
         "topics": TOPIC_SEPARATOR.join(data["topics"]),
         "summary": data["summary"],
-        "status": STATUS_LABELS.get(data["status"], data["status"]),
+        "status": status_value(card, data["status"]),
         "eu_grant": _money(data["eu_grant"]),
         "good_practice": yes_no(data["good_practice"]),
         "success_story": yes_no(data["success_story"]),
         "website": data["website"],
-        "results_available": yes_no(card.results_available if hasattr(card, "results_available")
-                                    else public.public_results(card)),
-        "card_url": site + reverse("results:project", args=[data["identifier"]]),
-        "countries": ",".join(data["countries"]),
+        # An imported card keeps the Commission's "Results Available" (Yes once it has public results here).
+        "results_available": yes_no(getattr(card, "commission_results_available", None) or (
+            card.results_available if hasattr(card, "results_available") else public.public_results(card))),
+        # An imported card links to its card on the Commission's platform, as the Commission's file did.
+        "card_url": getattr(card, "commission_url", "") or site + reverse("results:project", args=[data["identifier"]]),
+        "countries": ",".join(commission_country(c) for c in data["countries"]),
         "start_date": _iso(data["start_date"]),
         "end_date": _iso(data["end_date"]),
     }

@@ -159,6 +159,7 @@ def public_card_dict(card, *, detail=False):
         "good_practice": card.good_practice,
         "success_story": card.success_story,
         "website": card.website,
+        "commission_url": card.commission_url,
         "has_logo": bool(card.logo_thumbnail),
         "agency": card.agency.code if card.agency_id else "",
         "countries": participating_countries(card),
@@ -190,7 +191,7 @@ def public_card_page(identifier):
         return None
     (_pk, ident, title, summary, programme, key_action, action, action_type, sector, call_year, start_date,
      end_date, eu_grant, topics, status, good_practice, success_story, website, logo_thumbnail, agency,
-     published_at, results_status, organisations, results, contacts) = row
+     published_at, results_status, commission_url, organisations, results, contacts) = row
     organisations = [dict(zip(_ORG_KEYS, org, strict=True)) for org in _json(organisations)]
     for org in organisations:
         org["page_key"] = org["oid"] or str(org["pk"])
@@ -207,7 +208,7 @@ def public_card_page(identifier):
         "action": action, "action_type": action_type, "sector": sector, "call_year": call_year,
         "start_date": start_date, "end_date": end_date, "eu_grant": eu_grant, "topics": list(_json(topics)),
         "status": status, "good_practice": good_practice, "success_story": success_story, "website": website,
-        "has_logo": bool(logo_thumbnail), "agency": agency or "", "countries": countries,
+        "commission_url": commission_url, "has_logo": bool(logo_thumbnail), "agency": agency or "", "countries": countries,
         "coordinator": next((o for o in organisations if o["role"] == CardOrganisation.Role.COORDINATOR), None),
         "partners": [o for o in organisations if o["role"] == CardOrganisation.Role.PARTNER],
         "published_at": published_at, "results": results, "results_available": bool(results),
@@ -225,7 +226,7 @@ _ORG_KEYS = ("role", "oid", "name", "type", "address", "region", "country", "web
 _PAGE_SQL = """
 SELECT c.id, c.identifier, c.title, c.summary_en, c.programme, c.key_action, c.action, c.action_type, c.sector,
        c.call_year, c.start_date, c.end_date, c.eu_grant, c.topics, c.status, c.good_practice, c.success_story,
-       c.website, c.logo_thumbnail, a.code, c.published_at, c.results_status,
+       c.website, c.logo_thumbnail, a.code, c.published_at, c.results_status, c.commission_url,
        (SELECT json_agg(json_build_array(o.role, o.oid, o.name, o.organisation_type, o.address, o.region,
                                          o.country, o.website, o.id) ORDER BY o."order", o.id)
           FROM {orgs} o WHERE o.card_id = c.id),

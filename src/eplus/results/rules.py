@@ -118,3 +118,28 @@ def success_story_card(request, identifier, **_kwargs):
 def downloadable_file(request, file_id):
     return get_object_or_404(downloadable_files(request.user).select_related("result__card__coordinator"),
                              pk=file_id)
+
+
+# --- saved searches (eplus.results.alerts): each signed-in user keeps their own -------------------------
+
+@rules.predicate
+def owns_saved_search(user, saved):
+    return bool(getattr(user, "is_authenticated", False)) and saved is not None and saved.user_id == user.pk
+
+
+rules.add_perm("results.save_search", rules.is_authenticated)
+rules.add_perm("results.list_saved_searches", rules.is_authenticated)
+rules.add_perm("results.manage_saved_search", owns_saved_search)
+
+
+def own_saved_searches(user):
+    """The user's saved searches (results.manage_saved_search); anyone else's: none."""
+    from .models import SavedSearch
+
+    if not getattr(user, "is_authenticated", False):
+        return SavedSearch.objects.none()
+    return SavedSearch.objects.filter(user=user)
+
+
+def own_saved_search(request, pk, **_kwargs):
+    return get_object_or_404(own_saved_searches(request.user), pk=pk)

@@ -16,22 +16,31 @@ PostgreSQL (built for 300 000 cards, see bench/search.py and BENCHMARKS.md):
 Either way the page is ranked by ts_rank when the query matches at most RANK_LIMIT cards, else (broad
 terms) shown in the static order — newest call year first, then identifier.
 
-SQLite (the demo): every word must occur in the public search text (``-word`` excludes it).
+SQLite (the demo): the parsed query (eplus.results.query: words, "phrases", -excluded, OR) is matched
+against the folded, stemmed words of the public text (ProjectCard.search_terms; eplus.results.stemming).
+
+Both: the text is folded (eplus.results.folding: accents, case) the same way when indexed and when
+searched; the cards the query names exactly (identifier, whole title: ProjectCard.search_title) come
+first, then title matches, then the others; a query that finds nothing is retried once with its unknown
+words corrected by one letter; a query longer than query.MAX_QUERY_LENGTH is refused (QueryTooLong).
 Only public data is searched and counted: the index is built from the public projection.
 """
 
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from eplus.core.replica import read_connection
 
-from . import public
-from .models import CardOrganisation, ProjectStatus, ResultType
+from . import folding, public, query as query_syntax
+from .models import CardOrganisation, ProjectCard, ProjectStatus, ResultType
+from .stemming import stem
 
 FACETS = ("country", "action", "sector", "call_year", "status", "result_type", "good_practice", "success_story")
 FACET_LABELS = {
@@ -46,6 +55,9 @@ FACET_LABELS = {
 }
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+# At most this many cards are lifted to the top as named exactly by the query (identifier, whole title).
+MAX_KNOWN = 20
+QueryTooLong = query_syntax.QueryTooLong
 
 
 @dataclass
@@ -74,18 +86,98 @@ def _clean_filters(filters):
     return clean
 
 
+def _text_q(groups):
+    """SQLite: the Q of the parsed query over the folded, stemmed words of the cards (search_terms)."""
+    condition = Q()
+    for group in groups:
+        alternatives = Q()
+        for item in group:
+            matches = Q(search_terms__contains=" " + " ".join(stem(w) for w in item.words) + " ")
+            alternatives |= ~matches if item.negated else matches
+        condition &= alternatives
+    return condition
+
+
+def _title_q(groups):
+    """SQLite: the cards whose title has the query's (positive) words — ranked before the others."""
+    condition, found = Q(), False
+    for group in groups:
+        alternatives, any_positive = Q(), False
+        for item in group:
+            if not item.negated:
+                every = Q()
+                for word in item.words:
+                    every &= Q(search_title__contains=stem(word))
+                alternatives |= every
+                any_positive = True
+        if any_positive:
+            condition &= alternatives
+            found = True
+    return condition if found else None
+
+
 def _apply_text(qs, query_text):
-    query_text = (query_text or "").strip()
-    if not query_text:
-        return qs, False
-    for word in query_text.replace('"', " ").split():
-        if word.lower() == "or":
-            continue
-        if word.startswith("-") and len(word) > 1:
-            qs = qs.exclude(search_document__icontains=word[1:])
-        else:
-            qs = qs.filter(search_document__icontains=word)
-    return qs, False
+    groups = query_syntax.parse(query_text)
+    return (qs.filter(_text_q(groups)) if groups else qs), groups
+
+
+def known_item_q(query_text):
+    """The cards a query names exactly: its identifier (as typed or in capitals) or its whole title (folded,
+    whitespace collapsed) — shown before every other match."""
+    typed = (query_text or "").strip()
+    if not typed:
+        return None
+    condition = Q(identifier__in=sorted({typed, typed.upper()}))
+    key = folding.title_key(typed)
+    if key:
+        condition |= Q(search_title=key)
+    return condition
+
+
+def _sqlite_weights(words):
+    """{word: how many public cards have its stem} (SQLite: counted over search_terms; for corrections)."""
+    from collections import Counter
+
+    counts = Counter()
+    for terms in ProjectCard.objects.filter(public.PUBLIC_CARD_Q).values_list("search_terms", flat=True).iterator():
+        counts.update(set(terms.split()))
+    return {w: counts.get(stem(w), 0) for w in words}
+
+
+def _search_sqlite(query_text, filters, page, per_page):
+    base = _apply_filters(public.public_cards(), filters)
+    groups = query_syntax.parse(query_text)
+    qs = base.filter(_text_q(groups)) if groups else base
+    corrected = ""
+    if groups and not qs.exists():
+        fixed = query_syntax.correct(groups, _sqlite_weights)
+        if fixed is not None:
+            groups, corrected = fixed, query_syntax.to_websearch(fixed)
+            qs = base.filter(_text_q(groups))
+    facets = facet_counts(qs, filters)
+    tiers = []
+    known = known_item_q(query_text) if groups else None
+    if known is not None:
+        known_ids = list(qs.filter(known).values_list("pk", flat=True)[:MAX_KNOWN])
+        if known_ids:
+            tiers.append(When(pk__in=known_ids, then=Value(0)))
+    title = _title_q(groups)
+    if title is not None:
+        tiers.append(When(title, then=Value(1)))
+    words = query_syntax.positive_words(groups)
+    if len(words) > 1:  # the words side by side (a name typed without quotes)
+        tiers.append(When(search_terms__contains=" " + " ".join(stem(w) for w in words) + " ", then=Value(2)))
+        some = Q()
+        for word in words:
+            some |= Q(search_title__contains=stem(word))
+        tiers.append(When(some, then=Value(3)))  # some of the words in the title
+    ordering = ["-call_year", "identifier"]
+    if tiers:
+        qs = qs.annotate(search_tier=Case(*tiers, default=Value(4), output_field=IntegerField()))
+        ordering = ["search_tier", *ordering]
+    result = Paginator(qs.order_by(*ordering), per_page).get_page(page)
+    result.corrected_query = corrected
+    return result, facets
 
 
 def _apply_filters(qs, filters):
@@ -153,21 +245,23 @@ def facet_counts(qs, filters):
 def search(query_text="", filters=None, page=1, per_page=PER_PAGE):
     """(a Page of public cards, {facet: [FacetValue…]}) for the query and the facet filters.
 
-    ``query_text`` uses websearch syntax ("quoted phrase", -excluded, or). ``filters`` keys are
-    FACETS: country (ISO code), action (KA220), sector (VET), call_year, status, result_type,
+    ``query_text`` uses websearch syntax ("quoted phrase", -excluded, or: eplus.results.query), accents
+    and case ignored; a query longer than query.MAX_QUERY_LENGTH raises query.QueryTooLong. ``filters``
+    keys are FACETS: country (ISO code), action (KA220), sector (VET), call_year, status, result_type,
     good_practice / success_story ("yes").
+
+    Ranking: the cards the query names exactly (identifier, whole title) first, then — when the matches
+    are few enough to rank (RANK_LIMIT on PostgreSQL; always on SQLite) — the cards whose title has the
+    words, then the others. A query that finds nothing is tried once more with each unknown word replaced
+    by its most frequent neighbour one letter away; ``page.corrected_query`` is then that query ("" else).
     """
+    query_syntax.check_length(query_text)
     filters = _clean_filters(filters)
     per_page = max(1, min(int(per_page or PER_PAGE), MAX_PER_PAGE))
     query_text = (query_text or "").strip()
     if connection.vendor == "postgresql":
         return _search_pg(query_text, filters, page, per_page)
-    qs, ranked = _apply_text(public.public_cards(), query_text)
-    qs = _apply_filters(qs, filters)
-    facets = facet_counts(qs, filters)
-    ordering = (["-rank"] if ranked else []) + ["-call_year", "identifier"]
-    paginator = Paginator(qs.order_by(*ordering), per_page)
-    return paginator.get_page(page), facets
+    return _search_sqlite(query_text, filters, page, per_page)
 
 
 # --- PostgreSQL: the search index ----------------------------------------------------------------
@@ -292,12 +386,31 @@ def _facet_values(counts, filters):
     return facets
 
 
+# Ranked: the title matches (the title's weight-A lexemes alone match), then the cards with the query's
+# words side by side (a name typed without quotes), then those with some of the words in the title, then
+# by ts_rank. Parameters: _ranked_params.
+_RANKED_ORDER = (f"(ts_filter(vector, '{{a}}') @@ {_TSQUERY}) DESC, "
+                 "(%s <> '' AND vector @@ phraseto_tsquery('english', %s)) DESC, "
+                 "(%s <> '' AND ts_filter(vector, '{a}') @@ websearch_to_tsquery('english', %s)) DESC, "
+                 f"ts_rank(vector, {_TSQUERY}) DESC, call_year DESC NULLS LAST, identifier")
+
+
+def _ranked_params(text):
+    words = query_syntax.positive_words(query_syntax.parse(text))
+    phrase = " ".join(words) if len(words) > 1 else ""
+    some = " or ".join(words) if len(words) > 1 else ""
+    return [text, phrase, phrase, some, some, text]
+
+
 class _Hits:
     """The matching cards as a sequence of known length for the Paginator: slicing fetches one page
-    of ids (ranked or in the static order) and then those cards from the public projection."""
+    of ids and then those cards from the public projection. The cards named exactly by the query
+    (``known``: ids among the matches) come first; then, ranked (at most RANK_LIMIT matches), the title
+    matches (the title's weight-A lexemes match the query alone), by ts_rank; else the static order."""
 
-    def __init__(self, query_text, filters, total):
+    def __init__(self, query_text, filters, total, known=()):
         self.query_text, self.filters, self.total = query_text, filters, total
+        self.known = list(known)
 
     def count(self):
         return self.total
@@ -311,58 +424,117 @@ class _Hits:
         start, stop = item.start or 0, item.stop if item.stop is not None else self.total
         if stop <= start:
             return []
+        k = len(self.known)
+        ids = self.known[start:stop]
+        if stop - k > max(0, start - k):
+            ids += self._rest(max(0, start - k), stop - k)
+        cards = {c.pk: c for c in public.public_cards().filter(pk__in=ids)} if ids else {}
+        return [cards[i] for i in ids if i in cards]
+
+    def _rest(self, start, stop):
         where, params = _where(self.query_text, self.filters)
+        if self.known:
+            where += " AND NOT card_id = ANY(%s)"
+            params = params + [self.known]
         ranked = bool(self.query_text) and self.total <= RANK_LIMIT
         order = "call_year DESC NULLS LAST, identifier"
         if ranked:
-            order = f"ts_rank(vector, {_TSQUERY}) DESC, " + order
-            params = params + [self.query_text]
+            order = _RANKED_ORDER
+            params = params + _ranked_params(self.query_text)
         with read_connection().cursor() as cur:
             cur.execute(f"SELECT card_id FROM results_searchrow WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                         params + [stop - start, start])
-            ids = [r[0] for r in cur.fetchall()]
-        cards = {c.pk: c for c in public.public_cards().filter(pk__in=ids)} if ids else {}
-        return [cards[i] for i in ids if i in cards]
+            return [r[0] for r in cur.fetchall()]
 
 
 class _EngineHits(_Hits):
     """The hits of a query counted by the in-process facet engine: the page's ids come from its bitsets
-    (static order) or, for at most RANK_LIMIT matches, from ts_rank over those ids in SQL."""
+    (static order) or, for at most RANK_LIMIT matches, ranked in SQL over those ids."""
 
-    def __init__(self, query_text, filters, total, engine, mask):
-        super().__init__(query_text, filters, total)
+    def __init__(self, query_text, filters, total, engine, mask, known=()):
+        super().__init__(query_text, filters, total, known)
         self.engine, self.mask = engine, mask
 
-    def __getitem__(self, item):
-        if not isinstance(item, slice):
-            return self[item:item + 1][0]
-        start, stop = item.start or 0, item.stop if item.stop is not None else self.total
-        if stop <= start:
-            return []
+    def _rest(self, start, stop):
+        mask = self.mask
+        if self.known:
+            mask = mask.copy()
+            for card_id in self.known:
+                if card_id >> 3 < len(mask):
+                    mask[card_id >> 3] &= np.uint8(0xFF ^ (1 << (card_id & 7)))
         if self.query_text and self.total <= RANK_LIMIT:
             with read_connection().cursor() as cur:
                 cur.execute(f"SELECT card_id FROM results_searchrow WHERE card_id = ANY(%s) ORDER BY "
-                            f"ts_rank(vector, {_TSQUERY}) DESC, call_year DESC NULLS LAST, identifier "
-                            f"LIMIT %s OFFSET %s",
-                            [self.engine.matching_ids(self.mask), self.query_text, stop - start, start])
-                ids = [r[0] for r in cur.fetchall()]
-        else:
-            ids = self.engine.ids_in_order(self.mask, start, stop)
-        cards = {c.pk: c for c in public.public_cards().filter(pk__in=ids)} if ids else {}
-        return [cards[i] for i in ids if i in cards]
+                            f"{_RANKED_ORDER} LIMIT %s OFFSET %s",
+                            [self.engine.matching_ids(mask), *_ranked_params(self.query_text), stop - start,
+                             start])
+                return [r[0] for r in cur.fetchall()]
+        return self.engine.ids_in_order(mask, start, stop)
+
+
+def _pg_text(query_text):
+    """The query as PostgreSQL's websearch_to_tsquery reads it: folded like the indexed text (and the
+    typographic quotes made plain)."""
+    return folding.fold(query_text.translate(query_syntax.QUOTES))
+
+
+def _pg_weights(words):
+    """{word: how many public cards have its lexeme} (frequent terms count as very many)."""
+    with read_connection().cursor() as cur:
+        cur.execute(WEIGHTS_SQL, [list(words)])
+        return dict(cur.fetchall())
+
+
+WEIGHTS_SQL = f"""
+WITH c AS (SELECT w, l FROM unnest(%s::text[]) w, unnest(tsvector_to_array(to_tsvector('english', w))) l)
+SELECT c.w, max(coalesce(octet_length(p.cards) / {8}, 0) + CASE WHEN f.term IS NULL THEN 0 ELSE 1000000000 END)
+FROM c LEFT JOIN results_searchposting p ON p.term = c.l LEFT JOIN results_frequentterm f ON f.term = c.l
+GROUP BY c.w
+"""
+
+
+def _known_ids(query_text):
+    """The public cards the query names exactly (identifier, whole title): a few indexed lookups."""
+    condition = known_item_q(query_text)
+    if condition is None:
+        return []
+    return list(ProjectCard.objects.using(read_connection().alias).filter(public.PUBLIC_CARD_Q)
+                .filter(condition).order_by("-call_year", "identifier").values_list("pk", flat=True)[:MAX_KNOWN])
 
 
 def _search_pg(query_text, filters, page, per_page):
+    result, facets = _search_pg_text(_pg_text(query_text), filters, page, per_page, _known_ids(query_text))
+    result.corrected_query = ""
+    if not result.paginator.count and query_text:
+        groups = query_syntax.parse(query_text)
+        fixed = query_syntax.correct(groups, _pg_weights) if groups else None
+        if fixed is not None:
+            corrected = query_syntax.to_websearch(fixed)
+            result, facets = _search_pg_text(corrected, filters, page, per_page, [])
+            result.corrected_query = corrected
+    return result, facets
+
+
+def _search_pg_text(text, filters, page, per_page, known):
     from . import facets as engine_facets
 
-    found = engine_facets.evaluate(query_text, filters)
+    found = engine_facets.evaluate(text, filters)
     if found is not None:
         engine, mask, counts, total = found
-        paginator = Paginator(_EngineHits(query_text, filters, total, engine, mask), per_page)
+        known = [i for i in known if i >> 3 < len(mask) and mask[i >> 3] & (1 << (i & 7))]
+        paginator = Paginator(_EngineHits(text, filters, total, engine, mask, known), per_page)
         return paginator.get_page(page), _facet_values(counts, filters)
-    counts, total = _counts_pg(query_text, filters)
+    counts, total = _counts_pg(text, filters)
     facets = _facet_values(counts, filters)
-    paginator = Paginator(_Hits(query_text, filters, total), per_page)
+    if known and total:
+        where, params = _where(text, filters)
+        with read_connection().cursor() as cur:
+            cur.execute(f"SELECT card_id FROM results_searchrow WHERE {where} AND card_id = ANY(%s)", params + [known])
+            matching = {r[0] for r in cur.fetchall()}
+        known = [i for i in known if i in matching]
+    else:
+        known = []
+    paginator = Paginator(_Hits(text, filters, total, known), per_page)
     return paginator.get_page(page), facets
 
 
@@ -375,10 +547,10 @@ def matching_cards(query_text="", filters=None):
     if connection.vendor == "postgresql":
         from django.db.models.expressions import RawSQL
 
-        where, params = _where(query_text, filters)
+        where, params = _where(_pg_text(query_text), filters)
         qs = public.public_cards().filter(pk__in=RawSQL(f"SELECT card_id FROM results_searchrow WHERE {where}",
                                                         params))
     else:
-        qs, _ranked = _apply_text(public.public_cards(), query_text)
+        qs, _groups = _apply_text(public.public_cards(), query_text)
         qs = _apply_filters(qs, filters)
     return qs.order_by("-call_year", "identifier", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import editing, files, public, review
+from .views import editing, files, public, review, saved
 
 app_name = "results"
 urlpatterns = [
@@ -9,8 +9,15 @@ urlpatterns = [
     path("organisations/<str:key>/", public.organisation_page, name="organisation"),
     path("files/<int:file_id>/", files.download, name="download"),
     path("mine/", editing.mine, name="mine"),
+    path("saved/", saved.saved_list, name="saved_list"),
+    path("saved/new/", saved.saved_new, name="saved_new"),
+    path("saved/<int:pk>/frequency/", saved.saved_frequency, name="saved_frequency"),
+    path("saved/<int:pk>/delete/", saved.saved_delete, name="saved_delete"),
+    path("saved/unsubscribe/<str:token>/", saved.unsubscribe, name="saved_unsubscribe"),
     path("agency/", review.review_queue, name="review_queue"),
     path("agency/<str:identifier>/", review.review, name="review"),
+    path("agency/<str:identifier>/results/<int:result_id>/withdraw/", review.withdraw_result,
+         name="withdraw_result"),
     path("agency/<str:identifier>/<str:decision>/", review.review_decide, name="review_decide"),
     path("p/<str:identifier>/", public.project_page, name="project"),
     path("p/<str:identifier>/logo/<str:kind>/", public.logo, name="logo"),

@@ -147,6 +147,31 @@ def approve(card, officer, comment="", now=None):
     return card
 
 
+def withdraw_result(result, officer, reason, now=None):
+    """The agency takes a published result off the public pages (a complaint, a copyright or privacy problem):
+    it is hidden, and its public address keeps a notice with the date instead of a bare 404
+    (``links.note_removal``). Audited with the reason; a second call changes nothing."""
+    from .links import note_removal
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason; it is kept in the audit trail and the beneficiary "
+                                            "reads it.")]})
+    card = result.card
+    if not is_card_agency_staff(officer, card):
+        raise PermissionDenied("not staff of the card's agency")
+    with acting_as(officer), transaction.atomic():
+        locked = type(result).objects.select_for_update().get(pk=result.pk)
+        if not locked.public:
+            return locked
+        locked.public = False
+        locked.save(audit_verb="withdraw-result", audit_reason=reason)
+        note_removal(locked, now)
+    send_card_mail(card, "result_withdrawn", coordinator_recipients(card), {"result": locked, "reason": reason})
+    public_changed(card)
+    return locked
+
+
 def _flag(card, user, field, value, allowed, verb):
     with acting_as(user), transaction.atomic():
         card = _locked(card)

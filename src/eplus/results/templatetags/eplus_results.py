@@ -20,3 +20,18 @@ def results_status_label(value):
 @register.filter
 def eur(value):
     return format_eur(value) if value is not None else ""
+
+
+@register.inclusion_tag("results/_link_notice.html")
+def link_notice(broken, url):
+    """``{% link_notice broken url %}``: "link reported broken on DATE" when the sweep found ``url`` broken
+    (``broken`` is ``links.broken_links`` of the page's card); nothing otherwise."""
+    return {"since": (broken or {}).get(url)}
+
+
+@register.filter
+def web_url(value):
+    """``value`` when it is an http(s) address, else "" — a stored website or link (some come from imported
+    files) never becomes a ``javascript:`` or other link on a public page."""
+    text = (value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""

@@ -21,6 +21,7 @@ from eplus.core.replica import reads_replica
 from eplus.programme.identifiers import is_oid, normalise_oid
 from eplus.programme.models import Country
 
+from .. import links
 from .. import public as projection, search as search_module
 from ..forms import PartnerSearchForm, SearchForm
 from ..models import ProjectCard
@@ -53,12 +54,15 @@ def search_page(request):
         query = form.cleaned_data.get("q", "") if valid else ""
         filters = form.filters() if form.is_bound else {}
         page_number = (form.cleaned_data.get("page") if valid else None) or 1
+        if form.is_bound and "q" in form.errors:  # too long: the page says so and shows no project
+            return {"body": render_to_string("results/_search_body.html", {"form": form, "filters": filters})}
         page, facets = search_module.search(query, filters, page_number)
         previous_url, next_url = paging_links(request, page)
         body = render_to_string("results/_search_body.html", {
             "form": form, "cards": [projection.public_card_dict(card) for card in page.object_list],
             "facet_groups": _facet_groups(request, facets), "paging": page_numbers(page),
             "previous_url": previous_url, "next_url": next_url, "query": query, "filters": filters,
+            "corrected_query": getattr(page, "corrected_query", ""),
             "export_query": urlencode([(k, v) for k, v in request.GET.items() if k != "page"]),
         })
         return {"body": body}
@@ -75,7 +79,8 @@ def project_page(request, identifier):
         data = projection.public_card_page(identifier)
         if data is None:
             raise Http404
-        return {"body": render_to_string("results/_project_body.html", {"card": data}), "title": data["title"]}
+        return {"body": render_to_string("results/_project_body.html", {
+            "card": data, "broken": links.broken_links(identifier)}), "title": data["title"]}
 
     context = cached(request, f"project:{identifier}", build)
     if request.user.is_authenticated:  # the template asks the rules what this user may do with it
@@ -89,13 +94,23 @@ def project_page(request, identifier):
 @whole_page_cached
 def result_page(request, identifier, result_id):
     def build():
-        result = get_object_or_404(projection.public_results_qs().select_related("card").prefetch_related("files"),
-                                   pk=result_id, card__identifier=identifier)
+        result = projection.public_results_qs().select_related("card").prefetch_related("files").filter(
+            pk=result_id, card__identifier=identifier).first()
+        if result is None:
+            notice = links.removal_notice(identifier, result_id)
+            if notice is None:
+                raise Http404
+            body = render_to_string("results/_removed_result.html", {"notice": notice})
+            return {"body": body, "title": _("Result removed"), "status": 410}
         body = render_to_string("results/_result_body.html", {
-            "result": projection.public_result_dict(result), "result_obj": result, "card": result.card})
+            "result": projection.public_result_dict(result), "result_obj": result, "card": result.card,
+            "broken": links.broken_links(identifier)})
         return {"body": body, "title": result.title}
 
-    return render_public(request, "results/public_page.html", cached(request, f"result:{identifier}:{result_id}", build))
+    context = cached(request, f"result:{identifier}:{result_id}", build)
+    response = render_public(request, "results/public_page.html", context)
+    response.status_code = context.get("status", 200)  # a result removed after publication: 410 Gone
+    return response
 
 
 def _organisation_entry(key):

@@ -4,7 +4,8 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -67,6 +68,21 @@ def review_decide(request, identifier, decision):
             raise Http404
     except workflow.TransitionError as exc:
         messages.error(request, str(exc))
+    return redirect("results:review", card.identifier)
+
+
+@permission_required("results.review_card", obj=reviewable_card)
+@require_POST
+def withdraw_result(request, identifier, result_id):
+    """Take a published result off the public pages, with a reason (its address keeps a dated notice)."""
+    card = request.permission_object
+    result = get_object_or_404(card.results, pk=result_id, public=True)
+    try:
+        workflow.withdraw_result(result, request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("“%(title)s” is withdrawn from the public pages.") % {"title": result.title})
     return redirect("results:review", card.identifier)
 
 
