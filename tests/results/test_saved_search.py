@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.urls import reverse
 
 from eplus.core.audit import history
 from eplus.core.models import OutgoingMail
@@ -306,3 +307,18 @@ def test_an_unreadable_search_is_not_saved_as_another_one(client, reader):
     response = client.post("/results/saved/new/", {"q": "welding", "call_year": "nineteen", "name": "W",
                                                     "frequency": "daily"})
     assert response.status_code == 400 and SavedSearch.objects.count() == 0
+
+
+def test_the_list_costs_the_same_queries_for_one_or_many_searches(client, reader, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(reader)
+    alerts.save_search(reader, "Latvia", "welding", {"country": "LV"}, "daily")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("results:saved_list")).status_code == 200
+    for n, code in enumerate(("EE", "LT", "DE", "FR", "PL")):
+        alerts.save_search(reader, f"Search {n}", "welding", {"country": code}, "weekly")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(reverse("results:saved_list"))
+    assert page.status_code == 200 and page.content.decode().count("welding") >= 6

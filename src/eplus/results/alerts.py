@@ -104,10 +104,18 @@ def feed_url(saved):
     return reverse("saved_search_feed", args=[saved.feed_token])
 
 
-def describe(saved):
-    """[(label, value)] of the saved search's facet filters, in the search page's order, for people."""
+def country_names(searches):
+    """{code: name} of the countries the saved searches filter on, in one query (for a list of them)."""
+    codes = {str(saved.filters["country"]).upper() for saved in searches if (saved.filters or {}).get("country")}
+    return search._country_names(sorted(codes)) if codes else {}
+
+
+def describe(saved, names=None):
+    """[(label, value)] of the saved search's facet filters, in the search page's order, for people;
+    ``names``: :func:`country_names` of the page's searches (looked up here when not given)."""
     statuses, types = dict(ProjectStatus.choices), dict(ResultType.choices)
-    names = search._country_names([saved.filters["country"].upper()]) if saved.filters.get("country") else {}
+    if names is None:
+        names = country_names([saved])
     described = []
     for key in search.FACETS:
         value = saved.filters.get(key)

@@ -59,11 +59,13 @@ def saved_new(request):
 
 
 def _rows(searches, request, bound=None):
+    searches = list(searches)
+    names = alerts.country_names(searches)
     rows = []
     for saved in searches:
         form = bound if bound is not None and bound.prefix == f"s{saved.pk}" else SavedSearchFrequencyForm(
             prefix=f"s{saved.pk}", initial={"frequency": saved.frequency})
-        rows.append({"saved": saved, "described": alerts.describe(saved), "search_link": alerts.search_url(saved),
+        rows.append({"saved": saved, "described": alerts.describe(saved, names), "search_link": alerts.search_url(saved),
                      "feed_link": request.build_absolute_uri(alerts.feed_url(saved)), "form": form})
     return rows
 
