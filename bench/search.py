@@ -398,7 +398,7 @@ def child_upload(url):
     from eplus.results.page_cache import reindex
     from eplus.results.publishing import publish_project_card
     from eplus.results.models import ProjectCard
-    from tests.organisations.conftest import make_organisation, make_user
+    from tests.factories import make_organisation, make_user
 
     from django.contrib.auth import get_user_model
 
