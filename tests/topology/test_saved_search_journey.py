@@ -89,6 +89,11 @@ def test_saved_search_digest_unsubscribe_and_feed(live, topology_page, smtp, ass
     card = _publish(world["agency"], "2026-1-LV01-KA220-ADU-000900001", MATCHING,
                     "Adult learners record the maritime stories of the Kurzeme coast.")
     _publish(world["agency"], "2026-1-LV01-KA220-ADU-000900002", OTHER, "Adults learn to keep bees in the hills.")
+    # They were published half an hour ago: past the digest's settling lag (alerts.SETTLE).
+    from eplus.results.models import ProjectCard
+
+    ProjectCard.objects.filter(identifier__startswith="2026-1-LV01-KA220-ADU-0009000").update(
+        published_at=timezone.now() - timedelta(minutes=30))
 
     assert _sweep_digests(live) == 1
     assert _sweep_digests(live) == 0  # nothing new since: nothing sent
