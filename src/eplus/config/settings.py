@@ -329,13 +329,16 @@ UPLOAD_PENDING_GRACE_SECONDS = int(env("UPLOAD_PENDING_GRACE_SECONDS", str(60 * 
 # (its task was lost with a killed worker); files of the last RECHECK days are also checked in storage.
 ARTEFACT_REPAIR_AFTER_SECONDS = int(env("ARTEFACT_REPAIR_AFTER_SECONDS", str(15 * 60)))
 ARTEFACT_RECHECK_DAYS = int(env("ARTEFACT_RECHECK_DAYS", "2"))
-# The sweep's check of public links (eplus.results.links): each at most once in EVERY_DAYS, at most PER_RUN
-# per sweep (0: none) and PER_HOST per host and sweep, TIMEOUT seconds per request. PRIVATE_HOSTS: hosts
+# The sweep's check of public links (eplus.results.links): each at most once in EVERY_DAYS (a broken one
+# after BROKEN_AGAIN_DAYS), at most PER_RUN per sweep (0: none) and PER_HOST per host and sweep, TIMEOUT
+# seconds per request, BUDGET seconds per sweep. PRIVATE_HOSTS: hosts
 # fetched although they resolve to the server's own networks (none in production).
 LINK_CHECK_EVERY_DAYS = int(env("LINK_CHECK_EVERY_DAYS", "30"))
 LINK_CHECK_PER_RUN = int(env("LINK_CHECK_PER_RUN", "200"))
 LINK_CHECK_PER_HOST = int(env("LINK_CHECK_PER_HOST", "5"))
 LINK_CHECK_TIMEOUT_SECONDS = float(env("LINK_CHECK_TIMEOUT_SECONDS", "10"))
+LINK_CHECK_BROKEN_AGAIN_DAYS = int(env("LINK_CHECK_BROKEN_AGAIN_DAYS", "1"))  # a link found broken: checked again
+LINK_CHECK_BUDGET_SECONDS = int(env("LINK_CHECK_BUDGET_SECONDS", "300"))  # at most this long per sweep
 LINK_CHECK_PRIVATE_HOSTS = tuple(h for h in env("LINK_CHECK_PRIVATE_HOSTS", "").split(",") if h)
 
 # --- security -------------------------------------------------------------------------------

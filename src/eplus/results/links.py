@@ -48,10 +48,6 @@ from .page_cache import bump_public_cache
 BROKEN_STATUSES = {404, 410}
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 # --- fetching ---------------------------------------------------------------------------------------------
 
 class Refused(Exception):
@@ -77,7 +73,7 @@ def _public_address(address):
 
 
 def _private_allowed(host):
-    return host in _setting("LINK_CHECK_PRIVATE_HOSTS", ())
+    return host in settings.LINK_CHECK_PRIVATE_HOSTS
 
 
 def _parts(url):
@@ -168,7 +164,7 @@ def _unwrap(exc):
 def fetch_status(url):
     """(HTTP status or None, problem): a HEAD, and a GET when HEAD does not say the page is there (servers
     that refuse or mishandle HEAD); redirects followed, each hop checked."""
-    timeout = _setting("LINK_CHECK_TIMEOUT_SECONDS", 10)
+    timeout = settings.LINK_CHECK_TIMEOUT_SECONDS
     agent = f"eplus link checker (+{settings.SITE_URL.rstrip('/')}/)"
     try:
         _check_url(url)
@@ -221,12 +217,12 @@ def due_links(now, limit=None, per_host=None):
     """The links to check now, the ones never checked or checked longest ago first, within the limits: each
     at most once in ``LINK_CHECK_EVERY_DAYS``, one found broken again after ``LINK_CHECK_BROKEN_AGAIN_DAYS``
     (a server down for an hour is not flagged for a month). Values that are no web address are skipped."""
-    limit = _setting("LINK_CHECK_PER_RUN", 200) if limit is None else limit
-    per_host = _setting("LINK_CHECK_PER_HOST", 5) if per_host is None else per_host
+    limit = settings.LINK_CHECK_PER_RUN if limit is None else limit
+    per_host = settings.LINK_CHECK_PER_HOST if per_host is None else per_host
     if limit <= 0:
         return []
-    every = timedelta(days=_setting("LINK_CHECK_EVERY_DAYS", 30))
-    broken_again = timedelta(days=_setting("LINK_CHECK_BROKEN_AGAIN_DAYS", 1))
+    every = timedelta(days=settings.LINK_CHECK_EVERY_DAYS)
+    broken_again = timedelta(days=settings.LINK_CHECK_BROKEN_AGAIN_DAYS)
     checks = {target: (url, checked_at, broken_since) for target, url, checked_at, broken_since in
               LinkCheck.objects.values_list("target", "url", "checked_at", "broken_since").iterator()}
     due = []
@@ -296,7 +292,7 @@ def check_links(now, fetch=fetch_status):
 def _check(now, fetch, counts):
     forgotten = 0
     newly_broken = []
-    deadline = time.monotonic() + _setting("LINK_CHECK_BUDGET_SECONDS", 300)
+    deadline = time.monotonic() + settings.LINK_CHECK_BUDGET_SECONDS
     for target, card_id, result_id, url in due_links(now):
         if time.monotonic() > deadline:
             break  # the rest waits for the next sweep
