@@ -2,7 +2,7 @@
 officer and administrator of the agency, each in their own language."""
 
 from eplus.core.mail import language_of, queue_templated_mail
-from eplus.programme.models import AgencyMembership
+from eplus.programme.scoping import agency_staff
 
 from .models import Case
 
@@ -11,10 +11,8 @@ def tell_agency_staff(case, prefix, context, related):
     """Queue the e-mail ``prefix`` (subject and body templates) to each active staff member of ``case``'s
     agency; the context gets ``case`` and ``application``."""
     case = Case.objects.select_related("application", "agency").get(pk=case.pk)
-    staff = (AgencyMembership.objects.filter(agency_id=case.agency_id, role__in=AgencyMembership.STAFF_ROLES,
-                                             active=True, user__is_active=True)
-             .exclude(user__email="").select_related("user").order_by("pk"))
-    for member in staff:
+    for user in agency_staff(case.agency_id):
+        if not (user.is_active and user.email):
+            continue
         queue_templated_mail(prefix, {**context, "case": case, "application": case.application},
-                             member.user.email, language_of(member.user), related=related,
-                             agency_code=case.agency.code)
+                             user.email, language_of(user), related=related, agency_code=case.agency.code)

@@ -30,6 +30,15 @@ def staff_agency_ids(user):
     return frozenset(agency for agency, role in agency_roles(user) if role in AgencyMembership.STAFF_ROLES)
 
 
+def agency_staff(agency_id):
+    """The users who are active staff (officers and administrators) of the agency, in one query: the
+    people its notices go to."""
+    from eplus.programme.models import AgencyMembership
+
+    return [m.user for m in AgencyMembership.objects.filter(
+        agency_id=agency_id, role__in=AgencyMembership.STAFF_ROLES, active=True).select_related("user").order_by("pk")]
+
+
 def is_agency_staff(user):
     return bool(staff_agency_ids(user))
 

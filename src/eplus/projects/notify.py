@@ -4,7 +4,7 @@ from django.conf import settings
 
 from eplus.core.mail import language_of, queue_templated_mail
 from eplus.organisations.models import Membership, Role
-from eplus.programme.models import AgencyMembership
+from eplus.programme import scoping
 
 from .models import AccessLevel
 
@@ -51,5 +51,4 @@ def reminder_recipients(project):
 
 def agency_staff(project):
     """The active staff of the project's agency: they hear of submitted reports and requested amendments."""
-    return [m.user for m in AgencyMembership.objects.filter(
-        agency_id=project.agency_id, role__in=AgencyMembership.STAFF_ROLES, active=True).select_related("user")]
+    return scoping.agency_staff(project.agency_id)

@@ -4,7 +4,7 @@ from django.conf import settings
 
 from eplus.core.mail import language_of, queue_templated_mail
 from eplus.organisations.models import MANAGER_ROLES
-from eplus.programme.models import AgencyMembership
+from eplus.programme.scoping import agency_staff
 
 
 def coordinator_recipients(card):
@@ -20,8 +20,7 @@ def agency_recipients(card):
     """Active staff of the card's agency."""
     if not card.agency_id:
         return []
-    return [m.user for m in AgencyMembership.objects.filter(
-        agency_id=card.agency_id, role__in=AgencyMembership.STAFF_ROLES, active=True).select_related("user")]
+    return agency_staff(card.agency_id)
 
 
 def send_card_mail(card, template, recipients, extra=None):
