@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 
 from django.utils.translation import gettext as _
 
+from .cases import with_independent_experts
 from .models import Case, CaseState, DecisionStatus
 
 
@@ -54,8 +55,6 @@ def workspace_cases(queryset, *, action=None, sector=None, status=None, formal=N
         queryset = queryset.filter(formal_status=formal)
     if outcome:
         queryset = queryset.filter(outcome=outcome)
-    from .cases import with_independent_experts
-
     return with_independent_experts(queryset.select_related(
         "application", "application__applicant", "application__action", "call__action", "agency"))
 

@@ -26,33 +26,35 @@ def attachment(content, name, content_type):
     return response
 
 
+def _report(request, report_pk):
+    return get_object_or_404(request.permission_object.reports, pk=report_pk)
+
+
+def _stored(field, name, content_type):
+    """A report's stored file under the name it was uploaded with (404 while there is none)."""
+    if not field:
+        raise Http404
+    return file_response(field, filename=name, content_type=content_type or "application/octet-stream")
+
+
 @permission_required("projects.view_documents", obj=documents_project)
 def report_declaration(request, pk, report_pk):
-    report = get_object_or_404(request.permission_object.reports, pk=report_pk)
-    if not report.declaration:
-        raise Http404
-    return file_response(report.declaration, filename=report.declaration_name,
-                         content_type=report.declaration_type or "application/octet-stream")
+    report = _report(request, report_pk)
+    return _stored(report.declaration, report.declaration_name, report.declaration_type)
 
 
 @permission_required("projects.view_documents", obj=documents_project)
 def version_declaration(request, pk, report_pk, number):
     """The declaration on honour a submitted version came with (earlier ones stay readable)."""
-    report = get_object_or_404(request.permission_object.reports, pk=report_pk)
-    version = get_object_or_404(report.versions, number=number)
-    if not version.declaration_file:
-        raise Http404
-    return file_response(version.declaration_file, filename=version.declaration_name,
-                         content_type=version.declaration_type or "application/octet-stream")
+    version = get_object_or_404(_report(request, report_pk).versions, number=number)
+    return _stored(version.declaration_file, version.declaration_name, version.declaration_type)
 
 
 @permission_required("projects.view_documents", obj=documents_project)
 def report_document(request, pk, report_pk, document_pk):
     """A document the agency asked for, as the beneficiary attached it."""
-    report = get_object_or_404(request.permission_object.reports, pk=report_pk)
-    document = get_object_or_404(report.documents, pk=document_pk)
-    return file_response(document.file, filename=document.name,
-                         content_type=document.content_type or "application/octet-stream")
+    document = get_object_or_404(_report(request, report_pk).documents, pk=document_pk)
+    return _stored(document.file, document.name, document.content_type)
 
 
 @permission_required("projects.view_documents", obj=documents_project)
