@@ -43,22 +43,25 @@ def _experts(case):
             .exclude(user__assignments__case=case, user__assignments__role__in=taken))
 
 
+def _formal_check(case, form=None):
+    """What the formal-check card (evaluation/_formal_check.html) needs, on the case page and the reading view."""
+    return {"verdict": case.formal_verdict or None, "formal_form": form or F.FormalCheckForm(),
+            "formal_open": formal_check_open(case), "wait_reason": case_wait_reason(case)}
+
+
 def _context(request, case, **forms):
     assignments = list(case.assignments.select_related("expert", "assessment"))
     return {
         "case": case, "application": case.application,
-        "verdict": case.formal_verdict or None,
         "assignments": assignments,
         "assessments": assessments_of(case),
         "criteria": criteria(case.call),
-        "formal_form": forms.get("formal_form") or F.FormalCheckForm(),
         "reduce_form": forms.get("reduce_form") or F.ReduceGrantForm(),
         "assign_form": forms.get("assign_form") or F.AssignForm(experts=_experts(case)),
         "findings": officer_findings(request.user).filter(Q(case_a=case) | Q(case_b=case)),
         "agreement": GrantAgreement.objects.filter(case=case).first(),
         "roles": AssignmentRole,
-        "formal_open": formal_check_open(case),
-        "wait_reason": case_wait_reason(case),
+        **_formal_check(case, forms.get("formal_form")),
         "removable": {a.pk for a in assignments if may_unassign(case, a)},
     }
 
@@ -75,9 +78,7 @@ def case_application(request, pk):
     if case.submission is None:
         raise Http404
     return render(request, "evaluation/case_application.html", {
-        "case": case, "reading": read_submission(case.submission), "verdict": case.formal_verdict or None,
-        "formal_form": F.FormalCheckForm(), "formal_open": formal_check_open(case),
-        "wait_reason": case_wait_reason(case)})
+        "case": case, "reading": read_submission(case.submission), **_formal_check(case)})
 
 
 def submitted_annex(submission, annex_pk):
