@@ -247,6 +247,28 @@ def test_unsubscribe_link_works_without_log_in_and_get_changes_nothing(client, r
     assert history(saved).filter(verb="unsubscribe").count() == 1
 
 
+def test_the_digest_offers_one_click_unsubscribe_to_mail_clients(reader, lv01):
+    """RFC 8058: List-Unsubscribe names the same signed link, and a mail client's POST (no CSRF token, no
+    log-in, the body List-Unsubscribe=One-Click) stops the e-mails."""
+    from django.test import Client
+
+    saved = _saved(reader)
+    _publish(lv01, title="Welding robots")
+    mail.outbox.clear()
+    sweep(_settled())
+    (digest,) = _digests(reader.email)
+    link = re.search(r"https?://\S+/results/saved/unsubscribe/\S+/", digest.body).group(0)
+    assert digest.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert digest.message()["List-Unsubscribe"].replace("\n", "").replace(" ", "") == f"<{link}>"
+    mail_client = Client(enforce_csrf_checks=True)
+    done = mail_client.post(link[link.index("/results/"):], "List-Unsubscribe=One-Click",
+                            content_type="application/x-www-form-urlencoded")
+    assert done.status_code == 200
+    saved.refresh_from_db()
+    assert saved.frequency == "never"
+
+
 def test_a_tampered_unsubscribe_token_is_refused_with_a_clear_page(client, reader):
     saved = _saved(reader)
     token = alerts.unsubscribe_token(saved)

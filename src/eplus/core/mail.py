@@ -19,7 +19,7 @@ def render_mail(prefix, context, language):
     return subject, body
 
 
-def queue_templated_mail(prefix, context, recipient_email, language, *, related=None, agency_code=""):
+def queue_templated_mail(prefix, context, recipient_email, language, *, related=None, agency_code="", headers=None):
     """Render the mail now (in the recipient's language) and queue it in the outbox; it is sent after
     the current transaction commits. ``related``/``agency_code``: what it is about and which agency's
     staff may read it in the outbox."""
@@ -27,4 +27,4 @@ def queue_templated_mail(prefix, context, recipient_email, language, *, related=
 
     subject, body = render_mail(prefix, context, language)
     return queue_mail([recipient_email], subject, body, kind=prefix, language=language, related=related,
-                      agency_code=agency_code)
+                      agency_code=agency_code, headers=headers)

@@ -65,6 +65,8 @@ class OutgoingMail(models.Model):
     body = models.TextField(_("text"))
     html_body = models.TextField(_("HTML"), blank=True)
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    headers = models.JSONField(_("further headers"), default=dict, blank=True,
+                               help_text=_("E.g. List-Unsubscribe of the saved-search digests."))
     related_type = models.CharField(_("about (type)"), max_length=100, blank=True)
     related_id = models.CharField(_("about (id)"), max_length=64, blank=True)
     agency_code = models.CharField(_("agency"), max_length=16, blank=True, db_index=True)

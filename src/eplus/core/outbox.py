@@ -29,8 +29,9 @@ def retry_delay(attempts):
 
 
 def queue_mail(recipients, subject, body, *, kind, language="", html_body="", related=None, agency_code="",
-               from_email=None):
-    """Write the e-mail to the outbox and have it sent once the current transaction commits."""
+               from_email=None, headers=None):
+    """Write the e-mail to the outbox and have it sent once the current transaction commits. ``headers``:
+    further headers ({name: value}, e.g. List-Unsubscribe); Message-ID is always the outbox's own."""
     from .tasks import enqueue_after_commit, send_outgoing_mail
 
     recipients = [r for r in recipients if r]
@@ -41,14 +42,15 @@ def queue_mail(recipients, subject, body, *, kind, language="", html_body="", re
         kind=kind, recipients=recipients, from_email=from_email or settings.DEFAULT_FROM_EMAIL, language=language,
         subject=subject, body=body, html_body=html_body, message_id=make_msgid(domain=domain),
         related_type=related._meta.label_lower if related is not None else "",
-        related_id=str(related.pk) if related is not None else "", agency_code=agency_code or "")
+        related_id=str(related.pk) if related is not None else "", agency_code=agency_code or "",
+        headers={k: v for k, v in (headers or {}).items() if k.lower() != "message-id"})
     enqueue_after_commit(send_outgoing_mail, mail.pk)
     return mail
 
 
 def _message(mail):
     message = EmailMultiAlternatives(mail.subject, mail.body, mail.from_email, mail.recipients,
-                                     headers={"Message-ID": mail.message_id})
+                                     headers={**(mail.headers or {}), "Message-ID": mail.message_id})
     if mail.html_body:
         message.attach_alternative(mail.html_body, "text/html")
     return message

@@ -16,8 +16,9 @@ Why it works the way it does:
   on the locked row), and the e-mail is written to the outbox in the same transaction as the new mark.
 - **Unsubscribing without logging in**: the link in each digest carries a token signed with the site's
   SECRET_KEY (django.core.signing) bound to the saved search; GET only asks to confirm (mail clients and
-  scanners prefetch links), POST stops the e-mails. The outbox has no per-mail headers, so no
-  List-Unsubscribe header is sent.
+  scanners prefetch links), POST stops the e-mails. The digest also carries that link as its
+  List-Unsubscribe header with List-Unsubscribe-Post (RFC 8058): a mail client's own "unsubscribe" button
+  POSTs to it without a CSRF token — the signed token is the proof, as for the link.
 - **The feed** is reached through ``feed_token``, a random, unguessable value (a feed reader cannot log in).
 """
 
@@ -243,7 +244,9 @@ def _queue_digest(saved, cards, results, card_total, result_total):
         "search_link": site + search_url(saved), "feed_link": site + feed_url(saved),
         "unsubscribe_link": site + unsubscribe_url(saved), "list_link": site + reverse("results:saved_list"),
     }
-    queue_templated_mail("results/email/digest", context, saved.user.email, language_of(saved.user), related=saved)
+    queue_templated_mail("results/email/digest", context, saved.user.email, language_of(saved.user), related=saved,
+                         headers={"List-Unsubscribe": f"<{context['unsubscribe_link']}>",
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
 
 def send_due_digests(now):
