@@ -108,18 +108,33 @@ def test_bulk_rebuild_equals_card_by_card(lv01, coordinator, partner_org, coordi
     assert set(FacetCount.objects.filter(n__gt=0, term="").values_list("facet", "value", "n")) == counts_before
 
 
-def test_broad_queries_use_the_static_order_and_narrow_ones_are_ranked(monkeypatch, lv01, coordinator):
+def test_broad_queries_show_title_matches_first_in_the_static_order(monkeypatch, lv01, coordinator):
+    from eplus.results import facets
+
     a = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Green welding", call_year=2021,
                                                 summary_en="green green green green"))
     b = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Other", call_year=2024,
                                                 summary_en="one green word"))
+    c = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Green roofs", call_year=2023,
+                                                summary_en="Roofs."))
+    d = publishing.publish_project_card(card_data(lv01, coordinator, [], title="Welding", call_year=2025,
+                                                summary_en="Green and welding."))
     page, _facets = search.search("green", {})
-    assert [c.pk for c in page.object_list] == [a.pk, b.pk]  # ranked: the title match first
+    assert {x.pk for x in page.object_list[:2]} == {a.pk, c.pk}  # ranked: the title matches first
     monkeypatch.setattr(search, "RANK_LIMIT", 1)
-    page, _facets = search.search("green", {})
-    assert [c.pk for c in page.object_list] == [b.pk, a.pk]  # broad: newest call year first
-    page, _facets = search.search("GREEN  Welding", {})
-    assert [c.pk for c in page.object_list] == [a.pk]  # the exact title, even when broad
+    for engine in (True, False):  # the facet engine and the SQL path alike
+        monkeypatch.setattr(facets, "ENABLED", engine)
+        page, _facets = search.search("green", {})
+        # broad: the title matches first (newest call year first), then the others (newest first)
+        assert [x.pk for x in page.object_list] == [c.pk, a.pk, d.pk, b.pk], engine
+        page, _facets = search.search("green -roofs", {})
+        assert [x.pk for x in page.object_list] == [a.pk, d.pk, b.pk], engine
+        page, _facets = search.search("roofs or welding", {})
+        assert [x.pk for x in page.object_list] == [d.pk, c.pk, a.pk], engine
+        page, _facets = search.search("green", {}, page=2, per_page=3)
+        assert [x.pk for x in page.object_list] == [b.pk], engine  # a page past the title matches
+        page, _facets = search.search("GREEN  Welding", {})
+        assert [x.pk for x in page.object_list][0] == a.pk, engine  # the exact title, even when broad
 
 
 def test_the_sweep_chooses_frequent_terms_again_when_the_cards_outgrow_them(monkeypatch, lv01, coordinator):

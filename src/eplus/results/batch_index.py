@@ -145,8 +145,7 @@ def _insert_rows(cards, new, texts):
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO results_searchrow ({', '.join(columns)}, vector) SELECT {', '.join(columns)}, "
-            "setweight(to_tsvector(%s, title), 'A') || setweight(to_tsvector(%s, doc), 'B') FROM batch_rows "
-            "RETURNING card_id, tsvector_to_array(vector)", [index.CONFIG, index.CONFIG])
+            f"{index.vector_sql('title', 'doc')} FROM batch_rows RETURNING card_id, tsvector_to_array(vector)")
         found = {card_id: list(lexemes or []) for card_id, lexemes in cur.fetchall()}
         cur.execute("DROP TABLE batch_rows")
         return found

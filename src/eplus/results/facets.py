@@ -354,7 +354,9 @@ def current_engine(cur, query_text):
 
 
 def evaluate(query_text, filters):
-    """(engine, mask, counts, total) for the query and the filters, or None (use the SQL path)."""
+    """(engine, mask, counts, total, tree) for the query and the filters, or None (use the SQL path);
+    ``tree`` is the parsed query (None for no text), for :func:`title_mask`."""
+    tree = None
     with connection.cursor() as cur:
         engine, tsquery = current_engine(cur, query_text)
         if engine is None:
@@ -368,7 +370,25 @@ def evaluate(query_text, filters):
         for key in _filter_keys(filters):
             mask &= engine.facet(key)
     counts, total = engine.counts(mask)
-    return engine, mask, counts, total
+    return engine, mask, counts, total, tree
+
+
+def _marked(tree):
+    from .index import TITLE_MARK
+
+    if tree[0] == "lex":
+        return ("lex", TITLE_MARK + tree[1])
+    return (tree[0], *(_marked(branch) for branch in tree[1:]))
+
+
+def title_mask(engine, mask, tree):
+    """The cards of ``mask`` whose TITLE alone matches the query ``tree``: the same bit operations over
+    the marked title lexemes (eplus.results.index.TITLE_MARK) — the title matches a broad query shows
+    first."""
+    marked = _marked(tree)
+    with connection.cursor() as cur:
+        bitsets = engine.lexeme_bitsets(cur, _lexemes(marked))
+    return mask & _evaluate(bitsets, marked, mask.copy())
 
 
 def memory_mb():

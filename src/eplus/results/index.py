@@ -31,6 +31,19 @@ FREQUENT_SHARE = 0.05
 MAX_TERMS = 200
 # The card ids of a posting list (SearchPosting.cards): sorted, big-endian int64 (PostgreSQL's int8send).
 POSTING_DTYPE = np.dtype(">i8")
+# Each title lexeme is also in the vector with this mark in front ('~educ', no position): so the title's
+# words have posting lists and frequent-term bitsets of their own like any lexeme, and the facet engine
+# can put the title matches of a broad query first (eplus.results.facets.title_mask). No query typed by a
+# user yields such a lexeme: the parser drops the mark.
+TITLE_MARK = "~"
+
+
+def vector_sql(title, doc):
+    """The SQL expression of a search row's vector from two SQL expressions of folded text: the title's
+    lexemes (weight A), the document's (weight B) and the title's lexemes again, marked (TITLE_MARK)."""
+    return (f"setweight(to_tsvector('{CONFIG}', {title}), 'A') || setweight(to_tsvector('{CONFIG}', {doc}), 'B') "
+            f"|| array_to_tsvector(ARRAY(SELECT '{TITLE_MARK}' || l "
+            f"FROM unnest(tsvector_to_array(to_tsvector('{CONFIG}', {title}))) l))")
 
 
 def _pg():
@@ -183,10 +196,10 @@ def index_card(card):
         new_lexemes = []
         if _pg():
             with connection.cursor() as cur:
-                cur.execute(
-                    "UPDATE results_searchrow SET vector = setweight(to_tsvector(%s, %s), 'A') || "
-                    "setweight(to_tsvector(%s, %s), 'B') WHERE card_id = %s RETURNING tsvector_to_array(vector)",
-                    [CONFIG, folding.fold(current["title"]), CONFIG, folding.fold(text), card.pk])
+                title = folding.fold(current["title"])
+                cur.execute(f"UPDATE results_searchrow SET vector = {vector_sql('%(title)s', '%(doc)s')} "
+                            "WHERE card_id = %(card)s RETURNING tsvector_to_array(vector)",
+                            {"title": title, "doc": folding.fold(text), "card": card.pk})
                 new_lexemes = list(cur.fetchone()[0] or [])
         _count_changes(old_row, old_lexemes, new_row, new_lexemes, frequent)
         _update_postings(card.pk, old_lexemes, new_lexemes, frequent)
@@ -268,8 +281,7 @@ WITH orgs AS (
 INSERT INTO results_searchrow (card_id, identifier, call_year, action, sector, status, good_practice,
                                success_story, countries, result_types, vector)
 SELECT id, identifier, call_year, action, sector, status, good_practice, success_story, countries, types,
-       setweight(to_tsvector('{CONFIG}', {folding.sql_fold("title")}), 'A')
-       || setweight(to_tsvector('{CONFIG}', {folding.sql_fold("doc")}), 'B')
+       {vector_sql(folding.sql_fold("title"), folding.sql_fold("doc"))}
 FROM docs WHERE published_at IS NOT NULL
 """
 

@@ -14,7 +14,9 @@ PostgreSQL (built for 300 000 cards, see bench/search.py and BENCHMARKS.md):
   ids of the page; 3. and 4. the cards of the page with their organisations.
 
 Either way the page is ranked by ts_rank when the query matches at most RANK_LIMIT cards, else (broad
-terms) shown in the static order — newest call year first, then identifier.
+terms) shown in the static order — newest call year first, then identifier — the title matches first
+(the engine: its bitsets of the marked title lexemes, eplus.results.index.TITLE_MARK; the SQL path:
+the title's weight-A lexemes, as when ranked).
 
 SQLite (the demo): the parsed query (eplus.results.query: words, "phrases", -excluded, OR) is matched
 against the folded, stemmed words of the public text (ProjectCard.search_terms; eplus.results.stemming).
@@ -436,11 +438,13 @@ class _Hits:
         if self.known:
             where += " AND NOT card_id = ANY(%s)"
             params = params + [self.known]
-        ranked = bool(self.query_text) and self.total <= RANK_LIMIT
         order = "call_year DESC NULLS LAST, identifier"
-        if ranked:
+        if self.query_text and self.total <= RANK_LIMIT:
             order = _RANKED_ORDER
             params = params + _ranked_params(self.query_text)
+        elif self.query_text:  # too many to rank: the title matches first, as the engine (_EngineHits)
+            order = f"(ts_filter(vector, '{{a}}') @@ {_TSQUERY}) DESC, {order}"
+            params = params + [self.query_text]
         with read_connection().cursor() as cur:
             cur.execute(f"SELECT card_id FROM results_searchrow WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                         params + [stop - start, start])
@@ -451,9 +455,9 @@ class _EngineHits(_Hits):
     """The hits of a query counted by the in-process facet engine: the page's ids come from its bitsets
     (static order) or, for at most RANK_LIMIT matches, ranked in SQL over those ids."""
 
-    def __init__(self, query_text, filters, total, engine, mask, known=()):
+    def __init__(self, query_text, filters, total, engine, mask, known=(), tree=None):
         super().__init__(query_text, filters, total, known)
-        self.engine, self.mask = engine, mask
+        self.engine, self.mask, self.tree = engine, mask, tree
 
     def _rest(self, start, stop):
         mask = self.mask
@@ -469,7 +473,17 @@ class _EngineHits(_Hits):
                             [self.engine.matching_ids(mask), *_ranked_params(self.query_text), stop - start,
                              start])
                 return [r[0] for r in cur.fetchall()]
-        return self.engine.ids_in_order(mask, start, stop)
+        if self.tree is None:
+            return self.engine.ids_in_order(mask, start, stop)
+        # Too many to rank: the title matches first, then the others, each in the static order.
+        from . import facets as engine_facets
+
+        titles = engine_facets.title_mask(self.engine, mask, self.tree)
+        in_titles = int(np.bitwise_count(titles).sum())
+        ids = self.engine.ids_in_order(titles, start, min(stop, in_titles)) if start < in_titles else []
+        if stop > in_titles:
+            ids += self.engine.ids_in_order(mask & ~titles, max(0, start - in_titles), stop - in_titles)
+        return ids
 
 
 def _pg_text(query_text):
@@ -520,9 +534,9 @@ def _search_pg_text(text, filters, page, per_page, known):
 
     found = engine_facets.evaluate(text, filters)
     if found is not None:
-        engine, mask, counts, total = found
+        engine, mask, counts, total, tree = found
         known = [i for i in known if i >> 3 < len(mask) and mask[i >> 3] & (1 << (i & 7))]
-        paginator = Paginator(_EngineHits(text, filters, total, engine, mask, known), per_page)
+        paginator = Paginator(_EngineHits(text, filters, total, engine, mask, known, tree), per_page)
         return paginator.get_page(page), _facet_values(counts, filters)
     counts, total = _counts_pg(text, filters)
     facets = _facet_values(counts, filters)
