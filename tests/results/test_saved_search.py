@@ -228,13 +228,18 @@ def test_no_email_when_unsubscribed_and_in_the_users_language(reader, lv01):
 
 # --- unsubscribing --------------------------------------------------------------------------------------
 
-def test_unsubscribe_link_works_without_log_in_and_get_changes_nothing(client, reader, lv01):
+def _digest_with_unsubscribe_link(reader, lv01):
+    """A saved search, a matching project published and the sweep run: (saved search, digest, its link)."""
     saved = _saved(reader)
     _publish(lv01, title="Welding robots")
     mail.outbox.clear()
     sweep(_settled())
     (digest,) = _digests(reader.email)
-    link = re.search(r"https?://\S+/results/saved/unsubscribe/\S+/", digest.body).group(0)
+    return saved, digest, re.search(r"https?://\S+/results/saved/unsubscribe/\S+/", digest.body).group(0)
+
+
+def test_unsubscribe_link_works_without_log_in_and_get_changes_nothing(client, reader, lv01):
+    saved, digest, link = _digest_with_unsubscribe_link(reader, lv01)
     path = link[link.index("/results/"):]
     page = client.get(path)
     assert page.status_code == 200 and "Stop these e-mails" in page.content.decode()
@@ -252,12 +257,7 @@ def test_the_digest_offers_one_click_unsubscribe_to_mail_clients(reader, lv01):
     log-in, the body List-Unsubscribe=One-Click) stops the e-mails."""
     from django.test import Client
 
-    saved = _saved(reader)
-    _publish(lv01, title="Welding robots")
-    mail.outbox.clear()
-    sweep(_settled())
-    (digest,) = _digests(reader.email)
-    link = re.search(r"https?://\S+/results/saved/unsubscribe/\S+/", digest.body).group(0)
+    saved, digest, link = _digest_with_unsubscribe_link(reader, lv01)
     assert digest.extra_headers["List-Unsubscribe"] == f"<{link}>"
     assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert digest.message()["List-Unsubscribe"].replace("\n", "").replace(" ", "") == f"<{link}>"
