@@ -79,8 +79,11 @@ def machine_line(info=None):
 
 
 def peak_rss_mb():
-    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """Peak resident set size of this process so far, in MiB: VmHWM, which starts again at exec — Linux keeps
+    ru_maxrss across execve, so a child started by a big generator reported the generator's peak (ru_maxrss,
+    KiB, only where /proc is missing)."""
+    hwm = status_mb("VmHWM")
+    return hwm if hwm is not None else round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def current_rss_mb():
