@@ -233,7 +233,7 @@ def test_a_reduced_grant_frees_money_and_goes_back_to_the_coordinator(programme,
 
 def test_a_project_terminated_after_countersignature_keeps_only_what_was_paid(programme):
     from eplus.projects.models import PaymentStatus
-    from eplus.projects.workflow import terminate_project
+    from eplus.projects import termination
 
     officer, coordinator, (first, *_rest) = _released_group()
     agreement = GrantAgreement.objects.get(case=first)
@@ -243,6 +243,8 @@ def test_a_project_terminated_after_countersignature_keeps_only_what_was_paid(pr
     prefinancing = project.payments.order_by("sequence").first()
     prefinancing.status = PaymentStatus.PAID
     prefinancing.save()
-    terminate_project(project, officer, "The coordinator withdrew from the project.")
+    notice = termination.send_notice(project, officer, "The coordinator withdrew from the project.")
+    termination.answer_notice(notice, coordinator, "", agrees=True)
+    termination.confirm_termination(notice, officer, "without-costs")
     assert _envelope(first).committed == Decimal("400000.00") + prefinancing.amount
     assert _envelope(first).left == Decimal("439394.00") - prefinancing.amount

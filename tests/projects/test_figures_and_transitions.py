@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from eplus.core.audit import history
-from eplus.projects import amendments, figures, payments, workflow
+from eplus.projects import amendments, figures, payments, termination, workflow
 from eplus.projects.creation import create_project
 from eplus.projects.models import (
     Amendment, PaymentKind, PaymentStatus, Project, ProjectAccess, ProjectStatus, ReportKind, ReportStatus,
@@ -142,16 +142,20 @@ def test_approving_twice_and_terminating_twice_change_nothing(ka210, people):
     first = workflow.approve_assessment(final, people["officer"])
     second = workflow.approve_assessment(final, people["officer"])
     assert first.pk == second.pk and history(first).filter(verb="approve-final-report").count() == 1
-    with pytest.raises(workflow.ProjectError, match="already closed"):
-        workflow.terminate_project(ka210, people["officer"], "Fraud.")
+    with pytest.raises(workflow.ProjectError, match="no longer be terminated"):
+        termination.send_notice(ka210, people["officer"], "Fraud.")
 
 
 def test_terminating_twice_terminates_once(ka220, people):
     with pytest.raises(PermissionDenied):
-        workflow.terminate_project(ka220, people["coordinator"], "No.")
-    workflow.terminate_project(ka220, people["officer"], "Fraud.")
-    assert workflow.terminate_project(ka220, people["officer"], "Fraud.").status == ProjectStatus.TERMINATED
-    assert history(ka220).filter(verb="terminate").count() == 1
+        termination.send_notice(ka220, people["coordinator"], "No.")
+    notice = termination.send_notice(ka220, people["officer"], "Fraud.")
+    termination.answer_notice(notice, people["coordinator"], "", agrees=True)
+    termination.confirm_termination(notice, people["officer"], "without-costs")
+    assert termination.confirm_termination(notice, people["officer"], "without-costs").status == "confirmed"
+    ka220.refresh_from_db()
+    assert ka220.status == ProjectStatus.TERMINATED_WITHOUT_COSTS
+    assert history(ka220).filter(verb="terminate-without-costs").count() == 1
 
 
 def test_the_same_amendment_request_and_decision_twice_count_once(ka210, people):

@@ -121,8 +121,10 @@ def test_agency_asks_for_update_then_scores_and_approves(client, ka210, people, 
         assert client.post(url, {"action": "approve"}).status_code == 302
     page = client.get(reverse("projects:agency_project", args=[ka210.pk])).content.decode()
     assert "Recovery" in page and "3000.00" in page
-    letter = ka210.payments.get(kind=PaymentKind.RECOVERY)
-    response = client.get(reverse("projects:payment_letter", args=[ka210.pk, letter.pk]))
+    # A recovery's letter is its debit note (eplus.projects.recovery), issued with the decision.
+    note = ka210.payments.get(kind=PaymentKind.RECOVERY).debit_note
+    assert note.amount == Decimal("3000.00") and note.payment_reference in page
+    response = client.get(reverse("projects:debit_note_pdf", args=[ka210.pk, note.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
 
@@ -187,6 +189,56 @@ def test_officer_builds_the_dossier_from_the_agency_page(client, ka210, people):
     assert response["Location"] == reverse("projects:agency_project", args=[ka210.pk])
     response = client.get(reverse("projects:dossier", args=[ka210.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
+
+
+def test_the_beneficiary_dossier_has_only_shared_checks_and_the_agency_dossier_has_all(client, ka210, people):
+    """Review 14 #2: one stored dossier per audience; a beneficiary never gets an unshared check."""
+    import io
+    import json
+    import zipfile
+
+    from eplus.projects import monitoring
+    from eplus.projects.models import ProjectDossier
+
+    officer = people["officer"]
+    check = {"kind": "audit", "status": "done", "done_on": date(2026, 2, 1), "proposed_action": "recovery",
+             "proposed_amount": Decimal("20000.00")}
+    hidden = monitoring.save_check(ka210, officer, {**check, "findings": "Suspected double funding."},
+                                   report_file=SimpleUploadedFile("secret-audit.pdf", PDF))
+    shared = monitoring.share_check(monitoring.save_check(ka210, officer, {
+        **check, "kind": "desk-check", "findings": "One invoice is missing.", "proposed_amount": Decimal("500.00")}),
+        officer)
+    url = reverse("projects:dossier", args=[ka210.pk])
+
+    def download():
+        response = client.get(url)
+        assert response.status_code == 200
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        trail = json.loads(archive.read("audit/audit-trail.json"))
+        return (archive.namelist(), json.loads(archive.read("checks/checks.json")),
+                {row["object"] for row in trail})
+
+    login(client, people["coordinator"])
+    client.post(url)
+    names, checks, objects = download()
+    assert [(c["id"], c["findings"]) for c in checks] == [(shared.pk, "One invoice is missing.")]
+    assert not any("secret-audit" in n for n in names) and f"projects.projectcheck#{hidden.pk}" not in objects
+    assert f"projects.projectcheck#{shared.pk}" in objects
+    assert ProjectDossier.objects.get(project=ka210).audience == "beneficiary"
+
+    client.logout()
+    login(client, officer)
+    client.post(url)
+    names, checks, objects = download()
+    assert [c["id"] for c in checks] == [hidden.pk, shared.pk]
+    assert any(n.startswith(f"checks/{hidden.pk}-audit-") for n in names)
+    assert f"projects.projectcheck#{hidden.pk}" in objects
+    assert set(ProjectDossier.objects.filter(project=ka210).values_list("audience", flat=True)) == {
+        "agency", "beneficiary"}
+    # The coordinator still downloads its own copy, not the agency's one built last.
+    client.logout()
+    login(client, people["coordinator"])
+    assert [c["id"] for c in download()[1]] == [shared.pk]
 
 
 def test_amendment_request_keeps_input_on_error(client, ka210, people):

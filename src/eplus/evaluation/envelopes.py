@@ -37,7 +37,7 @@ from eplus.core.audit import acting_as, record
 from eplus.core.input import forbidden_character
 from eplus.core.money import MAX_AMOUNT, eur, format_eur
 from eplus.programme.models import Agency, BudgetEnvelope
-from eplus.projects.models import Payment, PaymentKind, PaymentStatus, Project, ProjectStatus
+from eplus.projects.models import TERMINATED_STATUSES, Payment, PaymentKind, PaymentStatus, Project
 
 from .models import Case, EnvelopeMovement, Outcome
 from .rules import administers_agency
@@ -89,7 +89,7 @@ def granted():
     docstring for the order)."""
     projects = Project.objects.filter(application_id=OuterRef("application_id"))
     return Choose(
-        When(Exists(projects.filter(status=ProjectStatus.TERMINATED)), then=_paid(False) - _paid(True)),
+        When(Exists(projects.filter(status__in=TERMINATED_STATUSES)), then=_paid(False) - _paid(True)),
         When(Exists(projects), then=Subquery(projects.values("lump_sum")[:1])),
         When(agreement__isnull=False, then=F("agreement__lump_sum")),
         default=Coalesce(F("application__lump_sum"), Value(ZERO)),

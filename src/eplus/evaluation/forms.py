@@ -202,3 +202,54 @@ class ReduceGrantForm(forms.Form):
 class ReserveSelectForm(forms.Form):
     reason = _reason_field(_("Reason"), required=False,
                            help_text=_("Needed only when you pass over a higher-ranked application that fits."))
+
+
+# --- experts on a final report (issue 14, item 1) ---------------------------------------------------------
+
+class FinalReportAssignForm(forms.Form):
+    expert = forms.TypedChoiceField(label=_("Expert"), coerce=int)
+
+    def __init__(self, *args, experts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expert"].choices = [("", _("Choose an expert"))] + [
+            (p.user_id, f"{p.user.get_full_name() or p.user.email} ({', '.join(p.languages)}; {', '.join(p.sectors)})")
+            for p in experts]
+
+
+def _final_score_fields(form, labels, *, comments):
+    for key, label in labels.items():
+        form.fields[f"score_{key}"] = forms.CharField(
+            label=_("%(item)s: score (0 to 100)") % {"item": label}, required=False, max_length=8,
+            help_text=_("Up to two decimals, e.g. 72.5."), widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+        if comments:
+            form.fields[f"comment_{key}"] = forms.CharField(
+                label=_("%(item)s: comment") % {"item": label}, required=False, max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FinalReviewForm(forms.Form):
+    """An expert's scores and comments on a final report: one pair per key of ``final_reports.score_keys``."""
+
+    def __init__(self, *args, labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _final_score_fields(self, labels or {}, comments=True)
+        self.keys = list(labels or {})
+
+    def values(self):
+        data = self.cleaned_data
+        return ({k: data.get(f"score_{k}", "") for k in self.keys},
+                {k: data.get(f"comment_{k}", "") for k in self.keys})
+
+
+class ConsolidationForm(forms.Form):
+    """The officer's consolidated scores (pre-filled with the experts' averages) and the assessment's comment."""
+
+    def __init__(self, *args, labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _final_score_fields(self, labels or {}, comments=False)
+        self.fields["comments"] = forms.CharField(label=_("Comments of the assessment"), required=False,
+                                                  max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+        self.keys = list(labels or {})
+
+    def scores(self):
+        return {k: self.cleaned_data.get(f"score_{k}", "") for k in self.keys}

@@ -412,3 +412,52 @@ class RedressRequest(AuditedModel, TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("evaluation:redress_request", args=[self.pk])
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Being assessed")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class FinalReportReview(AuditedModel, TimeStampedModel):
+    """One expert's assessment of a project's final report (issue 14, item 1; see ``final_reports``): the
+    conflict-of-interest declaration that gates the report, then a score out of 100 (and a comment) per scored
+    work package — or one overall score when the project has none to score."""
+
+    report = models.ForeignKey("projects.Report", verbose_name=_("final report"), on_delete=models.CASCADE,
+                               related_name="expert_reviews")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("expert"), on_delete=models.PROTECT,
+                               related_name="final_report_reviews")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    due = models.DateField(_("due"))
+    declared_at = models.DateTimeField(_("conflict-of-interest declaration"), null=True, blank=True)
+    no_conflict = models.BooleanField(_("no conflict of interest"), default=False)
+    conflict_note = models.TextField(_("conflict declared"), blank=True)
+    # {"2": "80.00", "3": "45.50"} per scored work package, or {"overall": "70.00"}; comments keyed alike
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    comments = models.JSONField(_("comments"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    report_version = models.PositiveIntegerField(_("version of the report assessed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "created_at", "pk"]
+        verbose_name = _("expert assessment of a final report")
+        verbose_name_plural = _("expert assessments of final reports")
+        constraints = [models.UniqueConstraint(fields=["report", "expert"], name="uniq_final_report_review")]
+
+    def __str__(self):
+        return f"{self.report_id} — {self.expert} ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.report.project.audit_agency_code
+
+    @property
+    def may_open(self):
+        return self.declared_at is not None and self.no_conflict
+
+    @property
+    def is_submitted(self):
+        return self.status == ReviewStatus.SUBMITTED

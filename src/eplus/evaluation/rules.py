@@ -249,3 +249,49 @@ def is_officer_of_redress(user, redress):
 
 rules.add_perm("evaluation.request_review", may_request_review)
 rules.add_perm("evaluation.decide_review", is_officer_of_redress)
+
+
+# --- experts on a final report (issue 14, item 1; see ``final_reports``) ----------------------------------
+# The staff of the project's agency assign the experts, read their scores, consolidate and approve; an
+# expert sees only the final reports assigned to them, and the report itself only after declaring no conflict.
+# Anyone else gets a 404.
+
+def officer_final_reports(user):
+    """The final reports of the projects of the user's agencies."""
+    from eplus.projects.models import Report, ReportKind
+
+    return for_agency_staff(Report.objects.filter(kind=ReportKind.FINAL), user, agency_path="project__agency")
+
+
+@rules.predicate
+def is_officer_of_final_report(user, report):
+    return (report is not None and report.kind == "final"
+            and report.project.agency_id in staff_agency_ids(user))
+
+
+def expert_final_reviews(user):
+    """The final-report assessments assigned to the user, while they are an active expert of the agency."""
+    from .models import FinalReportReview
+
+    if not getattr(user, "is_authenticated", False):
+        return FinalReportReview.objects.none()
+    return FinalReportReview.objects.filter(
+        expert=user, report__project__agency__memberships__user=user,
+        report__project__agency__memberships__role="expert",
+        report__project__agency__memberships__active=True).distinct()
+
+
+@rules.predicate
+def is_reviewing_expert(user, review):
+    return review is not None and expert_final_reviews(user).filter(pk=review.pk).exists()
+
+
+@rules.predicate
+def may_read_final_report(user, review):
+    """The assigned expert, after declaring no conflict of interest, reads and scores the final report."""
+    return is_reviewing_expert(user, review) and review.may_open
+
+
+rules.add_perm("evaluation.manage_final_report_review", is_officer_of_final_report)
+rules.add_perm("evaluation.declare_final_report_interests", is_reviewing_expert)
+rules.add_perm("evaluation.assess_final_report", may_read_final_report)

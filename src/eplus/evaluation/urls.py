@@ -63,3 +63,11 @@ urlpatterns += [
     path("redress/", redress_views.redress_list, name="redress_list"),
     path("redress/<int:pk>/", redress_views.redress_request, name="redress_request"),
 ]
+
+# experts on a project's final report (issue 14, item 1)
+from .views import final_reports as final_report_views  # noqa: E402
+
+urlpatterns += [
+    path("final-reports/<int:report_pk>/", final_report_views.final_report, name="final_report"),
+    path("expert/final-reports/<int:pk>/", final_report_views.final_report_review, name="final_report_review"),
+]

@@ -23,9 +23,9 @@ from eplus.applications.rules import agency_incidents, open_late_windows, visibl
 from eplus.core import time as clock
 from eplus.evaluation.cases import WITHOUT_TWO_EXPERTS, with_independent_experts
 from eplus.evaluation.models import (AgreementStatus, Assignment, CaseState, DecisionStatus, FormalStatus,
-                                     GrantAgreement, Outcome, RedressStatus)
+                                     FinalReportReview, GrantAgreement, Outcome, RedressStatus, ReviewStatus)
 from eplus.evaluation.models import Case as EvaluationCase
-from eplus.evaluation.rules import expert_assignments, officer_cases, officer_redress
+from eplus.evaluation.rules import expert_assignments, expert_final_reviews, officer_cases, officer_redress
 from eplus.evaluation.timing import assessable
 from eplus.organisations.models import Organisation
 from eplus.organisations.queries import memberships_for
@@ -73,6 +73,7 @@ LABELS = {
     "declarations": ngettext_lazy("%(n)s declaration of interests to make",
                                   "%(n)s declarations of interests to make", "n"),
     "scoring": ngettext_lazy("%(n)s application to score", "%(n)s applications to score", "n"),
+    "final-reports": ngettext_lazy("%(n)s final report to assess", "%(n)s final reports to assess", "n"),
 }
 
 
@@ -217,9 +218,16 @@ def expert_work(user):
                                   deadline=assignment.case.call.deadline))
     rows.sort(key=lambda row: ROW_ORDER[row.state])
     url = reverse("evaluation:expert_assignments")
-    items = waiting_first([_item("declarations", sum(r.state == "declare" for r in rows), url),
-                           _item("scoring", sum(r.state == "scoring" for r in rows), url)])
-    return {"rows": rows, "items": items, "submitted": sum(r.state == "submitted" for r in rows)}
+    items = [_item("declarations", sum(r.state == "declare" for r in rows), url),
+             _item("scoring", sum(r.state == "scoring" for r in rows), url)]
+    # final reports (issue 14, item 1): shown once the expert has been given one
+    reviews = FinalReportReview.objects.filter(pk__in=expert_final_reviews(user).values("pk")).aggregate(
+        total=Count("pk"), waiting=Count("pk", filter=Q(report__status=ReportStatus.SUBMITTED)
+                                         & ~Q(status=ReviewStatus.SUBMITTED)))
+    if reviews["total"]:
+        items.append(_item("final-reports", reviews["waiting"], url))
+    return {"rows": rows, "items": waiting_first(items), "submitted": sum(r.state == "submitted" for r in rows),
+            "final_reports": reviews["total"]}
 
 
 # --- the applicant ------------------------------------------------------------------------------------------

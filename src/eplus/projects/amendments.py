@@ -19,14 +19,14 @@ from . import figures, finance
 from .base import ProjectError
 from .creation import refresh_card
 from .models import (
-    AccessLevel, Amendment, AmendmentKind, AmendmentStatus, Project, ProjectAccess, ProjectPartner, ProjectStatus,
+    CLOSED_STATUSES, AccessLevel, Amendment, AmendmentKind, AmendmentStatus, Project, ProjectAccess, ProjectPartner,
     ReportKind, ReportStatus,
 )
 from .notify import agency_staff, edit_recipients, notify
 from .queries import participating_organisation_ids, project_locked
 from .rules import forget_level
 
-CLOSED = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED)
+CLOSED = CLOSED_STATUSES
 
 
 def find_organisation(oid):

@@ -1,7 +1,12 @@
 """The auditors' dossier of a project: one ZIP with the application snapshot and PDF, the agreement,
-every report version and declaration, the assessment, payments and letters, the results and the audit
-trail (JSON and CSV). It is built off the request path (:func:`eplus.projects.tasks.build_dossier`,
-asked for by a POST) and stored on the project; the download serves the stored file."""
+every report version and declaration, every final-report decision and claim, payments, debit notes and letters, terminations, checks,
+monitoring visits and audits (with their reports), the results and the audit trail (JSON and CSV). It is built off the request path (:func:`eplus.projects.tasks.build_dossier`,
+asked for by a POST) and stored on the project; the download serves the stored file.
+
+One dossier per audience (:class:`DossierAudience`, :func:`audience_of`): the agency's holds everything; the
+beneficiary's (its contacts with edit rights) leaves out the checks, monitoring visits and audits the agency did
+not share with it (:func:`eplus.projects.rules.beneficiary_checks`): their findings, report files and audit
+trail."""
 
 import json
 import zipfile
@@ -17,8 +22,9 @@ from eplus.core.exports import csv_text
 from eplus.core.files import pending_file
 
 from .exports import payments_csv
-from .models import Project, ProjectDossier
-from .queries import application_snapshot, project_card
+from .models import DossierAudience, Project, ProjectDossier
+from .queries import application_snapshot, project_card, project_notes
+from .rules import beneficiary_checks
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -87,26 +93,75 @@ def _reports_part(archive, project):
         for document in report.documents.all():
             _add_file(archive, f"{base}/documents/for-version-{document.report_version + 1}-"
                       f"{Path(document.file.name).name}", document.file)
-    assessments = list(project.assessments.all())
+    # Every decision on the final report, one file per report version decided (a claim's or a reopening's
+    # new version has its own; the superseded ones stay), and the claims that opened them.
+    assessments = list(project.assessments.select_related("report", "superseded_by__report").order_by("pk"))
     for assessment in assessments:
-        _dump(archive, "assessment/final-assessment.json", {
-            "overall_score": assessment.overall_score, "wp_scores": assessment.wp_scores,
-            "reduction_percent": assessment.reduction_percent, "reduction": assessment.reduction,
-            "final_grant": assessment.final_grant, "paid": assessment.paid, "balance": assessment.balance,
-            "decision_due": assessment.decision_due, "status": assessment.status, "comments": assessment.comments})
-    return [*reports, *assessments]
+        _dump(archive, f"assessment/final-assessment-report-{assessment.report.sequence:02d}.json", {
+            "report": assessment.report.sequence, "overall_score": assessment.overall_score,
+            "wp_scores": assessment.wp_scores, "reduction_percent": assessment.reduction_percent,
+            "reduction": assessment.reduction, "adjustment_after_finding": assessment.adjustment,
+            "adjustment_reason": assessment.adjustment_reason, "final_grant": assessment.final_grant,
+            "paid": assessment.paid, "balance": assessment.balance, "decision_due": assessment.decision_due,
+            "status": assessment.status, "decided_at": assessment.decided_at, "comments": assessment.comments,
+            "superseded_by_report": assessment.superseded_by.report.sequence if assessment.superseded_by else None})
+    claims = list(project.claims.select_related("report", "claim_report").order_by("created_at", "pk"))
+    _dump(archive, "assessment/claims.json", [{
+        "origin": c.origin, "status": c.status, "filed_at": c.created_at, "reason": c.reason,
+        "report_claimed_on": c.report.sequence, "decision": c.decision_reason, "decided_at": c.decided_at,
+        "new_version": c.claim_report.sequence if c.claim_report else None} for c in claims])
+    return [*reports, *assessments, *claims]
 
 
 def _money_part(archive, project):
     payments = list(project.payments.select_related("project"))
-    archive.writestr("payments/payments.csv", payments_csv(payments))
+    archive.writestr("payments/payments.csv", payments_csv(payments, project_notes(project)))
+    for note in project.debit_notes.exclude(pdf=""):
+        _add_file(archive, f"payments/debit-note-{note.sequence}.pdf", note.pdf)
     for payment in payments:
         _add_file(archive, f"payments/letter-{payment.sequence}-{payment.kind}.pdf", payment.letter)
     amendments = list(project.amendments.all())
     _dump(archive, "amendments.json", [{"kind": a.kind, "description": a.description, "proposed": a.proposed,
                                         "status": a.status, "reason": a.reason, "decided_at": a.decided_at}
                                        for a in amendments])
-    return [*payments, *amendments]
+    notes = list(project.debit_notes.prefetch_related("offsets", "repayments"))
+    offsets = [offset for note in notes for offset in note.offsets.all()]
+    repayments = [repayment for note in notes for repayment in note.repayments.all()]
+    return [*payments, *amendments, *notes, *offsets, *repayments]
+
+
+def audience_of(user, project):
+    """Whose dossier ``user`` is given: the agency's to its staff, else the beneficiary's."""
+    if user.has_perm("projects.manage_project", project):
+        return DossierAudience.AGENCY
+    return DossierAudience.BENEFICIARY
+
+
+def _procedures_part(archive, project, audience):
+    """The terminations and the checks, monitoring visits and audits (with their report files); for the
+    beneficiary only the checks shared with it."""
+    terminations = list(project.terminations.order_by("created_at", "pk"))
+    _dump(archive, "terminations.json", [{
+        "origin": t.origin, "status": t.status, "reason": t.reason, "requested_effective_date":
+        t.requested_effective_date, "notified_on": t.notified_on, "observations_due": t.observations_due,
+        "observations": t.observations, "observations_at": t.observations_at,
+        "beneficiary_agrees": t.beneficiary_agrees, "outcome": t.outcome, "effective_date": t.effective_date,
+        "final_report_due": t.final_report_due, "paid_at_termination": t.paid_at_termination,
+        "final_grant": t.final_grant, "recovery_amount": t.recovery_amount, "decision": t.decision_reason,
+        "decided_at": t.decided_at} for t in terminations])
+    checks = project.checks if audience == DossierAudience.AGENCY else beneficiary_checks(project)
+    checks = list(checks.order_by("created_at", "pk"))
+    _dump(archive, "checks/checks.json", [{
+        "id": c.pk, "kind": c.kind, "status": c.status, "planned_on": c.planned_on, "done_on": c.done_on,
+        "report": c.report_name, "report_sha256": c.report_sha256, "findings": c.findings,
+        "proposed_action": c.proposed_action, "proposed_amount": c.proposed_amount, "shared": c.shared,
+        "shared_on": c.shared_on, "answer_due": c.answer_due, "beneficiary_answer": c.beneficiary_answer,
+        "answered_at": c.answered_at} for c in checks])
+    for check in checks:
+        if check.report_file:
+            _add_file(archive, f"checks/{check.pk}-{check.kind}-{Path(check.report_file.name).name}",
+                      check.report_file)
+    return [*terminations, *checks]
 
 
 def _results_part(archive, project):
@@ -133,12 +188,13 @@ def _audit_part(archive, objects):
            json.dumps(row["changes"], ensure_ascii=False, default=str), row["reason"]] for row in trail)]))
 
 
-def dossier_zip(project):
-    """The dossier as a spooled temporary file, rewound."""
+def dossier_zip(project, audience=DossierAudience.AGENCY):
+    """The dossier for ``audience`` as a spooled temporary file, rewound."""
     spool = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         _project_part(archive, project)
-        objects = [*_reports_part(archive, project), *_money_part(archive, project)]
+        objects = [*_reports_part(archive, project), *_money_part(archive, project),
+                   *_procedures_part(archive, project, audience)]
         _results_part(archive, project)
         _audit_part(archive, [project, project.application, *project.accesses.all(), *project.partners.all(),
                               *objects])
@@ -146,16 +202,18 @@ def dossier_zip(project):
     return spool
 
 
-def store_dossier(project, user=None):
-    """Build the dossier and store it for the project (replacing the earlier one); the ProjectDossier."""
+def store_dossier(project, user=None, audience=DossierAudience.AGENCY):
+    """Build the dossier for ``audience`` and store it for the project (replacing the earlier one of that
+    audience); the ProjectDossier."""
     project = Project.objects.select_related("coordinator", "application").get(pk=project.pk)
     built_at = clock.now()
-    stored = ProjectDossier(project=project, built_at=built_at, built_by=user)
-    name = stored.file.field.generate_filename(stored, f"{project.number}-dossier-{built_at:%Y%m%d%H%M%S}.zip")
-    with dossier_zip(project) as spool, pending_file(name, File(spool), storage=stored.file.storage) as written, \
+    stored = ProjectDossier(project=project, audience=audience, built_at=built_at, built_by=user)
+    name = stored.file.field.generate_filename(
+        stored, f"{project.number}-dossier-{audience}-{built_at:%Y%m%d%H%M%S}.zip")
+    with dossier_zip(project, audience) as spool, pending_file(name, File(spool), storage=stored.file.storage) as written, \
             transaction.atomic():
         stored.file.name = written.name
-        previous = ProjectDossier.objects.select_for_update().filter(project=project).first()
+        previous = ProjectDossier.objects.select_for_update().filter(project=project, audience=audience).first()
         if previous is not None:
             old_name = previous.file.name
             previous.file, previous.built_at, previous.built_by = stored.file.name, built_at, user
@@ -165,5 +223,5 @@ def store_dossier(project, user=None):
                 transaction.on_commit(lambda: stored.file.storage.delete(old_name))
         else:
             stored.save()
-        record(project, "event", verb="build-dossier", actor=user)
+        record(project, "event", verb="build-dossier", actor=user, reason=audience)
     return stored

@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy
 
 from eplus.core.forms import amount_field
 
-from .models import AmendmentKind, ReportKind, ReportLanguage, ReportStatus
+from .models import (
+    AmendmentKind, CheckKind, CheckStatus, ProposedAction, ReportKind, ReportLanguage, ReportStatus, TerminationOutcome,
+)
 
 
 def _area(rows=5):
@@ -202,3 +204,98 @@ class PeopleForm(forms.Form):
         """[(user, new level)] of the people whose rights change."""
         return [(row["user"], self.cleaned_data[name]) for name, row in self.rows
                 if self.cleaned_data[name] != (row["level"] or "none")]
+
+
+# --- recovery (eplus.projects.recovery) -----------------------------------------------------------
+
+class RepaymentForm(forms.Form):
+    """Money received on a debit note; ``request_ref`` is the one-time reference of this form (the same
+    form sent twice records one repayment)."""
+
+    amount = amount_field(gettext_lazy("Amount received (EUR)"))
+    received_on = forms.DateField(label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    request_ref = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class WriteOffForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for writing off (sent to the beneficiary)"), widget=_area(3),
+                             max_length=4000)
+
+
+# --- termination and checks (eplus.projects.termination, eplus.projects.monitoring) ---------------
+
+class TerminationRequestForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why should the grant be terminated?"), widget=_area(4),
+                             max_length=5000)
+    effective_date = forms.DateField(label=gettext_lazy("Date the termination should take effect"),
+                                     widget=forms.DateInput(attrs={"type": "date"}),
+                                     help_text=gettext_lazy("Today or later, as YYYY-MM-DD."))
+
+
+class TerminationNoticeForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for the termination (sent to the beneficiary)"),
+                             widget=_area(4), max_length=5000,
+                             error_messages={"required": gettext_lazy("Give a reason; it is sent to the beneficiary.")})
+
+
+class ObservationsForm(forms.Form):
+    observations = forms.CharField(label=gettext_lazy("Your observations on the notice"), widget=_area(5),
+                                   required=False, max_length=10000)
+    agrees = forms.BooleanField(label=gettext_lazy("We agree to the termination; it may take effect at once"),
+                                required=False)
+
+
+class ConfirmTerminationForm(forms.Form):
+    outcome = forms.ChoiceField(label=gettext_lazy("Effect on the grant"), widget=forms.RadioSelect,
+                                choices=TerminationOutcome.choices, error_messages={
+                                    "required": gettext_lazy("Choose whether the project is terminated with or "
+                                                             "without eligible costs."),
+                                    "invalid_choice": gettext_lazy("Choose whether the project is terminated with "
+                                                                   "or without eligible costs.")})
+    reason = forms.CharField(label=gettext_lazy("The agency's decision (sent to the beneficiary)"), widget=_area(3),
+                             required=False, max_length=5000)
+
+
+class CheckForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CheckKind.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=CheckStatus.choices)
+    planned_on = forms.DateField(label=gettext_lazy("Planned for"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    done_on = forms.DateField(label=gettext_lazy("Done on"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    report_file = forms.FileField(label=gettext_lazy("Report"), required=False,
+                                  help_text=gettext_lazy("A PDF, PNG or JPEG file of at most 15 MB. Leave empty to "
+                                                         "keep the file already attached."))
+    findings = forms.CharField(label=gettext_lazy("Findings"), widget=_area(5), required=False, max_length=20000)
+    proposed_action = forms.ChoiceField(label=gettext_lazy("Proposed action"), choices=ProposedAction.choices)
+    proposed_amount = amount_field(gettext_lazy("Proposed amount (EUR)"), required=False,
+                                   help_text=gettext_lazy("For a reduction or a recovery, in euros, for example "
+                                                          "2500.00."))
+
+    def data_for_domain(self):
+        data = dict(self.cleaned_data)
+        data.pop("report_file", None)
+        return data
+
+
+class CheckAnswerForm(forms.Form):
+    answer = forms.CharField(label=gettext_lazy("Your answer to the findings"), widget=_area(5), max_length=20000,
+                             error_messages={"required": gettext_lazy("Write your answer to the findings.")})
+
+
+class ClaimForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Grounds of the claim"), widget=_area(6), max_length=10000,
+        help_text=gettext_lazy("Say which part of the assessment or which figure you contest, and why; the agency "
+                               "reads it with the report."))
+
+
+class ClaimDecisionForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason (sent to the beneficiary; required to reject)"),
+                             widget=_area(3), max_length=5000, required=False)
+
+
+class ReopenDecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for reopening the decision (sent to the beneficiary)"), widget=_area(3),
+        max_length=5000, help_text=gettext_lazy("For example a wrong balance, or a result reviewed late."))

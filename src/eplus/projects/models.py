@@ -21,10 +21,16 @@ class ProjectStatus(models.TextChoices):
     FINAL_REPORT_AWAITED = "final-report-awaited", _("Final report awaiting submission")
     FINAL_REPORT_SUBMITTED = "final-report-submitted", _("Final report submitted")
     FINALISED = "finalised", _("Finalised")
+    # The key of projects terminated before the termination procedure (kept readable: audit trail, exports);
+    # no row keeps it (migration termination_procedure).
     TERMINATED = "terminated", _("Terminated")
+    TERMINATED_WITH_COSTS = "terminated-with-costs", _("Terminated with eligible costs")
+    TERMINATED_WITHOUT_COSTS = "terminated-without-costs", _("Terminated without eligible costs")
 
 
-CLOSED_STATUSES = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED)
+TERMINATED_STATUSES = (ProjectStatus.TERMINATED, ProjectStatus.TERMINATED_WITH_COSTS,
+                       ProjectStatus.TERMINATED_WITHOUT_COSTS)
+CLOSED_STATUSES = (ProjectStatus.FINALISED, *TERMINATED_STATUSES)
 
 
 class AccessLevel(models.TextChoices):
@@ -358,6 +364,14 @@ class FinalAssessment(AuditedModel, TimeStampedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The newer decision that replaced this one (a claim or a reopening, eplus.projects.claims); this one
+    # stays readable as it was.
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="supersedes", verbose_name=_("superseded by"))
+    # A reduction of the final grant proposed by a check's or audit's finding and applied by the agency
+    # (eplus.projects.claims.apply_finding): taken off the grant the scores give.
+    adjustment = MoneyField(_("reduction after a finding"), default=0)
+    adjustment_reason = models.TextField(_("reason for the reduction after a finding"), blank=True)
 
     def __str__(self):
         return f"{self.project.number} assessment ({self.status})"
@@ -401,15 +415,317 @@ def _dossier_path(instance, filename):
     return f"projects/{instance.project_id}/dossier/{filename[-80:]}"
 
 
-class ProjectDossier(models.Model):
-    """The auditors' dossier (ZIP) last built for a project: built by a task when asked for (a POST),
-    served as stored by the download."""
+class DossierAudience(models.TextChoices):
+    AGENCY = "agency", _("The agency (everything)")
+    BENEFICIARY = "beneficiary", _("The beneficiary (what was shared with it)")
 
-    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="dossier")
+
+class ProjectDossier(models.Model):
+    """The auditors' dossier (ZIP) last built for a project and an audience: built by a task when asked for
+    (a POST), served as stored by the download. The agency's holds everything; the beneficiary's leaves out
+    what the agency did not share with it (its unshared checks and their audit trail)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dossiers")
+    audience = models.CharField(_("built for"), max_length=12, choices=DossierAudience.choices,
+                                default=DossierAudience.AGENCY)
     file = models.FileField(_("auditors' dossier"), upload_to=_dossier_path, max_length=255)
     built_at = models.DateTimeField(_("built at"))
     built_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "audience"], name="uniq_dossier_audience")]
+
     def __str__(self):
-        return f"{self.project_id} dossier ({self.built_at:%Y-%m-%d %H:%M})"
+        return f"{self.project_id} {self.audience} dossier ({self.built_at:%Y-%m-%d %H:%M})"
+
+
+# --- termination (issue 14, item 4; eplus.projects.termination) ------------------------------------
+
+class TerminationOrigin(models.TextChoices):
+    REQUEST = "request", _("Requested by the beneficiary")
+    NOTICE = "notice", _("Notice by the agency")
+
+
+class TerminationStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested by the beneficiary")
+    NOTIFIED = "notified", _("Notice sent, observations awaited")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", pgettext_lazy("termination status", "Rejected")
+    WITHDRAWN = "withdrawn", _("Notice withdrawn")
+
+
+OPEN_TERMINATION_STATUSES = (TerminationStatus.REQUESTED, TerminationStatus.NOTIFIED)
+
+
+class TerminationOutcome(models.TextChoices):
+    WITH_COSTS = "with-costs", _("With eligible costs: activities were implemented")
+    WITHOUT_COSTS = "without-costs", _("Without eligible costs: final grant 0, everything paid is recovered")
+
+
+class Termination(AuditedModel, TimeStampedModel):
+    """One termination procedure of a project: the beneficiary's request or the agency's notice, the
+    beneficiary's observations, and the agency's confirmation with its effect on the grant."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="terminations")
+    origin = models.CharField(_("initiated by"), max_length=8, choices=TerminationOrigin.choices)
+    status = models.CharField(_("status"), max_length=12, choices=TerminationStatus.choices)
+    reason = models.TextField(_("reason for the termination"))
+    requested_effective_date = models.DateField(_("requested effective date"), null=True, blank=True)
+    notified_on = models.DateField(_("notice sent on"), null=True, blank=True)
+    observations_due = models.DateField(_("observations due by"), null=True, blank=True)
+    observations = models.TextField(_("the beneficiary's observations"), blank=True)
+    observations_at = models.DateTimeField(_("observations sent at"), null=True, blank=True)
+    beneficiary_agrees = models.BooleanField(_("the beneficiary agrees to the termination"), default=False)
+    outcome = models.CharField(_("effect on the grant"), max_length=16, choices=TerminationOutcome.choices,
+                               blank=True)
+    effective_date = models.DateField(_("takes effect on"), null=True, blank=True)
+    final_report_due = models.DateField(_("final report due"), null=True, blank=True)
+    paid_at_termination = MoneyField(_("paid when terminated"), null=True, blank=True)
+    final_grant = MoneyField(_("final grant"), null=True, blank=True)
+    recovery_amount = MoneyField(_("amount to recover"), null=True, blank=True)
+    decision_reason = models.TextField(_("the agency's decision"), blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+        verbose_name = _("termination")
+        verbose_name_plural = _("terminations")
+        constraints = [models.UniqueConstraint(fields=["project"],
+                                               condition=models.Q(status__in=["requested", "notified"]),
+                                               name="uniq_open_termination")]
+
+    def __str__(self):
+        return f"{self.project.number} termination ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_TERMINATION_STATUSES
+
+
+# --- checks, monitoring and audit (issue 14, item 7; eplus.projects.monitoring) --------------------
+
+class CheckKind(models.TextChoices):
+    DESK_CHECK = "desk-check", _("Desk check")
+    MONITORING_VISIT = "monitoring-visit", _("Monitoring visit")
+    AUDIT = "audit", _("Audit")
+
+
+class CheckStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+
+
+class ProposedAction(models.TextChoices):
+    NONE = "none", _("No action")
+    REDUCTION = "reduction", _("Grant reduction")
+    RECOVERY = "recovery", pgettext_lazy("proposed action", "Recovery")
+
+
+def _check_report_path(instance, filename):
+    return f"projects/{instance.project_id}/checks/{filename[-80:]}"
+
+
+class ProjectCheck(AuditedModel, TimeStampedModel):
+    """A desk check, monitoring visit or audit of a project by the agency, with its report file, findings
+    and proposed action; shared with the beneficiary, who may answer within the call's period."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField(_("kind"), max_length=16, choices=CheckKind.choices)
+    status = models.CharField(_("status"), max_length=8, choices=CheckStatus.choices, default=CheckStatus.PLANNED)
+    planned_on = models.DateField(_("planned for"), null=True, blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    report_file = models.FileField(_("report"), upload_to=_check_report_path, blank=True, max_length=255)
+    report_name = models.CharField(max_length=255, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+    report_type = models.CharField(max_length=40, blank=True)
+    findings = models.TextField(_("findings"), blank=True)
+    proposed_action = models.CharField(_("proposed action"), max_length=12, choices=ProposedAction.choices,
+                                       default=ProposedAction.NONE)
+    proposed_amount = MoneyField(_("proposed amount"), null=True, blank=True)
+    shared = models.BooleanField(_("shared with the beneficiary"), default=False)
+    shared_on = models.DateField(_("shared on"), null=True, blank=True)
+    answer_due = models.DateField(_("answer due by"), null=True, blank=True)
+    beneficiary_answer = models.TextField(_("the beneficiary's answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    # The reopening of the final decision that applied this finding's proposed reduction or recovery.
+    applied_in = models.ForeignKey("FinalReportClaim", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="findings_applied", verbose_name=_("applied in"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["project", "-created_at"]
+        verbose_name = _("check")
+        verbose_name_plural = _("checks")
+
+    def __str__(self):
+        return f"{self.project.number} {self.kind} ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+
+# --- recovery (issue 14, item 3; eplus.projects.recovery) ------------------------------------------
+
+class DebitNoteStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    PARTLY_PAID = "partly-paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    WRITTEN_OFF = "written-off", _("Written off")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_DEBIT_NOTE_STATUSES = (DebitNoteStatus.ISSUED, DebitNoteStatus.PARTLY_PAID)
+
+
+def _debit_note_path(instance, filename):
+    return f"projects/{instance.project_id}/debit-notes/{filename[-80:]}"
+
+
+class DebitNote(AuditedModel, TimeStampedModel):
+    """What a project must pay back after a final decision: the recovery (``payment``, a Payment of kind
+    recovery) less the amounts still due to the beneficiary offset against it (:class:`Offset`); the rest
+    (``amount``) is asked for by the debit note and paid back in one or more :class:`Repayment`."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="debit_notes")
+    assessment = models.ForeignKey(FinalAssessment, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="debit_notes")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="debit_note")
+    sequence = models.PositiveSmallIntegerField(default=1)
+    amount = MoneyField(_("amount to pay back"))
+    offset_amount = MoneyField(_("offset against amounts due"), default=0)
+    repaid = MoneyField(_("paid back"), default=0)
+    reason = models.TextField(_("reason"))
+    notified_on = models.DateField(_("notified on"))
+    due_on = models.DateField(_("due"))
+    payment_reference = models.CharField(_("payment reference"), max_length=64, unique=True)
+    language = models.CharField(_("language"), max_length=2, choices=ReportLanguage.choices)
+    status = models.CharField(_("status"), max_length=16, choices=DebitNoteStatus.choices,
+                              default=DebitNoteStatus.ISSUED, db_index=True)
+    status_reason = models.TextField(_("reason for the status"), blank=True)
+    pdf = models.FileField(_("debit note"), upload_to=_debit_note_path, blank=True, max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["project", "sequence"]
+        verbose_name = _("debit note")
+        verbose_name_plural = _("debit notes")
+        constraints = [models.UniqueConstraint(fields=["project", "sequence"], name="uniq_debit_note_sequence")]
+
+    def __str__(self):
+        return f"{self.payment_reference} {self.amount}"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code
+
+    @property
+    def outstanding(self):
+        return self.amount - self.repaid
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_DEBIT_NOTE_STATUSES
+
+
+class Offset(AuditedModel, TimeStampedModel):
+    """Part of a payment still due to the beneficiary (of this or another project of the same coordinator
+    and agency) kept back to settle a debit note: the payment keeps its amount (it counts as paid to its
+    project once made); only ``amount`` less is transferred."""
+
+    debit_note = models.ForeignKey(DebitNote, on_delete=models.CASCADE, related_name="offsets")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="offsets")
+    amount = MoneyField(_("amount offset"))
+
+    class Meta:
+        ordering = ["debit_note", "pk"]
+        constraints = [models.UniqueConstraint(fields=["debit_note", "payment"], name="uniq_offset")]
+
+    def __str__(self):
+        return f"{self.debit_note.payment_reference} ← {self.payment_id} {self.amount}"
+
+    @property
+    def audit_agency_code(self):
+        return self.debit_note.audit_agency_code
+
+
+class Repayment(AuditedModel, TimeStampedModel):
+    """Money received from the beneficiary on a debit note. ``request_ref`` is the form's one-time
+    reference: the same form sent twice records one repayment."""
+
+    debit_note = models.ForeignKey(DebitNote, on_delete=models.CASCADE, related_name="repayments")
+    amount = MoneyField(_("amount received"))
+    received_on = models.DateField(_("received on"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    request_ref = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["debit_note", "received_on", "pk"]
+        constraints = [models.UniqueConstraint(fields=["debit_note", "request_ref"], name="uniq_repayment_ref")]
+
+    def __str__(self):
+        return f"{self.debit_note.payment_reference} {self.amount} ({self.received_on})"
+
+    @property
+    def audit_agency_code(self):
+        return self.debit_note.audit_agency_code
+
+
+class ClaimOrigin(models.TextChoices):
+    BENEFICIARY = "claim", _("Claim by the beneficiary")
+    AGENCY = "reopening", _("Reopened by the agency")
+
+
+class ClaimStatus(models.TextChoices):
+    FILED = "filed", _("Filed, awaiting the agency")
+    ACCEPTED = "accepted", pgettext_lazy("claim status", "Accepted: the report is open again")
+    REJECTED = "rejected", pgettext_lazy("claim status", "Rejected")
+    DECIDED = "decided", _("New decision taken")
+
+
+class FinalReportClaim(AuditedModel, TimeStampedModel):
+    """A claim on the final-report decision (by the beneficiary) or a reopening of it (by the agency): once
+    accepted, a new version of the final report (``claim_report``) is opened with the earlier content; its
+    approved assessment supersedes the earlier decision and the payments follow (eplus.projects.claims)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="claims")
+    origin = models.CharField(_("origin"), max_length=12, choices=ClaimOrigin.choices)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="claims",
+                               verbose_name=_("report claimed on"))
+    assessment = models.ForeignKey(FinalAssessment, on_delete=models.CASCADE, related_name="claims",
+                                   verbose_name=_("decision claimed on"))
+    reason = models.TextField(_("grounds"))
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("status"), max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.FILED,
+                              db_index=True)
+    decision_reason = models.TextField(_("agency's reason"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    claim_report = models.OneToOneField(Report, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="opened_by_claim", verbose_name=_("new version of the report"))
+
+    class Meta:
+        ordering = ["project", "created_at", "pk"]
+        verbose_name = _("claim on the final report")
+        verbose_name_plural = _("claims on the final report")
+
+    def __str__(self):
+        return f"{self.project.number} {self.origin} ({self.status})"
+
+    @property
+    def audit_agency_code(self):
+        return self.project.audit_agency_code

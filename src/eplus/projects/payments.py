@@ -46,6 +46,8 @@ def mark_paid(payment, user, paid_on=None):
             return locked
         if locked.status != PaymentStatus.DUE:
             raise ProjectError(_("Only a payment that is due can be marked as paid."))
+        if locked.kind == PaymentKind.RECOVERY:
+            raise ProjectError(_("A recovery is settled on its debit note: record the repayments there."))
         locked.status = PaymentStatus.PAID
         locked.paid_on = paid_on or today()
         locked.save(audit_verb="mark-paid")
@@ -73,8 +75,9 @@ def decide_further_prefinancing(project, report):
     """The further pre-financing becomes due when the interim report shows at least the call's threshold
     of the first pre-financing used, else it is blocked with the reason. Under the payment's row lock;
     a payment already decided the same way is left alone."""
+    # A paid one is decided; a cancelled one (the project was terminated, or its final grant approved) stays so.
     further = (Payment.objects.select_for_update().filter(project=project, kind=PaymentKind.FURTHER)
-               .exclude(status=PaymentStatus.PAID).first())
+               .exclude(status__in=[PaymentStatus.PAID, PaymentStatus.CANCELLED]).first())
     if further is None:
         return None
     allowed, reason = further_prefinancing_verdict(project, report.prefinancing_used)
@@ -89,7 +92,15 @@ def decide_further_prefinancing(project, report):
         letters_after_commit([further])
     else:
         further.save(audit_verb="further-prefinancing-refused", audit_reason=reason)
+        _reverse_offsets(further, reason)
     return further
+
+
+def _reverse_offsets(payment, reason):
+    """A payment cancelled, blocked or reduced: what was offset against it goes back on its debit notes."""
+    from .recovery import reverse_offsets
+
+    return reverse_offsets(payment, reason)
 
 
 # --- the balance of the final assessment ---------------------------------------------------------
@@ -102,11 +113,13 @@ def settle_balance(project, grant, bal):
         payment.status = PaymentStatus.CANCELLED
         payment.status_reason = _("Replaced by the balance computed at the final assessment.")
         payment.save(audit_verb="cancel-unpaid-prefinancing")
+        _reverse_offsets(payment, payment.status_reason)
     due = payment_due_date(project)
     balance_payment = project.payments.select_for_update().filter(kind=PaymentKind.BALANCE).first()
     if balance_payment is None:
         balance_payment = Payment(project=project, kind=PaymentKind.BALANCE,
                                   sequence=project.payments.count() + 1, amount=0)
+    before = (balance_payment.amount, balance_payment.status) if balance_payment.pk else None
     balance_payment.at_most = False
     now_due = []
     if bal.kind == "payment":
@@ -118,13 +131,15 @@ def settle_balance(project, grant, bal):
         balance_payment.amount, balance_payment.status = eur(0), PaymentStatus.CANCELLED
         balance_payment.status_reason = _("No balance: the final grant is not more than what was paid.")
     balance_payment.save(audit_verb="balance-computed")
-    if bal.kind == "recovery":
-        now_due.append(Payment.objects.create(
+    if before is not None and (balance_payment.amount, balance_payment.status) != before:
+        _reverse_offsets(balance_payment, balance_payment.status_reason)
+    if bal.kind == "recovery":  # its letter is the debit note (eplus.projects.recovery.issue_debit_note)
+        Payment.objects.create(
             project=project, kind=PaymentKind.RECOVERY, sequence=project.payments.count() + 1,
             amount=bal.recovery, due=due, status=PaymentStatus.DUE,
             status_reason=_("Final grant %(grant)s, %(paid)s already paid: %(recovery)s to be returned.") % {
                 "grant": format_eur(grant.amount), "paid": format_eur(bal.paid),
-                "recovery": format_eur(bal.recovery)}))
+                "recovery": format_eur(bal.recovery)})
     letters_after_commit(now_due)
 
 

@@ -82,3 +82,16 @@ def people_and_rights(project):
         if membership.organisation_id == project.coordinator_id:
             row["is_coordinator"] = True
     return sorted(rows.values(), key=lambda r: not r["is_coordinator"])
+
+
+def notes_for_export(notes):
+    """Debit notes with what their pages and exports show (offsets with their payment, repayments)."""
+    return (notes.select_related("project").prefetch_related("offsets__payment__project", "repayments")
+            .order_by("project__number", "sequence"))
+
+
+def project_notes(project):
+    """The project's debit notes, for its payments page, its exports and its dossier."""
+    from .models import DebitNote
+
+    return notes_for_export(DebitNote.objects.filter(project=project))

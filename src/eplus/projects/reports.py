@@ -3,8 +3,10 @@ earlier report), saving drafts, the signed declaration on honour, what must be p
 submission, the immutable version kept at each submission and the final assessment's figures.
 Submission and the agency's decisions are transitions in :mod:`eplus.projects.workflow`."""
 
+import dataclasses
 import hashlib
 import json
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -17,7 +19,7 @@ from eplus.core.money import eur
 
 from . import figures, finance
 from .base import ProjectError
-from .models import ProjectStatus, Report, ReportDocument, ReportKind, ReportStatus, ReportVersion
+from .models import TERMINATED_STATUSES, ProjectStatus, Report, ReportDocument, ReportKind, ReportStatus, ReportVersion
 from .queries import application_snapshot, paid_total, scored_work_packages
 
 TEXT_SECTIONS = ("activities", "participants", "results", "impact", "dissemination")
@@ -76,7 +78,8 @@ def _require_editable_report(user, report):
     if not report.is_editable:
         raise ProjectError(_("This report has been submitted and is locked; it can be changed only if the agency "
                              "asks for an update."))
-    if report.project.status == ProjectStatus.TERMINATED:
+    if report.project.status in TERMINATED_STATUSES and not (
+            report.project.status == ProjectStatus.TERMINATED_WITH_COSTS and report.kind == ReportKind.FINAL):
         raise ProjectError(_("The project has been terminated; its reports cannot be changed."))
 
 
@@ -195,8 +198,9 @@ def new_version(report, user, now):
         declaration_type=report.declaration_type, sha256=hashlib.sha256(canonical_json(payload).encode()).hexdigest())
 
 
-def compute_assessment(project, *, overall_score=None, wp_scores=None):
-    """(FinalGrant, Balance) for the scores given, with the call's reduction bands."""
+def compute_assessment(project, *, overall_score=None, wp_scores=None, adjustment=0):
+    """(FinalGrant, Balance) for the scores given, with the call's reduction bands, less ``adjustment`` (a
+    reduction a check's or audit's finding made: FinalAssessment.adjustment; the grant never below 0)."""
     bands = figures.reduction_bands(project.call)
     numbers = scored_work_packages(project)
     if numbers:
@@ -204,4 +208,10 @@ def compute_assessment(project, *, overall_score=None, wp_scores=None):
         grant = finance.final_grant_by_work_packages(amounts, {int(k): v for k, v in (wp_scores or {}).items()}, bands)
     else:
         grant = finance.final_grant(project.lump_sum, overall_score, bands)
+    adjustment = eur(adjustment or 0)
+    if adjustment:
+        amount = max(grant.amount - adjustment, eur(0))
+        reduction = grant.lump_sum - amount
+        grant = dataclasses.replace(grant, amount=amount, reduction=reduction, reduction_percent=(
+            reduction / grant.lump_sum * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return grant, finance.balance(grant, paid_total(project))

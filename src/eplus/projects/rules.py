@@ -16,7 +16,7 @@ from django.db.models import Q
 from eplus.organisations.models import MANAGER_ROLES, Membership
 from eplus.programme.scoping import for_agency_staff, is_agency_staff, staff_agency_ids
 
-from .models import AccessLevel, Amendment, Payment, Project, ProjectAccess, Report
+from .models import AccessLevel, Amendment, Payment, Project, ProjectAccess, ProjectCheck, Report, Termination
 
 LEVEL_RANK = {None: 0, AccessLevel.VIEW: 1, AccessLevel.EDIT: 2}
 
@@ -106,8 +106,27 @@ def agency_payments(user):
     return for_agency_staff(Payment.objects.all(), user, agency_path="project__agency")
 
 
+def agency_debit_notes(user):
+    from .models import DebitNote
+
+    return for_agency_staff(DebitNote.objects.all(), user, agency_path="project__agency")
+
+
 def agency_amendments(user):
     return for_agency_staff(Amendment.objects.all(), user, agency_path="project__agency")
+
+
+def beneficiary_checks(project):
+    """The checks of ``project`` its beneficiary sees: those the agency shared with it."""
+    return ProjectCheck.objects.filter(project=project, shared=True)
+
+
+def agency_terminations(user):
+    return for_agency_staff(Termination.objects.all(), user, agency_path="project__agency")
+
+
+def agency_checks(user):
+    return for_agency_staff(ProjectCheck.objects.all(), user, agency_path="project__agency")
 
 
 def documents_projects(user):
@@ -133,3 +152,17 @@ rules.add_perm("projects.manage_project", is_staff_of_the_agency)
 rules.add_perm("projects.assess_report", is_staff_of_the_agency)
 rules.add_perm("projects.mark_paid", is_staff_of_the_agency)
 rules.add_perm("projects.decide_amendment", is_staff_of_the_agency)
+# recovery (eplus.projects.recovery): the project's people read their debit notes, the agency acts on them
+rules.add_perm("projects.view_debit_note", has_view_access | is_staff_of_the_agency)
+rules.add_perm("projects.manage_recovery", is_staff_of_the_agency)
+rules.add_perm("projects.file_claim", has_edit_access)
+rules.add_perm("projects.decide_claim", is_staff_of_the_agency)
+# Termination (eplus.projects.termination): the coordinator's managers with edit rights request it and answer
+# the agency's notice; the agency sends notices and decides (projects.manage_project).
+rules.add_perm("projects.request_termination", has_edit_access & is_coordinator_manager)
+rules.add_perm("projects.answer_termination", has_edit_access & is_coordinator_manager)
+# Checks, monitoring and audit (eplus.projects.monitoring): the agency records them; people with rights on the
+# project read the ones shared with them (beneficiary_checks), editors answer the findings.
+rules.add_perm("projects.manage_checks", is_staff_of_the_agency)
+rules.add_perm("projects.view_checks", has_view_access)
+rules.add_perm("projects.answer_check", has_edit_access)

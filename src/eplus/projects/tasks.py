@@ -15,12 +15,21 @@ def render_payment_letter(payment_id):
 
 
 @task()
-def build_dossier(project_id, user_id=None):
-    """Build the auditors' dossier of a project and store it (replacing the earlier one)."""
+def render_debit_note(note_id):
+    """Render and store the PDF of an issued debit note (once)."""
+    from .recovery import store_pdf
+
+    return store_pdf(note_id).pdf.name
+
+
+@task()
+def build_dossier(project_id, user_id=None, audience="agency"):
+    """Build the auditors' dossier of a project for ``audience`` ("agency" or "beneficiary") and store it
+    (replacing the earlier one of that audience)."""
     from django.contrib.auth import get_user_model
 
     from .dossier import store_dossier
-    from .models import Project
+    from .models import DossierAudience, Project
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return store_dossier(Project.objects.get(pk=project_id), user).file.name
+    return store_dossier(Project.objects.get(pk=project_id), user, DossierAudience(audience)).file.name

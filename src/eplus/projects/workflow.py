@@ -18,16 +18,20 @@ from eplus.results.publishing import mark_final_report_submitted, mark_project_f
 
 from . import figures, finance
 from .base import NotReady, ProjectError
+from .claims import claim_of, settle_new_decision
+from .gates import approval_blocker, final_report_submitted
 from .models import (
-    AssessmentStatus, FinalAssessment, Project, ProjectStatus, Report, ReportKind, ReportStatus,
+    TERMINATED_STATUSES, AssessmentStatus, FinalAssessment, Project, ProjectStatus, Report, ReportKind, ReportStatus,
 )
 from .notify import agency_staff, edit_recipients, notify
 from .payments import decide_further_prefinancing, settle_balance
 from .queries import project_card, results_submitted
+from .recovery import issue_debit_note
 from .reports import compute_assessment, new_version, submission_problems
+from .termination import record_final_grant
 
 __all__ = ["NotReady", "ProjectError", "accept_report", "approve_assessment", "cancel_report", "request_update",
-           "save_assessment", "submit_report", "terminate_project"]
+           "save_assessment", "submit_report"]
 
 
 def _require(user, perm, obj):
@@ -69,8 +73,9 @@ def submit_report(report, user):
 
 
 def _final_report_received(project, report):
-    project.status = ProjectStatus.FINAL_REPORT_SUBMITTED
-    project.save(audit_verb="final-report-submitted")
+    if project.status not in TERMINATED_STATUSES:  # a terminated project keeps its status (termination.py)
+        project.status = ProjectStatus.FINAL_REPORT_SUBMITTED
+        project.save(audit_verb="final-report-submitted")
     due = finance.decision_due(report.received_on, figures.final_report_decision_days(project.call))
     assessment = FinalAssessment.objects.filter(report=report).first()
     if assessment is None:
@@ -81,6 +86,7 @@ def _final_report_received(project, report):
     card = project_card(project)
     if card is not None:
         mark_final_report_submitted(card)
+    final_report_submitted(report)  # e.g. the experts' assessments of an earlier version re-open
 
 
 # --- reports: agency ---------------------------------------------------------------------------
@@ -111,7 +117,7 @@ def request_update(report, user, reason, documents=()):
         report.requested_documents = documents
         report.save(audit_verb="request-update", audit_reason=reason)
         project = report.project
-        if report.kind == ReportKind.FINAL:
+        if report.kind == ReportKind.FINAL and project.status not in TERMINATED_STATUSES:
             project.status = ProjectStatus.FINAL_REPORT_AWAITED
             project.save(audit_verb="final-report-returned", audit_reason=reason)
         notify(edit_recipients(project), "update_requested",
@@ -128,6 +134,9 @@ def accept_report(report, user):
         report = locked
         if report.kind == ReportKind.FINAL:
             raise ProjectError(_("The final report is accepted by approving its assessment."))
+        if report.project.status in TERMINATED_STATUSES:
+            raise ProjectError(_("The project was terminated; its progress and interim reports are no longer "
+                                 "accepted."))
         report.status = ReportStatus.ACCEPTED
         report.save(audit_verb="accept-report")
         project = report.project
@@ -163,14 +172,15 @@ def save_assessment(report, user, *, overall_score=None, wp_scores=None, comment
         if report.kind != ReportKind.FINAL:
             raise ProjectError(_("Only the final report is scored."))
         project = report.project
-        try:
-            grant, bal = compute_assessment(project, overall_score=overall_score, wp_scores=wp_scores)
-        except (ValueError, TypeError) as exc:
-            raise ProjectError(_("The scores cannot be used: %(problem)s. Give every score as a number from 0 to "
-                                 "100.") % {"problem": exc}) from exc
         assessment = FinalAssessment.objects.select_for_update().get(report=report)
         if assessment.status == AssessmentStatus.APPROVED:
             raise ProjectError(_("The assessment has already been approved."))
+        try:
+            grant, bal = compute_assessment(project, overall_score=overall_score, wp_scores=wp_scores,
+                                            adjustment=assessment.adjustment)
+        except (ValueError, TypeError) as exc:
+            raise ProjectError(_("The scores cannot be used: %(problem)s. Give every score as a number from 0 to "
+                                 "100.") % {"problem": exc}) from exc
         assessment.overall_score = None if wp_scores else overall_score
         assessment.wp_scores = {str(k): str(v) for k, v in (wp_scores or {}).items()}
         _set_figures(assessment, grant, bal)
@@ -202,40 +212,40 @@ def approve_assessment(report, user):
         if not results_submitted(project):
             raise ProjectError(_("The final report cannot be approved yet: the project's results have not been "
                                  "submitted on the results platform."))
+        blocker = approval_blocker(report)  # e.g. the experts assigned to the report (evaluation)
+        if blocker:
+            raise ProjectError(blocker)
         # Recompute with the payments as they are now (exact to the cent).
         grant, bal = compute_assessment(
             project, overall_score=assessment.overall_score,
-            wp_scores={int(k): v for k, v in assessment.wp_scores.items()} or None)
+            wp_scores={int(k): v for k, v in assessment.wp_scores.items()} or None, adjustment=assessment.adjustment)
         _set_figures(assessment, grant, bal)
         assessment.status = AssessmentStatus.APPROVED
         assessment.decided_by = user
         assessment.decided_at = clock.now()
         assessment.save(audit_verb="approve-final-report")
-        settle_balance(project, grant, bal)
+        claim = claim_of(report)
+        if claim is not None:  # a new version after a claim or a reopening: the earlier decision gives way
+            note = settle_new_decision(claim, assessment, bal, user)
+        else:
+            settle_balance(project, grant, bal)
+            # A recovery's debit note is issued with the decision, and the decision e-mail carries it.
+            note = issue_debit_note(project, user, assessment=assessment, send=False) if bal.kind == "recovery" else None
         report.status = ReportStatus.ACCEPTED
         report.save(audit_verb="accept-final-report")
-        project.status = ProjectStatus.FINALISED
-        project.save(audit_verb="finalise")
-        card = project_card(project)
-        if card is not None:
-            mark_project_finalised(card)
-        notify(edit_recipients(project), "final_decision", {"project": project, "assessment": assessment})
+        if project.status == ProjectStatus.TERMINATED_WITH_COSTS:
+            # Terminated with eligible costs: the status stays; the final grant is the termination's; the approved
+            # results go public now, as for a finalised project (the card showed "terminated" until now).
+            record_final_grant(project, grant.amount)
+            card = project_card(project)
+            if card is not None and card.status != ProjectStatus.TERMINATED_WITH_COSTS:
+                set_project_status(card, ProjectStatus.TERMINATED_WITH_COSTS)
+        else:
+            project.status = ProjectStatus.FINALISED
+            project.save(audit_verb="finalise")
+            card = project_card(project)
+            if card is not None:
+                mark_project_finalised(card)
+        notify(edit_recipients(project), "final_decision", {"project": project, "assessment": assessment, "note": note})
     return assessment
 
-
-def terminate_project(project, user, reason):
-    reason = _reason(reason)
-    _require(user, "projects.manage_project", project)
-    with acting_as(user), transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
-        if project.status == ProjectStatus.TERMINATED:
-            return project
-        if project.status == ProjectStatus.FINALISED:
-            raise ProjectError(_("The project is already closed."))
-        project.status = ProjectStatus.TERMINATED
-        project.status_reason = reason
-        project.save(audit_verb="terminate", audit_reason=reason)
-        card = project_card(project)
-        if card is not None:
-            set_project_status(card, "terminated")
-    return project

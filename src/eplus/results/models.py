@@ -17,7 +17,16 @@ from eplus.core.money import MoneyField
 class ProjectStatus(models.TextChoices):
     ONGOING = "ongoing", _("Ongoing")
     FINALISED = "finalised", _("Finalised")
-    TERMINATED = "terminated", _("Terminated")
+    TERMINATED = "terminated", _("Terminated")  # imported from the Commission's files, or before the procedure
+    TERMINATED_WITH_COSTS = "terminated-with-costs", _("Terminated with eligible costs")
+    TERMINATED_WITHOUT_COSTS = "terminated-without-costs", _("Terminated without eligible costs")
+
+
+# The project statuses whose approved results are public: a finalised project, and one terminated with eligible
+# costs (its activities were implemented; Erasmus+ lump-sum model grant agreement, eplus.projects.termination).
+RESULTS_PUBLIC_STATUSES = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED_WITH_COSTS)
+TERMINATED_STATUSES = (ProjectStatus.TERMINATED, ProjectStatus.TERMINATED_WITH_COSTS,
+                       ProjectStatus.TERMINATED_WITHOUT_COSTS)
 
 
 class ResultsStatus(models.TextChoices):
@@ -69,7 +78,7 @@ class ProjectCard(AuditedModel, TimeStampedModel):
     eu_grant = MoneyField(_("EU grant"), null=True, blank=True)
     topics = models.JSONField(_("topics"), default=list, blank=True)
     topics_text = models.TextField(_("topics (text)"), blank=True, editable=False)
-    status = models.CharField(_("project status"), max_length=16, choices=ProjectStatus.choices,
+    status = models.CharField(_("project status"), max_length=24, choices=ProjectStatus.choices,
                               default=ProjectStatus.ONGOING, db_index=True)
     agency = models.ForeignKey("programme.Agency", verbose_name=_("agency"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="project_cards")
@@ -131,6 +140,15 @@ class ProjectCard(AuditedModel, TimeStampedModel):
     @property
     def is_finalised(self):
         return self.status == ProjectStatus.FINALISED
+
+    @property
+    def results_may_be_public(self):
+        """Approved results of this project are public (finalised, or terminated with eligible costs)."""
+        return self.status in RESULTS_PUBLIC_STATUSES
+
+    @property
+    def is_terminated(self):
+        return self.status in TERMINATED_STATUSES
 
     @property
     def is_locked(self):
@@ -308,7 +326,7 @@ class SearchRow(models.Model):
     call_year = models.PositiveSmallIntegerField(null=True)
     action = models.CharField(max_length=40, blank=True)
     sector = models.CharField(max_length=3, blank=True)
-    status = models.CharField(max_length=16)
+    status = models.CharField(max_length=24)  # as long as ProjectCard.status ("terminated-without-costs")
     good_practice = models.BooleanField(default=False)
     success_story = models.BooleanField(default=False)
     countries = models.JSONField(default=list)

@@ -75,7 +75,8 @@ PARTNER_COLUMNS = [
 TOPIC_SEPARATOR = "; "
 # The status labels of the files (English, whatever the page language).
 STATUS_LABELS = {ProjectStatus.ONGOING: "Ongoing", ProjectStatus.FINALISED: "Finalised",
-                 ProjectStatus.TERMINATED: "Terminated"}
+                 ProjectStatus.TERMINATED: "Terminated", ProjectStatus.TERMINATED_WITH_COSTS: "Terminated",
+                 ProjectStatus.TERMINATED_WITHOUT_COSTS: "Terminated"}
 # The Commission's files write Greece and the United Kingdom with the EU's codes, not ISO 3166's: eplus
 # stores the ISO code and writes the Commission's (the importer reads both).
 COMMISSION_COUNTRY_CODES = {"GR": "EL", "GB": "UK"}

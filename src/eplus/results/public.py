@@ -6,7 +6,8 @@ their data from these functions and nothing else:
 - a card is public once it is published (``published_at`` set when the agreement is signed);
 - its participating organisations are public (organisation data only, never people);
 - a result is public only if the beneficiary left it public, the agency approved the results and
-  the project is finalised; its files are public with it;
+  the project is finalised or terminated with eligible costs (``RESULTS_PUBLIC_STATUSES``); its files are
+  public with it;
 - a contact person is public only once the beneficiary published it.
 """
 
@@ -19,12 +20,12 @@ from django.utils import timezone
 
 from eplus.core.replica import read_connection
 
-from .models import CardOrganisation, Contact, ProjectCard, ProjectStatus, Result, ResultFile, ResultsStatus
+from .models import RESULTS_PUBLIC_STATUSES, CardOrganisation, Contact, ProjectCard, Result, ResultFile, ResultsStatus
 
 # The conditions, written once.
 PUBLIC_CARD_Q = Q(published_at__isnull=False)
 PUBLIC_RESULT_Q = Q(public=True, card__published_at__isnull=False, card__results_status=ResultsStatus.APPROVED,
-                    card__status=ProjectStatus.FINALISED)
+                    card__status__in=RESULTS_PUBLIC_STATUSES)
 PUBLIC_CONTACT_Q = Q(published=True, card__published_at__isnull=False)
 
 
@@ -63,7 +64,7 @@ def is_public_card(card):
 def is_public_result(result):
     card = result.card
     return (result.public and is_public_card(card) and card.results_status == ResultsStatus.APPROVED
-            and card.status == ProjectStatus.FINALISED)
+            and card.results_may_be_public)
 
 
 def public_organisations_of(card):
@@ -197,7 +198,7 @@ def public_card_page(identifier):
         org["page_key"] = org["oid"] or str(org["pk"])
         del org["pk"]
     countries = _countries_in_order(org["country"] for org in organisations)
-    if results_status != ResultsStatus.APPROVED or status != ProjectStatus.FINALISED:
+    if results_status != ResultsStatus.APPROVED or status not in RESULTS_PUBLIC_STATUSES:
         results = None  # results are public only once approved and the project finalised (PUBLIC_RESULT_Q)
     results = [{"id": r[0], "title": r[1], "type": r[2], "description": r[3], "link": r[4],
                 "published_at": datetime.fromisoformat(r[5]) if r[5] else None,

@@ -137,7 +137,7 @@ def _settle_results_status(card):
     if card.results_status == ResultsStatus.OPEN and card.final_report_submitted:
         card.results_status = ResultsStatus.AVAILABLE
         card.save(audit_verb="results-available")
-    if card.results_status == ResultsStatus.APPROVED and card.is_finalised:
+    if card.results_status == ResultsStatus.APPROVED and card.results_may_be_public:
         stamp_published_results(card)
 
 
@@ -221,7 +221,7 @@ def set_project_status(card, status):
         card = ProjectCard.objects.select_for_update(of=("self",)).get(pk=card.pk)
         card.status = status
         card.save(audit_verb=f"project-{status}")
-        if card.results_status == ResultsStatus.APPROVED and card.is_finalised:
+        if card.results_status == ResultsStatus.APPROVED and card.results_may_be_public:
             stamp_published_results(card)
     public_changed(card)
     return card

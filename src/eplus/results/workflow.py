@@ -140,7 +140,7 @@ def approve(card, officer, comment="", now=None):
         card.save(audit_verb="approve-results", audit_reason=comment)
         ReviewEvent.objects.create(card=card, kind=ReviewEvent.Kind.APPROVED, comment=(comment or "").strip(),
                                    actor=officer)
-        if card.is_finalised:
+        if card.results_may_be_public:
             stamp_published_results(card, now)
     send_card_mail(card, "approved", coordinator_recipients(card))
     public_changed(card)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from eplus.applications.reading import organisations_of, read_submission
 from eplus.core.permissions import permission_required
+from eplus.projects.base import today
 
 from .. import forms as F
 from .cases import submitted_annex
@@ -15,7 +16,7 @@ from ..assessments import assessments_of, save_assessment
 from ..experts import declare
 from ..figures import criteria as call_criteria
 from ..models import AssignmentRole
-from ..rules import expert_assignments
+from ..rules import expert_assignments, expert_final_reviews
 from ..workflow import EvaluationError, TransitionRefused
 
 
@@ -24,7 +25,10 @@ def expert_list(request):
     assignments = (expert_assignments(request.user)
                    .select_related("case__application", "case__call__action", "assessment")
                    .order_by("declared_at", "pk"))
-    return render(request, "evaluation/expert_list.html", {"assignments": list(assignments)})
+    final_reviews = (expert_final_reviews(request.user).select_related("report__project")
+                     .order_by("status", "due", "pk"))
+    return render(request, "evaluation/expert_list.html", {"assignments": list(assignments),
+                                                           "final_reviews": list(final_reviews), "today": today()})
 
 
 def assignment_for(request, pk, **_kwargs):

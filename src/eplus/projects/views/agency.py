@@ -1,9 +1,9 @@
 """The agency's project pages: the queue of reports, amendments and payments due, a project (mark paid,
-decide an amendment, terminate) and a report (ask for an update, cancel, accept, score, approve). Another
+decide an amendment; termination and checks have their own pages) and a report (ask for an update, cancel, accept, score, approve). Another
 agency's project or report is a 404."""
 
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,11 +13,16 @@ from eplus.core.permissions import permission_required
 from .. import forms, workflow
 from ..amendments import decide_amendment
 from ..base import ProjectError, today
-from ..models import AmendmentStatus, FinalAssessment, PaymentStatus, ReportKind, ReportStatus
+from ..models import (
+    OPEN_TERMINATION_STATUSES, AmendmentStatus, FinalAssessment, PaymentKind, PaymentStatus, ReportKind, ReportStatus,
+)
 from ..payments import further_prefinancing_verdict, mark_paid
 from ..queries import results_submitted, scored_work_packages
+from ..recovery import issue_debit_note
 from ..reports import section_labels
-from ..rules import agency_amendments, agency_payments, agency_projects, agency_reports
+from ..rules import (
+    agency_amendments, agency_checks, agency_payments, agency_projects, agency_reports, agency_terminations,
+)
 from . import loaders
 from .beneficiary import decision, detail_context
 
@@ -32,11 +37,20 @@ def agency_queue(request):
         item.decision = decision(assessment, on)
     amendments = list(agency_amendments(request.user).filter(status=AmendmentStatus.REQUESTED)
                       .select_related("project"))
-    payments = list(agency_payments(request.user).filter(status=PaymentStatus.DUE).select_related("project")
+    payments = list(agency_payments(request.user).filter(status=PaymentStatus.DUE)
+                    .exclude(kind=PaymentKind.RECOVERY).select_related("project")
+                    .annotate(offset_total=Sum("offsets__amount"))
                     .order_by(F("due").asc(nulls_last=True), "project__number", "sequence"))
+    for payment in payments:  # what is kept back against debit notes is not transferred
+        payment.to_transfer = payment.amount - payment.offset_total if payment.offset_total else None
     projects = list(agency_projects(request.user).select_related("coordinator").order_by("end_date", "number"))
+    terminations = list(agency_terminations(request.user).filter(status__in=OPEN_TERMINATION_STATUSES)
+                        .select_related("project").order_by("created_at"))
+    answered_checks = list(agency_checks(request.user).filter(answered_at__isnull=False)
+                           .select_related("project").order_by("-answered_at")[:20])
     return render(request, "projects/agency_queue.html", {
-        "reports": reports, "amendments": amendments, "payments": payments, "projects": projects})
+        "reports": reports, "amendments": amendments, "payments": payments, "projects": projects,
+        "terminations": terminations, "answered_checks": answered_checks})
 
 
 def _project_action(request, project, action):
@@ -49,9 +63,10 @@ def _project_action(request, project, action):
         decide_amendment(amendment, request.user, approve=action == "approve-amendment",
                          reason=request.POST.get("reason", ""))
         return _("The decision on the amendment has been recorded and sent.")
-    if action == "terminate":
-        workflow.terminate_project(project, request.user, request.POST.get("reason", ""))
-        return _("The project has been terminated.")
+    if action == "issue-debit-note":
+        if issue_debit_note(project, request.user) is None:
+            raise ProjectError(_("No recovery is due on this project."))
+        return _("The debit note has been issued and sent to the beneficiary.")
     raise ProjectError(_("Choose an action."))
 
 

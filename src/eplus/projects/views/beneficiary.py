@@ -14,10 +14,18 @@ from eplus.core.permissions import permission_required
 from .. import finance, forms, reports, workflow
 from ..amendments import request_amendment
 from ..base import ProjectError, today
-from ..models import CalendarToken, FinalAssessment, ProjectAccess, ProjectDossier
+from ..models import (
+    CLOSED_STATUSES,
+    CalendarToken,
+    DossierAudience,
+    FinalAssessment,
+    ProjectAccess,
+    ProjectDossier,
+)
 from ..people import set_person_access
-from ..queries import active_partners, people_and_rights, project_locked, results_submitted
-from ..rules import visible_projects
+from ..queries import active_partners, people_and_rights, project_locked, project_notes, results_submitted
+from ..rules import beneficiary_checks, visible_projects
+from ..termination import open_termination
 from .loaders import my_project
 
 
@@ -33,14 +41,20 @@ def detail_context(project, agency):
     assessment = FinalAssessment.objects.filter(project=project).first()
     return {
         "project": project, "agency": agency, "reports": list(project.reports.order_by("due", "sequence")),
-        "payments": list(project.payments.all()),
+        "payments": list(project.payments.select_related("debit_note")),
+        "debit_notes": list(project_notes(project)),
         "amendments": list(project.amendments.select_related("requested_by")),
         "accesses": list(project.accesses.select_related("user", "organisation")),
         "partners": active_partners(project), "locked": project_locked(project),
         "assessment": assessment, "decision": decision(assessment, today()),
         "results_submitted": results_submitted(project),
-        "dossier": ProjectDossier.objects.filter(project=project).first(),
+        "dossier": ProjectDossier.objects.filter(
+            project=project, audience=DossierAudience.AGENCY if agency else DossierAudience.BENEFICIARY).first(),
         "amendment_form": forms.AmendmentForm(), "reason_form": forms.ReasonForm(),
+        "closed": project.status in CLOSED_STATUSES,
+        "open_termination": open_termination(project),
+        "checks_to_answer": beneficiary_checks(project).filter(answer_due__isnull=False,
+                                                               answered_at__isnull=True).count(),
     }
 
 

@@ -13,12 +13,15 @@ from eplus.core.files import file_response
 from eplus.core.permissions import permission_required, public
 
 from ..calendar import ical_feed, new_calendar_token
+from ..dossier import audience_of
 from ..exports import payments_csv, payments_xlsx
 from ..models import CalendarToken, ProjectDossier
 from ..payments import LETTER_STATUSES
-from ..rules import agency_payments, visible_projects
+from ..queries import notes_for_export, project_notes
+from ..rules import agency_debit_notes, agency_payments, visible_projects
 from ..tasks import build_dossier
 from .loaders import documents_project
+
 
 def attachment(content, name, content_type):
     response = HttpResponse(content, content_type=content_type)
@@ -70,15 +73,15 @@ def payment_letter(request, pk, payment_pk):
 @permission_required("projects.view_documents", obj=documents_project)
 def payments_export(request, pk):
     project = request.permission_object
-    return attachment(payments_csv(project.payments.select_related("project")), f"{project.number}-payments.csv",
-                      "text/csv; charset=utf-8")
+    return attachment(payments_csv(project.payments.select_related("project"), project_notes(project)),
+                      f"{project.number}-payments.csv", "text/csv; charset=utf-8")
 
 
 @permission_required("projects.view_documents", obj=documents_project)
 def payments_export_xlsx(request, pk):
     project = request.permission_object
-    return attachment(payments_xlsx(project.payments.select_related("project")), f"{project.number}-payments.xlsx",
-                      XLSX_CONTENT_TYPE)
+    return attachment(payments_xlsx(project.payments.select_related("project"), project_notes(project)),
+                      f"{project.number}-payments.xlsx", XLSX_CONTENT_TYPE)
 
 
 def _agency_payments(request):
@@ -87,12 +90,14 @@ def _agency_payments(request):
 
 @permission_required("projects.view_agency_projects")
 def agency_payments_export(request):
-    return attachment(payments_csv(_agency_payments(request)), "payments.csv", "text/csv; charset=utf-8")
+    return attachment(payments_csv(_agency_payments(request), notes_for_export(agency_debit_notes(request.user))), "payments.csv",
+                      "text/csv; charset=utf-8")
 
 
 @permission_required("projects.view_agency_projects")
 def agency_payments_export_xlsx(request):
-    return attachment(payments_xlsx(_agency_payments(request)), "payments.xlsx", XLSX_CONTENT_TYPE)
+    return attachment(payments_xlsx(_agency_payments(request), notes_for_export(agency_debit_notes(request.user))), "payments.xlsx",
+                      XLSX_CONTENT_TYPE)
 
 
 @permission_required("projects.download_dossier", obj=documents_project)
@@ -104,14 +109,15 @@ def dossier(request, pk):
 
 @sensitive_action
 def _dossier(request, project):
+    audience = audience_of(request.user, project)  # the agency's dossier, or the beneficiary's (shared only)
     if request.method == "POST":
-        build_dossier.enqueue(project.pk, request.user.pk)
+        build_dossier.enqueue(project.pk, request.user.pk, str(audience))
         messages.success(request, _("The project dossier is being prepared; download it from the project page "
                                     "once it is ready."))
         if request.user.has_perm("projects.manage_project", project):
             return redirect("projects:agency_project", project.pk)
         return redirect("projects:detail", project.pk)
-    stored = ProjectDossier.objects.filter(project=project).first()
+    stored = ProjectDossier.objects.filter(project=project, audience=audience).first()
     if stored is None:
         raise Http404
     return file_response(stored.file, filename=f"{project.number}-dossier.zip", content_type="application/zip")
