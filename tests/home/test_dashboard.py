@@ -344,7 +344,7 @@ def test_the_navigation_shows_what_the_role_uses_and_has_a_menu_button(client, p
 
     client.logout()
     page = client.get(reverse("home")).content.decode()
-    assert reverse("organisations:search") in page and reverse("applications:mine") not in page
+    assert reverse("organisations:search") in page and f'href="{reverse("applications:mine")}"' not in page
     assert "data-nav-toggle" in page
 
 

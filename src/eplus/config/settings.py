@@ -45,6 +45,13 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Every link in an e-mail is built from SITE_URL (mail is sent by the task worker, outside any request).
 SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
+# The agency operating this site, shown on the home page and in the footer: its code in the programme data
+# (its name comes from there), a logo (a static path or an https URL) and its web site. The EU emblem is
+# shown only when the operator sets OPERATOR_EU_EMBLEM (the emblem's rules of use are the operator's to meet).
+OPERATOR_AGENCY = env("OPERATOR_AGENCY", "LV01")
+OPERATOR_LOGO = env("OPERATOR_LOGO", "")
+OPERATOR_URL = env("OPERATOR_URL", "")
+OPERATOR_EU_EMBLEM = env("OPERATOR_EU_EMBLEM", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -31,11 +31,24 @@ def mine(request):
     return render(request, "applications/mine.html", {"rows": rows})
 
 
+def _initial_choice(call_pk, calls, organisations):
+    """The create form's initial values: the call chosen on the home page ("Start an application", ?call=pk;
+    preselected when it has one field, else the first of its fields) and the only organisation, if one."""
+    initial = {}
+    if len(organisations) == 1:
+        initial["organisation"] = organisations[0].oid
+    call = next((c for c in calls if str(c.pk) == str(call_pk or "")), None)
+    if call is not None:
+        initial["call"] = f"{call.pk}:{(call.action.sectors or [''])[0]}"
+    return initial
+
+
 @permission_required("applications.create_application")
 def create(request):
     organisations = [m.organisation for m in memberships_for(request.user)]
     calls = list(open_calls(clock.now()))
-    form = F.CreateForm(request.POST or None, organisations=organisations, calls=calls)
+    form = F.CreateForm(request.POST or None, organisations=organisations, calls=calls,
+                        initial=_initial_choice(request.GET.get("call"), calls, organisations))
     if request.method == "POST" and form.is_valid():
         organisation = next(o for o in organisations if o.oid == form.cleaned_data["organisation"])
         call_pk, _sep, sector = form.cleaned_data["call"].partition(":")
