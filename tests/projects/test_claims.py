@@ -324,3 +324,36 @@ def test_the_dossier_holds_every_version_and_decision(decided, people, django_ca
         "45000.00", "-3000.00", second)
     assert (newer["final_grant"], newer["balance"], newer["superseded_by_report"]) == ("60000.00", "12000.00", None)
     assert [(c["origin"], c["status"], c["new_version"]) for c in filed] == [("claim", "decided", second)]
+
+
+def test_what_cannot_be_claimed_reopened_or_applied_says_why(ka210, people):
+    """Before any decision: no claim, no reopening, no finding applied; a planned check is not done yet."""
+    from eplus.projects import monitoring
+
+    assert "only once the agency has decided" in claims.claim_problem(ka210)
+    assert claims.claim_deadline(ka210) is None
+    with pytest.raises(ProjectError, match="Only a decided final report"):
+        claims.reopen_decision(ka210, people["officer"], "Why not.")
+    planned = monitoring.save_check(ka210, people["officer"], {
+        "kind": "monitoring-visit", "status": "planned", "planned_on": date(2027, 1, 10),
+        "proposed_action": "recovery", "proposed_amount": "1000.00"})
+    assert claims.finding_problem(planned) == "The check is not done yet."
+    done = monitoring.save_check(ka210, people["officer"], {
+        "kind": "desk-check", "status": "done", "done_on": date(2026, 11, 1), "findings": "Missing timesheets.",
+        "proposed_action": "recovery", "proposed_amount": "1000.00"})
+    monitoring.share_check(done, people["officer"])
+    monitoring.answer_check(done, people["coordinator"], "They are attached now.")
+    done.refresh_from_db()
+    assert "has not been decided yet" in claims.finding_problem(done)
+
+
+def test_an_accepted_claim_is_not_decided_again(decided, people):
+    project, _note = decided
+    with freeze_time("2026-11-20 09:00:00"):
+        claim = claims.file_claim(project, people["coordinator"], "Score too low.")
+        claim = claims.accept_claim(claim, people["officer"])
+        assert claims.accept_claim(claim, people["officer"]).claim_report_id == claim.claim_report_id  # again
+        with pytest.raises(ProjectError, match="already been decided"):
+            claims.reject_claim(claim, people["officer"], "Too late to reject.")
+        assert claims.claim_of(claim.claim_report) == claim
+        assert "already open" in claims.claim_problem(project)
