@@ -49,7 +49,7 @@ from .models import (
 from .notify import agency_staff, edit_recipients, notify
 from .payments import letters_after_commit, payment_due_date
 from .recovery import revise_recovery
-from .reports import compute_assessment
+from .reports import recompute
 
 OPEN_CLAIM_STATUSES = (ClaimStatus.FILED, ClaimStatus.ACCEPTED)
 CLOSED_PROJECT_STATUSES = (ProjectStatus.FINALISED, ProjectStatus.TERMINATED_WITH_COSTS)
@@ -311,11 +311,7 @@ def apply_finding(check, user):
         assessment = FinalAssessment.objects.select_for_update().get(report=claim.claim_report)
         assessment.adjustment = assessment.adjustment + check.proposed_amount
         assessment.adjustment_reason = "\n".join(r for r in (assessment.adjustment_reason, reason) if r)
-        grant, bal = compute_assessment(
-            check.project, overall_score=assessment.overall_score,
-            wp_scores={int(k): v for k, v in assessment.wp_scores.items()} or None, adjustment=assessment.adjustment)
-        assessment.reduction_percent, assessment.reduction = grant.reduction_percent, grant.reduction
-        assessment.final_grant, assessment.paid, assessment.balance = grant.amount, bal.paid, bal.amount
+        recompute(assessment, check.project)
         assessment.save(audit_verb="apply-finding", audit_reason=reason)
         check.applied_in = claim
         check.save(audit_verb="apply-finding", audit_reason=reason)

@@ -215,3 +215,19 @@ def compute_assessment(project, *, overall_score=None, wp_scores=None, adjustmen
         grant = dataclasses.replace(grant, amount=amount, reduction=reduction, reduction_percent=(
             reduction / grant.lump_sum * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return grant, finance.balance(grant, paid_total(project))
+
+
+def set_figures(assessment, grant, bal):
+    """Write a computed (FinalGrant, Balance) onto ``assessment`` (not saved)."""
+    assessment.reduction_percent, assessment.reduction = grant.reduction_percent, grant.reduction
+    assessment.final_grant, assessment.paid, assessment.balance = grant.amount, bal.paid, bal.amount
+
+
+def recompute(assessment, project):
+    """Compute ``assessment``'s figures again from its own scores and finding adjustment, with the payments as
+    they are now (exact to the cent), and write them onto it (not saved); (FinalGrant, Balance)."""
+    grant, bal = compute_assessment(
+        project, overall_score=assessment.overall_score,
+        wp_scores={int(k): v for k, v in assessment.wp_scores.items()} or None, adjustment=assessment.adjustment)
+    set_figures(assessment, grant, bal)
+    return grant, bal

@@ -27,7 +27,7 @@ from .notify import agency_staff, edit_recipients, notify
 from .payments import decide_further_prefinancing, settle_balance
 from .queries import project_card, results_submitted
 from .recovery import issue_debit_note
-from .reports import compute_assessment, new_version, submission_problems
+from .reports import compute_assessment, new_version, recompute, set_figures, submission_problems
 from .termination import record_final_grant
 
 __all__ = ["NotReady", "ProjectError", "accept_report", "approve_assessment", "cancel_report", "request_update",
@@ -183,15 +183,10 @@ def save_assessment(report, user, *, overall_score=None, wp_scores=None, comment
                                  "100.") % {"problem": exc}) from exc
         assessment.overall_score = None if wp_scores else overall_score
         assessment.wp_scores = {str(k): str(v) for k, v in (wp_scores or {}).items()}
-        _set_figures(assessment, grant, bal)
+        set_figures(assessment, grant, bal)
         assessment.comments = comments or ""
         assessment.save(audit_verb="score-final-report")
     return assessment
-
-
-def _set_figures(assessment, grant, bal):
-    assessment.reduction_percent, assessment.reduction = grant.reduction_percent, grant.reduction
-    assessment.final_grant, assessment.paid, assessment.balance = grant.amount, bal.paid, bal.amount
 
 
 def approve_assessment(report, user):
@@ -215,11 +210,7 @@ def approve_assessment(report, user):
         blocker = approval_blocker(report)  # e.g. the experts assigned to the report (evaluation)
         if blocker:
             raise ProjectError(blocker)
-        # Recompute with the payments as they are now (exact to the cent).
-        grant, bal = compute_assessment(
-            project, overall_score=assessment.overall_score,
-            wp_scores={int(k): v for k, v in assessment.wp_scores.items()} or None, adjustment=assessment.adjustment)
-        _set_figures(assessment, grant, bal)
+        grant, bal = recompute(assessment, project)  # with the payments as they are now
         assessment.status = AssessmentStatus.APPROVED
         assessment.decided_by = user
         assessment.decided_at = clock.now()
